@@ -1,0 +1,270 @@
+"""The `rdstrail` command: argument parsing, dispatch, and turning failures into one-line errors.
+
+Exit status: 0 success; 1 when some inputs were bad or the cache cannot be used; 2 for usage
+errors; 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rdstrail_tui import __version__, commands
+from rdstrail_tui.cache import CACHE_ENV, CacheError
+from rdstrail_tui.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+)
+from rdstrail_tui.filters import FILTER_HELP, FilterError
+from rdstrail_tui.output import FORMATS
+from rdstrail_tui.sanitize import printable
+
+DESCRIPTION = """\
+Explore the AWS CloudTrail record of Amazon RDS: who changed which database, when, from
+where, and what AWS did. Events are loaded into a local cache once and read from there.
+With no command, opens the explorer on the cache."""
+
+EPILOG = f"""\
+examples:
+  rdstrail --demo                         open the explorer on the bundled demo trail
+  rdstrail load ~/trail/AWSLogs           load a trail tree (gzip or not) into the cache
+  rdstrail query modify -is:error         successful Modify* calls, newest first
+  rdstrail query user:admin since:7d --format jsonl | jq .requestParameters
+  rdstrail stats since:30d                who did what, in counts
+  rdstrail cache info                     where the cache is and what it holds
+
+The cache is {{cache}} unless --cache FILE or ${CACHE_ENV} says otherwise.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from rdstrail_tui.cache import default_cache_path
+
+    cache_help = f"cache file (default: ${CACHE_ENV}, else {default_cache_path()})"
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a --cache given before the command is not overwritten by the default here.
+    common.add_argument("--cache", type=Path, default=argparse.SUPPRESS, help=cache_help)
+    common.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the bundled demo trail's own cache instead (never the user's)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="rdstrail",
+        description=DESCRIPTION,
+        epilog=EPILOG.format(cache=default_cache_path()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"rdstrail {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    load = commands.add_parser(
+        "load",
+        parents=[common],
+        help="load CloudTrail files or directories into the cache",
+        description="Load CloudTrail files or directories into the cache. Directories are "
+        "walked for *.json, *.jsonl, *.ndjson (and .gz); a named file is always read. Formats "
+        "are recognised by content: S3 trail files, LookupEvents output, console downloads, "
+        "JSON arrays and JSON Lines, gzipped or not. Events already cached are skipped.",
+        allow_abbrev=False,
+    )
+    load.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    scope = load.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--event-source",
+        action="append",
+        metavar="SRC",
+        help="keep events of this eventSource (repeatable; default rds.amazonaws.com)",
+    )
+    scope.add_argument("--all-sources", action="store_true", help="keep events of every service")
+    load.add_argument(
+        "--workers", type=_positive_int, metavar="N", help="processes to use (default: all cores)"
+    )
+
+    query = commands.add_parser(
+        "query",
+        parents=[common],
+        help="print matching events, newest first",
+        description="Print the cached events that match FILTER, newest first.",
+        epilog=FILTER_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    query.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    query.add_argument(
+        "--limit",
+        type=_non_negative_int,
+        metavar="N",
+        help="at most N events; 0 for all (default: all, or 1000 for a table on a terminal)",
+    )
+
+    stats = commands.add_parser(
+        "stats",
+        parents=[common],
+        help="counts by eventName, principal, source IP and errorCode",
+        description="Count the cached events that match FILTER.",
+        epilog=FILTER_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    stats.add_argument("--top", type=_positive_int, default=10, metavar="N", help="rows per table")
+    stats.add_argument("--format", choices=("text", "json"), default="text")
+
+    cache = commands.add_parser(
+        "cache", help="show or clear the cache", description="Show or clear the cache."
+    )
+    cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    cache_commands.add_parser(
+        "info", parents=[common], help="path, size, events, time span and sources"
+    )
+    clear = cache_commands.add_parser(
+        "clear", parents=[common], help="remove every cached event, source and sync cursor"
+    )
+    clear.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+# Options of `query` and `stats` that take a value; everything else that is not an option
+# is part of the filter, including terms that start with '-' (negations such as -is:error).
+_FILTER_COMMAND_OPTIONS = {"--format", "--limit", "--cache", "--top"}
+_FILTER_COMMAND_FLAGS = {"-h", "--help", "--demo"}
+
+
+def split_filter_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Separate `query`/`stats` options from filter terms, so `-is:error` is a term."""
+    if not argv or argv[0] not in ("query", "stats"):
+        return argv, []
+    options, terms = [argv[0]], []
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        name = arg.split("=", 1)[0]
+        if arg == "--":
+            terms.extend(argv[index + 1 :])
+            break
+        if name in _FILTER_COMMAND_OPTIONS:
+            options.append(arg)
+            if "=" not in arg and index + 1 < len(argv):
+                options.append(argv[index + 1])
+                index += 1
+        elif arg in _FILTER_COMMAND_FLAGS or arg.startswith("--"):
+            options.append(arg)  # unknown --options still reach argparse and its error
+        else:
+            terms.append(arg)
+        index += 1
+    return options, terms
+
+
+def filter_text(terms: list[str]) -> str:
+    """Join shell arguments into filter text. An argument holding a double quote is filter
+    text as written; `user:Jane Doe` (the shell ate the quotes) is one term."""
+    from rdstrail_tui.filters import quote_value
+
+    parts = []
+    for term in terms:
+        if '"' in term or not any(ch.isspace() for ch in term):
+            parts.append(term)
+            continue
+        key, colon, value = term.partition(":")
+        if colon and key and not any(ch.isspace() for ch in key):
+            parts.append(f"{key}:{quote_value(value)}")
+        else:
+            parts.append(term)  # a bare phrase with spaces: the whole filter in one argument
+    return " ".join(parts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(arguments)
+    except KeyboardInterrupt:
+        print("rdstrail: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (head, less) has gone; nothing more to say. Point stdout at devnull so
+        # the interpreter's own flush at exit does not complain.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as error:  # the last line of defence: one line, never a traceback
+        if os.environ.get("RDSTRAIL_DEBUG"):
+            raise
+        message = printable(f"{type(error).__name__}: {error}")
+        print(
+            f"rdstrail: unexpected error: {message} (set RDSTRAIL_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+
+
+def _main(argv: list[str]) -> int:
+    options, terms = split_filter_arguments(_command_first(argv))
+    parser = build_parser()
+    args = parser.parse_args(options)
+    args.filter = filter_text(terms)
+    try:
+        if args.command is None:
+            return commands.open_explorer(args)
+        if args.command == "load":
+            return commands.load(args)
+        if args.command == "query":
+            return commands.query(args)
+        if args.command == "stats":
+            return commands.stats(args)
+        if args.cache_command == "info":
+            return commands.cache_info(args)
+        return commands.cache_clear(args)
+    except FilterError as error:
+        print(f"rdstrail: bad filter: {printable(str(error))}", file=sys.stderr)
+        print(printable(error.pointer(args.filter)), file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as error:
+        print(f"rdstrail: {printable(str(error))}", file=sys.stderr)
+        return EXIT_USAGE
+    except CacheError as error:
+        print(f"rdstrail: {printable(str(error))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _command_first(argv: list[str]) -> list[str]:
+    """Let global options come before the command (`rdstrail --cache F query x`) while
+    still finding the command for the filter split."""
+    leading: list[str] = []
+    index = 0
+    while index < len(argv) and argv[index].startswith("-") and argv[index] != "--":
+        leading.append(argv[index])
+        if argv[index] == "--cache" and index + 1 < len(argv):
+            leading.append(argv[index + 1])
+            index += 1
+        index += 1
+    rest = argv[index:]
+    if rest and rest[0] in ("query", "stats"):
+        return [rest[0], *leading, *rest[1:]]
+    return argv
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value

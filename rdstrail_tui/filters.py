@@ -1,0 +1,264 @@
+"""The filter language shared by the command line and the TUI filter box.
+
+A filter is whitespace-separated terms that must all match; `parse_filter` turns it into a
+`Filter` whose `where()` is an SQLite boolean expression over the `events` table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from rdstrail_tui.timespec import is_bare_date, parse_when
+
+__all__ = [
+    "FILTER_HELP",
+    "KEYS",
+    "Filter",
+    "FilterError",
+    "Term",
+    "parse_filter",
+    "quote_value",
+    "with_term",
+]
+
+_SUBSTRING_COLUMNS = {
+    "user": "principal",
+    "ip": "source_ip",
+    "res": "resource",
+    "region": "region",
+    "account": "account",
+    "source": "event_source",
+    "agent": "user_agent",
+    "error": "error_code",
+    "name": "event_name",
+}
+KEYS: tuple[str, ...] = (*_SUBSTRING_COLUMNS, "id", "is", "since", "until")
+
+# Every term's SQL must be two-valued (never NULL) so that `NOT (...)` is its exact complement:
+# a NULL would drop the row from both `x` and `-x`.
+_IS_SQL = {
+    "error": "error_code IS NOT NULL",
+    # Old records carry no readOnly flag (read_only IS NULL): they are neither writes nor reads,
+    # so they match -is:write and -is:read. `IS` rather than `=` keeps the test non-NULL.
+    "write": "read_only IS 0",
+    "read": "read_only IS 1",
+}
+
+_TOKEN = re.compile(r'(?:[^\s"]|"(?:[^"\\]|\\.)*")+', re.DOTALL)
+_NON_SPACE = re.compile(r"\S")
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_ESCAPE = re.compile(r'\\(["\\])')
+_NEEDS_QUOTES = re.compile(r'[\s":]|^-|^$')
+
+# SQLite's lower() folds ASCII only (unless built with ICU, which Python's sqlite3 is not), so
+# the value is folded the same way: non-ASCII letters then match case-sensitively, not never.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+
+class FilterError(ValueError):
+    """A malformed filter, locating the offending term within the filter text."""
+
+    def __init__(self, message: str, *, position: int, length: int, term: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.length = max(1, length)
+        self.term = term
+
+    def pointer(self, text: str) -> str:
+        """The filter text, and beneath it a `^~~~` marking the bad term."""
+        # One visible column per character keeps the caret aligned and the output two lines,
+        # whatever control characters the text holds.
+        shown = "".join(" " if c.isspace() else c if c.isprintable() else "?" for c in text)
+        return f"{shown}\n{' ' * min(self.position, len(text))}^{'~' * (self.length - 1)}"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One parsed term. `key` is canonical: bare words have key 'name'."""
+
+    key: str
+    value: str
+    negated: bool = False
+    position: int = 0
+    length: int = 1
+    # since/until: the inclusive epoch-second bound, fixed at parse time so that where() is
+    # repeatable and a relative time means "before the filter was entered".
+    bound: int | None = None
+
+    def sql(self) -> tuple[str, list[object]]:
+        sql, params = self._positive_sql()
+        return (f"NOT ({sql})" if self.negated else sql), params
+
+    def _positive_sql(self) -> tuple[str, list[object]]:
+        if column := _SUBSTRING_COLUMNS.get(self.key):
+            # instr() is literal (no LIKE wildcards to escape) and ignores case_sensitive_like;
+            # COALESCE makes a NULL column "does not contain" rather than unknown.
+            return f"instr(lower(COALESCE({column}, '')), ?) > 0", [_fold(self.value)]
+        if self.key == "id":
+            return "event_id = ?", [self.value]
+        if self.key == "is":
+            return _IS_SQL[self.value.lower()], []
+        if self.key == "since":
+            return "event_time >= ?", [self.bound]
+        if self.key == "until":
+            return "event_time <= ?", [self.bound]
+        raise AssertionError(f"unhandled key {self.key!r}")
+
+
+@dataclass(frozen=True)
+class Filter:
+    text: str
+    terms: tuple[Term, ...]
+
+    def where(self) -> tuple[str, list[object]]:
+        """An SQL boolean expression (parenthesise it before combining with OR) and its
+        parameters; "1" for an empty filter."""
+        if not self.terms:
+            return "1", []
+        clauses: list[str] = []
+        params: list[object] = []
+        for term in self.terms:
+            sql, term_params = term.sql()
+            clauses.append(sql)
+            params.extend(term_params)
+        return " AND ".join(clauses), params
+
+    def is_empty(self) -> bool:
+        return not self.terms
+
+
+def parse_filter(text: str, now: datetime | None = None) -> Filter:
+    """Parse a filter; relative times count back from `now` (default: the current time)."""
+    when = datetime.now(UTC) if now is None else now
+    if when.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    terms: list[Term] = []
+    pos = 0
+    while start := _NON_SPACE.search(text, pos):
+        pos = start.start()
+        token = _TOKEN.match(text, pos)
+        end = token.end() if token else pos
+        # The token regex stops at a quote it cannot close.
+        if end < len(text) and text[end] == '"':
+            raise FilterError(
+                'unterminated quote: add a closing "',
+                position=pos,
+                length=len(text) - pos,
+                term=text[pos:],
+            )
+        terms.append(_parse_term(text[pos:end], pos, when))
+        pos = end
+    return Filter(text, tuple(terms))
+
+
+def _parse_term(raw: str, position: int, now: datetime) -> Term:
+    def fail(message: str) -> FilterError:
+        return FilterError(message, position=position, length=len(raw), term=raw)
+
+    negated = raw.startswith("-")
+    body = raw[1:] if negated else raw
+    if not body:
+        raise fail("'-' must be followed by a term to exclude, e.g. -describe")
+    colon, quote = body.find(":"), body.find('"')
+    # A colon inside quotes is text, so `"a:b"` is a bare phrase, not key 'a'.
+    if colon >= 0 and (quote < 0 or colon < quote):
+        key = body[:colon].lower()
+        if key not in KEYS:
+            raise fail(_unknown_key(body[:colon]))
+        value = _unquote(body[colon + 1 :])
+        if not value:
+            raise fail(f"'{key}:' needs a value after the colon")
+    else:
+        key, value = "name", _unquote(body)
+        if not value:
+            raise fail('empty phrase "": put some text between the quotes')
+
+    bound: int | None = None
+    if key == "is" and value.lower() not in _IS_SQL:
+        raise fail(f"unknown value 'is:{_show(value)}': use is:error, is:write or is:read")
+    if key in ("since", "until"):
+        try:
+            moment = parse_when(value, now)
+        except ValueError as exc:
+            raise fail(f"{key}: {exc}") from None
+        if key == "since":
+            bound = -((_EPOCH - moment) // _SECOND)  # ceiling: event_time is whole seconds
+        elif is_bare_date(value):
+            # "until the 15th" includes the 15th: stop just before the next midnight.
+            bound = (moment - _EPOCH) // _SECOND + 86_399
+        else:
+            bound = (moment - _EPOCH) // _SECOND
+    return Term(key, value, negated, position, len(raw), bound)
+
+
+def _unknown_key(key: str) -> str:
+    keys = f"Keys: {' '.join(KEYS)}"
+    typed = key.lower()
+    # Prefixes first: difflib alone would offer 'source:' for 'resource:'.
+    close = [k for k in KEYS if typed and (typed.startswith(k) or k.startswith(typed))]
+    close = close or difflib.get_close_matches(typed, KEYS, n=1, cutoff=0.5)
+    if close:
+        return f"unknown key '{_show(key)}:' — did you mean '{close[0]}:'? {keys}"
+    return f"unknown key '{_show(key)}:' — {keys} (to search for a colon, quote it: \"a:b\")"
+
+
+def _unquote(text: str) -> str:
+    return _QUOTED.sub(lambda m: _ESCAPE.sub(r"\1", m[1]), text)
+
+
+def _fold(value: str) -> str:
+    return value.translate(_ASCII_LOWER)
+
+
+def _show(text: str) -> str:
+    """Text for a one-line message: control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def quote_value(value: str) -> str:
+    """The value as it must be written in a filter: double-quoted (with `\\` and `"` escaped)
+    when it is empty or has whitespace, quotes or colons, or starts with '-'."""
+    if not _NEEDS_QUOTES.search(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def with_term(text: str, term: str) -> str:
+    """`text` with one more term appended. `term` is `[-]key:value` or `[-]value` with the value
+    written raw (unquoted); it is quoted as needed. A prefix that is not a known key is part of
+    a bare value, so `with_term("", "a:b")` gives `"a:b"`."""
+    sign = "-" if term.startswith("-") else ""
+    body = term[len(sign) :]
+    key, colon, value = body.partition(":")
+    if colon and key.lower() in KEYS:
+        new = f"{sign}{key.lower()}:{quote_value(value)}"
+    else:
+        new = sign + quote_value(body)
+    return f"{text.rstrip()} {new}" if text.strip() else new
+
+
+FILTER_HELP = """\
+Filter terms are separated by spaces; an event must match all of them.
+  modify              event name contains "modify" (any letter case)
+  user:jane           caller contains "jane"; likewise ip: res: region:
+                      account: source: (event source) agent: (user agent)
+                      error: (error code) name: (event name)
+  id:EVENT-ID         exactly this event ID
+  is:error            failed calls; is:write, is:read for the call kind
+                      (old records without the flag are neither)
+  since:2024-01-15    at or after a time: ISO date, date-time such as
+                      2024-01-15T10:30 (UTC unless +02:00 or Z is given)
+                      or 30m 6h 7d 2w ago
+  until:2024-01-31    at or before a time; a bare date includes that day
+  -describe           a leading '-' excludes: -is:error -user:admin
+  user:"Jane Doe"     double quotes for spaces; \\" and \\\\ inside quotes
+Keys are case-insensitive; matching ignores the case of ASCII letters.
+Example: modify is:write -user:rds since:7d until:2024-01-31
+"""

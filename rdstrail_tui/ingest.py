@@ -1,0 +1,290 @@
+"""Loading files into the cache, on every core.
+
+Files are grouped into chunks; each worker process decodes a chunk and writes its events into
+the cache in one transaction of its own, so a chunk is either wholly cached or not at all
+(an interrupted load keeps every chunk committed before it). Only small result summaries
+travel back to the parent.
+
+Most of a trail is other services' records. They are recognised by a byte test on the raw
+record and never parsed: that, the isal gzip decoder and the second core are where the speed
+comes from.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from rdstrail_tui.cache import Cache
+from rdstrail_tui.formats import Document, InputError, Kind, decode_file
+from rdstrail_tui.model import RDS_EVENT_SOURCE, Event, RecordError, event_from_record
+from rdstrail_tui.sources.files import discover
+
+# A chunk is one transaction: large enough that commits are cheap, small enough that
+# progress moves and an interrupted load loses little.
+CHUNK_BYTES = 8 * 1024 * 1024
+CHUNK_FILES = 64
+# Below this much input a worker pool costs more to start than it saves.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+# How many record problems one file reports before summing up the rest.
+PROBLEMS_PER_FILE = 3
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which eventSources to keep; None keeps all."""
+
+    sources: frozenset[str] | None = frozenset({RDS_EVENT_SOURCE})
+
+    @property
+    def needles(self) -> tuple[bytes, ...] | None:
+        return None if self.sources is None else tuple(s.encode() for s in self.sources)
+
+
+@dataclass
+class ChunkResult:
+    files: int = 0
+    digests: int = 0
+    bad_files: int = 0
+    records: int = 0
+    other_sources: int = 0
+    kept: int = 0  # valid records in scope, new or not
+    new: int = 0
+    bad_records: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, other: ChunkResult) -> None:
+        for name in (
+            "files",
+            "digests",
+            "bad_files",
+            "records",
+            "other_sources",
+            "kept",
+            "new",
+            "bad_records",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.problems.extend(other.problems)
+
+
+@dataclass
+class LoadSummary(ChunkResult):
+    ignored: int = 0
+    interrupted: bool = False
+    seconds: float = 0.0
+
+    @property
+    def duplicates(self) -> int:
+        return self.kept - self.new
+
+    @property
+    def bad_inputs(self) -> int:
+        return self.bad_files + self.bad_records
+
+
+ProgressCallback = Callable[[LoadSummary, int], None]  # (so far, files in all)
+
+
+class LoadInterrupted(Exception):
+    """Ctrl-C during a load; `summary` holds what was committed before it."""
+
+    def __init__(self, summary: LoadSummary) -> None:
+        super().__init__("load interrupted")
+        self.summary = summary
+
+
+def events_of(document: Document, name: str, scope: Scope, result: ChunkResult) -> Iterator[Event]:
+    """The in-scope events of one document; problems are added to `result`."""
+    needles = scope.needles
+    checked_shape = False
+    file_problems = 0
+
+    def problem(index: int, message: str) -> None:
+        nonlocal file_problems
+        result.bad_records += 1
+        file_problems += 1
+        if file_problems <= PROBLEMS_PER_FILE:
+            result.problems.append(f"{name}: {document.locate(index)}: {message}")
+
+    for index, raw in document.records:
+        result.records += 1
+        if raw is None:
+            problem(index, "no CloudTrailEvent in this LookupEvents entry")
+            continue
+        if needles is not None and not any(n in raw for n in needles) and b"\\u" not in raw:
+            # Not ours. Look once per file that it is a CloudTrail record at all, so a JSON
+            # file of something else is reported instead of silently yielding nothing.
+            if not checked_shape:
+                checked_shape = True
+                if b'"eventSource"' not in raw:
+                    problem(index, "not a CloudTrail record (no eventSource)")
+                    continue
+            result.other_sources += 1
+            continue
+        try:
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            problem(index, f"invalid JSON ({error})")
+            continue
+        if not isinstance(record, dict) or "eventSource" not in record:
+            problem(index, "not a CloudTrail record (no eventSource)")
+            continue
+        if scope.sources is not None and record["eventSource"] not in scope.sources:
+            result.other_sources += 1
+            continue
+        try:
+            event = event_from_record(record, raw)
+        except RecordError as error:
+            problem(index, str(error))
+            continue
+        result.kept += 1
+        yield event
+    if file_problems > PROBLEMS_PER_FILE:
+        result.problems.append(
+            f"{name}: {file_problems - PROBLEMS_PER_FILE} more records with problems"
+        )
+
+
+def load_chunk(cache: Cache, paths: list[str], scope: Scope) -> ChunkResult:
+    result = ChunkResult()
+    events: list[Event] = []
+    for name in paths:
+        result.files += 1
+        try:
+            document = decode_file(Path(name))
+            if document.kind is Kind.DIGEST:
+                result.digests += 1
+                continue
+            events.extend(events_of(document, name, scope, result))
+        except InputError as error:
+            result.bad_files += 1
+            result.problems.append(f"{name}: {error}")
+    result.new = cache.insert(events)
+    return result
+
+
+# -- worker processes ---------------------------------------------------------------------
+
+_worker_cache: Cache | None = None
+
+
+def _start_worker(cache_path: str) -> None:
+    # The parent alone handles Ctrl-C: it stops the workers, whose open transactions then
+    # roll back, so a chunk is never half-written.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _worker_cache
+    _worker_cache = Cache.open(Path(cache_path))
+
+
+def _run_chunk(task: tuple[int, list[str], Scope]) -> tuple[int, ChunkResult]:
+    assert _worker_cache is not None, "worker started without a cache"
+    root, paths, scope = task
+    return root, load_chunk(_worker_cache, paths, scope)
+
+
+def _chunks(files: list[Path]) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    size = 0
+    for path in files:
+        chunk.append(str(path))
+        size += _size(path)
+        if size >= CHUNK_BYTES or len(chunk) >= CHUNK_FILES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def worker_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def load_paths(
+    cache: Cache,
+    paths: list[Path],
+    scope: Scope,
+    on_progress: ProgressCallback | None = None,
+    workers: int | None = None,
+) -> LoadSummary:
+    """Load files and directories into the cache. Raises LoadInterrupted on Ctrl-C."""
+    started = time.perf_counter()
+    summary = LoadSummary()
+    # Chunks never mix files of two named paths, so what each path added is known exactly.
+    tasks: list[tuple[int, list[str], Scope]] = []
+    total_files = total_bytes = 0
+    for root, path in enumerate(paths):
+        found = discover([path])
+        summary.ignored += found.ignored
+        summary.digests += found.digests
+        summary.bad_files += len(found.missing)
+        summary.problems.extend(f"{where}: {message}" for where, message in found.missing)
+        tasks.extend((root, chunk, scope) for chunk in _chunks(found.files))
+        total_files += len(found.files)
+        total_bytes += sum(_size(file) for file in found.files)
+    added = [0] * len(paths)
+    workers = workers or worker_count()
+
+    def report() -> None:
+        summary.seconds = time.perf_counter() - started
+        if on_progress:
+            on_progress(summary, total_files)
+
+    def collect(root: int, result: ChunkResult) -> None:
+        summary.add(result)
+        added[root] += result.new
+        report()
+
+    report()
+    try:
+        if workers > 1 and len(tasks) > 1 and total_bytes >= PARALLEL_MIN_BYTES:
+            _load_parallel(cache, tasks, workers, collect)
+        else:
+            for root, chunk, chunk_scope in tasks:
+                collect(root, load_chunk(cache, chunk, chunk_scope))
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        report()
+        raise LoadInterrupted(summary) from None
+    finally:
+        for path, count in zip(paths, added, strict=True):
+            cache.record_source(f"file:{path.resolve()}", "files", count)
+    return summary
+
+
+def _load_parallel(
+    cache: Cache,
+    tasks: list[tuple[int, list[str], Scope]],
+    workers: int,
+    collect: Callable[[int, ChunkResult], None],
+) -> None:
+    # spawn, not fork: the parent may run a progress thread, and forking a threaded
+    # process can deadlock the child.
+    context = multiprocessing.get_context("spawn")
+    pool = context.Pool(min(workers, len(tasks)), _start_worker, (str(cache.path),))
+    try:
+        for root, result in pool.imap_unordered(_run_chunk, tasks):
+            collect(root, result)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()

@@ -1,0 +1,221 @@
+"""The normalised event: one CloudTrail record reduced to the fields people filter and read.
+
+Everything here is pure: a record (already parsed JSON) goes in, an `Event` comes out, or
+`RecordError` says why the record cannot be one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+RDS_EVENT_SOURCE = "rds.amazonaws.com"
+
+
+class RecordError(ValueError):
+    """A JSON object that cannot be used as a CloudTrail record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    event_id: str
+    event_time: int  # UTC epoch seconds: CloudTrail's own resolution
+    event_name: str
+    event_source: str
+    region: str
+    account: str
+    principal: str
+    source_ip: str
+    user_agent: str
+    read_only: bool | None  # None: old records (eventVersion < 1.03) do not say
+    error_code: str | None
+    error_message: str | None
+    resource: str
+    raw: bytes  # the record exactly as it was delivered
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.event_time, UTC)
+
+
+# requestParameters / responseElements keys that name the resource a call is about, most
+# specific first: a restore names the new instance in dBInstanceIdentifier and its source in
+# dBSnapshotIdentifier, and the new instance is what the call changed.
+RESOURCE_KEYS: tuple[str, ...] = (
+    "dBInstanceIdentifier",
+    "targetDBInstanceIdentifier",
+    "dBClusterIdentifier",
+    "targetDBClusterIdentifier",
+    "dBSnapshotIdentifier",
+    "targetDBSnapshotIdentifier",
+    "dBClusterSnapshotIdentifier",
+    "targetDBClusterSnapshotIdentifier",
+    "dBParameterGroupName",
+    "dBClusterParameterGroupName",
+    "targetDBParameterGroupIdentifier",
+    "targetDBClusterParameterGroupIdentifier",
+    "dBSubnetGroupName",
+    "optionGroupName",
+    "targetOptionGroupIdentifier",
+    "globalClusterIdentifier",
+    "dBProxyName",
+    "dBClusterEndpointIdentifier",
+    "dBSecurityGroupName",
+    "subscriptionName",
+    "blueGreenDeploymentIdentifier",
+    "dBShardGroupIdentifier",
+    "exportTaskIdentifier",
+    "integrationIdentifier",
+    "customDBEngineVersionIdentifier",
+    "dBInstanceArn",
+    "dBClusterArn",
+    "resourceName",
+    "resourceArn",
+    "sourceArn",
+    "sourceDBInstanceIdentifier",
+    "sourceDBClusterIdentifier",
+)
+_RESOURCE_KEYS_LOWER = tuple(key.lower() for key in RESOURCE_KEYS)
+
+
+def parse_event_time(value: object) -> int:
+    """CloudTrail writes `2018-07-30T22:14:06Z`; fixtures and exports also carry
+    `2022-09-24 00:28:15` and fractional seconds. Naive times are UTC."""
+    if not isinstance(value, str) or not value:
+        raise RecordError("eventTime is missing")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise RecordError(f"eventTime {value!r} is not an ISO date-time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _tail(arn: str) -> str:
+    """`arn:aws:sts::1:assumed-role/Admin/jane` -> `assumed-role/Admin/jane`."""
+    return arn.split(":", 5)[5] if arn.count(":") >= 5 else arn
+
+
+def principal_of(identity: object) -> str:
+    """A readable caller name for every userIdentity type CloudTrail writes."""
+    if not isinstance(identity, dict):
+        return ""
+    kind = _text(identity.get("type"))
+    arn = _text(identity.get("arn"))
+    user_name = _text(identity.get("userName"))
+    if kind == "IAMUser":
+        return user_name or _tail(arn).removeprefix("user/")
+    if kind == "AssumedRole":
+        # `role/session` reads better than the STS ARN and keeps who (session) and how (role).
+        tail = _tail(arn)
+        if tail.startswith("assumed-role/"):
+            return tail.removeprefix("assumed-role/")
+        issuer = identity.get("sessionContext", {})
+        issuer = issuer.get("sessionIssuer", {}) if isinstance(issuer, dict) else {}
+        role = _text(issuer.get("userName")) if isinstance(issuer, dict) else ""
+        session = _text(identity.get("principalId")).partition(":")[2]
+        return "/".join(part for part in (role, session) if part) or tail
+    if kind == "Root":
+        return "root"
+    if kind == "AWSService":
+        return _text(identity.get("invokedBy")) or "AWS service"
+    if kind == "FederatedUser":
+        return _tail(arn).removeprefix("federated-user/") or user_name
+    if kind == "IdentityCenterUser":
+        on_behalf = identity.get("onBehalfOf")
+        user_id = _text(on_behalf.get("userId")) if isinstance(on_behalf, dict) else ""
+        return f"identity-center/{user_id or user_name or _text(identity.get('principalId'))}"
+    if kind == "AWSAccount":
+        account = _text(identity.get("accountId")) or _text(identity.get("principalId"))
+        return f"account/{account}"
+    if kind in ("SAMLUser", "WebIdentityUser"):
+        provider = _text(identity.get("identityProvider"))
+        name = user_name or _text(identity.get("principalId"))
+        return f"{name} ({provider})" if provider and name else name or provider
+    # Unknown or future types: the most specific thing the record offers.
+    return (
+        user_name
+        or _tail(arn)
+        or _text(identity.get("invokedBy"))
+        or _text(identity.get("principalId"))
+        or kind
+    )
+
+
+def _find_resource(params: object) -> str:
+    if not isinstance(params, dict) or not params:
+        return ""
+    # Keys arrive in RDS's camel case, but case varies across API versions: match lowered.
+    lowered = {key.lower(): value for key, value in params.items() if isinstance(key, str)}
+    for key in _RESOURCE_KEYS_LOWER:
+        value = lowered.get(key)
+        if isinstance(value, str) and value:
+            return _resource_name(value)
+    return ""
+
+
+def _resource_name(value: str) -> str:
+    """An RDS ARN (`arn:aws:rds:us-east-1:1:db:prod`) names its resource last: keep `prod`."""
+    if value.startswith("arn:") and value.count(":") >= 6:
+        return value.split(":", 6)[6]
+    return value
+
+
+def resource_of(record: dict[str, Any]) -> str:
+    found = _find_resource(record.get("requestParameters")) or _find_resource(
+        record.get("responseElements")
+    )
+    if found:
+        return found
+    resources = record.get("resources")
+    if isinstance(resources, list):
+        for item in resources:
+            if isinstance(item, dict) and isinstance(item.get("ARN"), str):
+                return _resource_name(item["ARN"])
+    return ""
+
+
+def read_only_of(value: object) -> bool | None:
+    """Trails write a boolean; LookupEvents writes the string "true"/"false"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def event_from_record(record: object, raw: bytes) -> Event:
+    if not isinstance(record, dict):
+        raise RecordError("not a JSON object")
+    event_id = record.get("eventID")
+    if not isinstance(event_id, str) or not event_id:
+        raise RecordError("eventID is missing")
+    event_time = parse_event_time(record.get("eventTime"))
+    identity = record.get("userIdentity")
+    account = _text(record.get("recipientAccountId"))
+    if not account and isinstance(identity, dict):
+        account = _text(identity.get("accountId"))
+    error_code = record.get("errorCode")
+    error_message = record.get("errorMessage")
+    return Event(
+        event_id=event_id,
+        event_time=event_time,
+        event_name=_text(record.get("eventName")),
+        event_source=_text(record.get("eventSource")),
+        region=_text(record.get("awsRegion")),
+        account=account,
+        principal=principal_of(identity),
+        source_ip=_text(record.get("sourceIPAddress")),
+        user_agent=_text(record.get("userAgent")),
+        read_only=read_only_of(record.get("readOnly")),
+        error_code=str(error_code) if error_code not in (None, "") else None,
+        error_message=str(error_message) if error_message not in (None, "") else None,
+        resource=resource_of(record),
+        raw=raw,
+    )

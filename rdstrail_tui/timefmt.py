@@ -1,0 +1,11 @@
+"""How times are written for people: UTC, to the second, the same everywhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def format_time(epoch: int | None) -> str:
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
