@@ -53,6 +53,24 @@ class Document:
     # (index, raw record) pairs; raw is None for an entry that holds no record (a LookupEvents
     # entry without CloudTrailEvent). Iteration may raise InputError part-way for a stream.
     records: Iterator[tuple[int, bytes | None]]
+    # For a trail file or an array of records: the undecoded record slices, and the whole
+    # text, so event_sources() can read one field of every record without Python objects.
+    raws: list[msgspec.Raw] | None = None
+    text: bytes = b""
+
+    def event_sources(self) -> list[str | None] | None:
+        """Each record's eventSource (None where it has none), decoded in C; None when this
+        format has no such shortcut or a record is too odd for it (the caller then looks at
+        every record itself and reports what is wrong)."""
+        if self.raws is None:
+            return None
+        decoder = _probe_trail_decoder if self.kind is Kind.TRAIL else _probe_array_decoder
+        try:
+            probes = decoder.decode(self.text)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+        records = probes.Records if isinstance(probes, _ProbeTrail) else probes
+        return [probe.eventSource for probe in records]
 
     def locate(self, index: int) -> str:
         """Where a record sits, in the words of its format: `Records[3]`, `line 12`."""
@@ -82,9 +100,19 @@ class _LookupEntry(msgspec.Struct):
     CloudTrailEvent: str | None = None
 
 
+class _Probe(msgspec.Struct):
+    eventSource: str | None = None
+
+
+class _ProbeTrail(msgspec.Struct):
+    Records: list[_Probe]
+
+
 _envelope_decoder = msgspec.json.Decoder(_Envelope)
 _array_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _lookup_entry_decoder = msgspec.json.Decoder(_LookupEntry)
+_probe_trail_decoder = msgspec.json.Decoder(_ProbeTrail)
+_probe_array_decoder = msgspec.json.Decoder(list[_Probe])
 
 
 def decode_bytes(data: bytes) -> Document:
@@ -168,7 +196,7 @@ def _decode_object(data: bytes) -> Document:
             return Document(Kind.JSON_LINES, _split_json_lines(data))
         raise InputError(f"invalid JSON ({_reason(error)})") from None
     if envelope.Records is not None:
-        return Document(Kind.TRAIL, _raw_items(envelope.Records))
+        return Document(Kind.TRAIL, _raw_items(envelope.Records), envelope.Records, data)
     if envelope.Events is not None:
         return Document(Kind.LOOKUP, _lookup_items(envelope.Events))
     if envelope.digestStartTime is not None or envelope.digestPublicKeyFingerprint is not None:
@@ -187,7 +215,7 @@ def _decode_array(data: bytes) -> Document:
         raise InputError(f"invalid JSON ({_reason(error)})") from None
     if items and b'"CloudTrailEvent"' in bytes(items[0]):
         return Document(Kind.ARRAY, _lookup_items(items))
-    return Document(Kind.ARRAY, _raw_items(items))
+    return Document(Kind.ARRAY, _raw_items(items), items, data)
 
 
 def _raw_items(items: list[msgspec.Raw]) -> Iterator[tuple[int, bytes | None]]:
