@@ -275,7 +275,7 @@ class Cache:
         for row in self._db.execute(sql, params):
             read_only = None if row[9] is None else bool(row[9])
             raw = decompress(row[13]) if with_raw else b""
-            yield Event(*row[:9], read_only, *row[10:13], raw)
+            yield Event._make((*row[:9], read_only, *row[10:13], raw))
 
     def stats(self, where: Filter | None = None, top: int = 10) -> Stats:
         clause, params = _where(where)
