@@ -165,7 +165,6 @@ class Cache:
                 _create_private_file(path)
             elif not path.exists():
                 raise CacheError(f"no cache at {path}: load events first (rdstrail load PATH)")
-            _tighten(path)
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
         except OSError as error:
             raise CacheError(f"cannot open cache {path}: {error.strerror or error}") from None
@@ -177,13 +176,14 @@ class Cache:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             _migrate(connection, path)
+            # Only once it is known to be a cache: a wrong --cache file is left as it was.
+            _tighten(path)
         except sqlite3.DatabaseError as error:
             connection.close()
             raise CacheError(
                 f"{path} is not a usable rdstrail cache ({error}): "
                 "move it aside, or pass another file with --cache"
             ) from None
-        _tighten(path)
         return cls(path, connection)
 
     def close(self) -> None:

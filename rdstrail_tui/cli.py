@@ -226,7 +226,8 @@ def _main(argv: list[str]) -> int:
         return commands.cache_clear(args)
     except FilterError as error:
         print(f"rdstrail: bad filter: {printable(str(error))}", file=sys.stderr)
-        print(printable(error.pointer(args.filter)), file=sys.stderr)
+        for line in error.pointer(args.filter).splitlines():
+            print(printable(line), file=sys.stderr)
         return EXIT_USAGE
     except UsageError as error:
         print(f"rdstrail: {printable(str(error))}", file=sys.stderr)

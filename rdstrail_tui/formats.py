@@ -113,6 +113,22 @@ _array_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _lookup_entry_decoder = msgspec.json.Decoder(_LookupEntry)
 _probe_trail_decoder = msgspec.json.Decoder(_ProbeTrail)
 _probe_array_decoder = msgspec.json.Decoder(list[_Probe])
+_probe_record_decoder = msgspec.json.Decoder(_Probe)
+
+
+class RecordShapeError(ValueError):
+    """One record that is not valid JSON or not a JSON object."""
+
+
+def event_source_of(raw: bytes) -> str | None:
+    """One record's eventSource (None if it has none), validating the whole record as JSON
+    in C without building it; RecordShapeError says what is wrong otherwise."""
+    try:
+        return _probe_record_decoder.decode(raw).eventSource
+    except msgspec.ValidationError as error:
+        raise RecordShapeError(f"not a CloudTrail record ({error})") from None
+    except msgspec.DecodeError as error:
+        raise RecordShapeError(f"invalid JSON ({_reason(error)})") from None
 
 
 def decode_bytes(data: bytes) -> Document:

@@ -23,7 +23,14 @@ from pathlib import Path
 import orjson
 
 from rdstrail_tui.cache import Cache
-from rdstrail_tui.formats import Document, InputError, Kind, decode_file
+from rdstrail_tui.formats import (
+    Document,
+    InputError,
+    Kind,
+    RecordShapeError,
+    decode_file,
+    event_source_of,
+)
 from rdstrail_tui.model import RDS_EVENT_SOURCE, Event, RecordError, event_from_record
 from rdstrail_tui.sources.files import discover
 
@@ -42,10 +49,6 @@ class Scope:
     """Which eventSources to keep; None keeps all."""
 
     sources: frozenset[str] | None = frozenset({RDS_EVENT_SOURCE})
-
-    @property
-    def needles(self) -> tuple[bytes, ...] | None:
-        return None if self.sources is None else tuple(s.encode() for s in self.sources)
 
 
 @dataclass
@@ -108,54 +111,33 @@ def events_of(document: Document, name: str, scope: Scope, result: ChunkResult) 
         if sources is not None:
             yield from _selected_events(document, sources, name, scope.sources, result)
             return
-    needles = scope.needles
-    checked_shape = False
-    file_problems = 0
-
-    def problem(index: int, message: str) -> None:
-        nonlocal file_problems
-        result.bad_records += 1
-        file_problems += 1
-        if file_problems <= PROBLEMS_PER_FILE:
-            result.problems.append(f"{name}: {document.locate(index)}: {message}")
-
-    for index, raw in document.records:
-        result.records += 1
-        if raw is None:
-            problem(index, "no CloudTrailEvent in this LookupEvents entry")
-            continue
-        if needles is not None and not any(n in raw for n in needles) and b"\\u" not in raw:
-            # Not ours. Look once per file that it is a CloudTrail record at all, so a JSON
-            # file of something else is reported instead of silently yielding nothing.
-            if not checked_shape:
-                checked_shape = True
-                if b'"eventSource"' not in raw:
-                    problem(index, "not a CloudTrail record (no eventSource)")
+    problems: list[tuple[int, str]] = []
+    try:
+        for index, raw in document.records:
+            result.records += 1
+            if raw is None:
+                problems.append((index, "no CloudTrailEvent in this LookupEvents entry"))
+                continue
+            try:
+                source = event_source_of(raw)
+            except RecordShapeError as error:
+                problems.append((index, str(error)))
+                continue
+            if source is None:
+                problems.append((index, "not a CloudTrail record (no eventSource)"))
+            elif scope.sources is not None and source not in scope.sources:
+                result.other_sources += 1
+            else:
+                try:
+                    event = event_from_record(orjson.loads(raw), raw)
+                except RecordError as error:
+                    problems.append((index, str(error)))
                     continue
-            result.other_sources += 1
-            continue
-        try:
-            record = orjson.loads(raw)
-        except orjson.JSONDecodeError as error:
-            problem(index, f"invalid JSON ({error})")
-            continue
-        if not isinstance(record, dict) or "eventSource" not in record:
-            problem(index, "not a CloudTrail record (no eventSource)")
-            continue
-        if scope.sources is not None and record["eventSource"] not in scope.sources:
-            result.other_sources += 1
-            continue
-        try:
-            event = event_from_record(record, raw)
-        except RecordError as error:
-            problem(index, str(error))
-            continue
-        result.kept += 1
-        yield event
-    if file_problems > PROBLEMS_PER_FILE:
-        result.problems.append(
-            f"{name}: {file_problems - PROBLEMS_PER_FILE} more records with problems"
-        )
+                result.kept += 1
+                yield event
+    finally:
+        # Also when a stream breaks part-way: what it yielded so far is still reported.
+        _report(document, name, problems, result)
 
 
 def _selected_events(

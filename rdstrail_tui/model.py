@@ -76,6 +76,11 @@ RESOURCE_KEYS: tuple[str, ...] = (
     "sourceArn",
     "sourceDBInstanceIdentifier",
     "sourceDBClusterIdentifier",
+    # Automated backups are named by the resource id of the instance or cluster they kept.
+    "dBInstanceAutomatedBackupsArn",
+    "dBClusterAutomatedBackupsArn",
+    "dbiResourceId",
+    "dbClusterResourceId",
 )
 # Matched lowered: keys arrive in RDS's camel case, but case varies across API versions
 # (DBInstanceIdentifier in some older records).
