@@ -48,10 +48,9 @@ def main() -> None:
     plain = sum(map(len, samples))
     packed = zstandard.ZstdCompressor(level=3, dict_data=dictionary)
     ratio = sum(len(packed.compress(s)) for s in samples) / plain
-    print(
-        f"{len(samples):,} samples, {plain / 1e6:.1f} MB -> {TARGET} ({len(dictionary.as_bytes()):,} bytes); "
-        f"records compress to {ratio:.1%} with it"
-    )
+    size = len(dictionary.as_bytes())
+    print(f"{len(samples):,} samples, {plain / 1e6:.1f} MB -> {TARGET} ({size:,} bytes)")
+    print(f"records compress to {ratio:.1%} with it")
 
 
 if __name__ == "__main__":
