@@ -11,7 +11,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from rdstrail_tui.codec import RecordCodec, packaged_dictionary
-from rdstrail_tui.model import Event
+from rdstrail_tui.model import Event, decode_event_id, encode_event_id
 
 if TYPE_CHECKING:
     from rdstrail_tui.filters import Filter
@@ -49,21 +49,25 @@ def demo_cache_path() -> Path:
 _MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+    -- Every text field of an event (name, caller, agent, resource, IP, ...) repeats across
+    -- events, so each distinct text is stored once here and events hold its id: the cache
+    -- stays a fraction of the JSON, and a substring filter tests each distinct text once.
+    CREATE TABLE strings (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
     CREATE TABLE events (
         rowid INTEGER PRIMARY KEY,
-        event_id TEXT NOT NULL UNIQUE,
+        event_id BLOB NOT NULL UNIQUE,  -- a UUID's 16 bytes, else the text as delivered
         event_time INTEGER NOT NULL,
-        event_name TEXT NOT NULL,
-        event_source TEXT NOT NULL,
-        region TEXT NOT NULL,
-        account TEXT NOT NULL,
-        principal TEXT NOT NULL,
-        source_ip TEXT NOT NULL,
-        user_agent TEXT NOT NULL,
+        event_name INTEGER NOT NULL,  -- this and the other text fields: strings.id
+        event_source INTEGER NOT NULL,
+        region INTEGER NOT NULL,
+        account INTEGER NOT NULL,
+        principal INTEGER NOT NULL,
+        source_ip INTEGER NOT NULL,
+        user_agent INTEGER NOT NULL,
         read_only INTEGER,
-        error_code TEXT,
-        error_message TEXT,
-        resource TEXT NOT NULL,
+        error_code INTEGER,
+        error_message INTEGER,
+        resource INTEGER NOT NULL,
         raw BLOB NOT NULL
     );
     -- Newest-first listing and since:/until: ranges. Substring terms (user:, res:, a bare
@@ -95,6 +99,27 @@ _EVENT_COLUMNS = (
     "source_ip, user_agent, read_only, error_code, error_message, resource"
 )
 _INSERT = f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}, raw) VALUES ({', '.join('?' * 14)})"
+# The text of each interned column, for reading events back.
+_TEXT_COLUMNS = (
+    "event_name",
+    "event_source",
+    "region",
+    "account",
+    "principal",
+    "source_ip",
+    "user_agent",
+)
+_SELECT_EVENTS = (
+    "SELECT e.event_id, e.event_time, "
+    + ", ".join(f"(SELECT text FROM strings WHERE id = e.{c})" for c in _TEXT_COLUMNS)
+    + ", e.read_only, "
+    + ", ".join(
+        f"(SELECT text FROM strings WHERE id = e.{c})"
+        for c in ("error_code", "error_message", "resource")
+    )
+)
+# Strings looked up per statement when interning: under SQLite's variable limit.
+_LOOKUP_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -156,6 +181,8 @@ class Cache:
         self.path = path
         self._db = connection
         self._codec = RecordCodec(self._dictionary())
+        # text -> strings.id, learnt from committed transactions only (see _Transaction).
+        self._string_ids: dict[str, int] = {}
 
     @classmethod
     def open(cls, path: Path | None = None, *, create: bool = True) -> Cache:
@@ -203,17 +230,74 @@ class Cache:
 
     def insert(self, events: Iterable[Event]) -> int:
         """Insert in one transaction; returns how many were new (the rest were duplicates)."""
-        compress = self._codec.compress
-        rows = [(*e[:-1], compress(e.raw)) for e in events]
-        if not rows:
+        batch = list(events)
+        if not batch:
             return 0
+        compress = self._codec.compress
         with self.transaction():
+            ids = self._intern(batch)
+            rows = [
+                (
+                    encode_event_id(e.event_id),
+                    e.event_time,
+                    ids[e.event_name],
+                    ids[e.event_source],
+                    ids[e.region],
+                    ids[e.account],
+                    ids[e.principal],
+                    ids[e.source_ip],
+                    ids[e.user_agent],
+                    e.read_only,
+                    None if e.error_code is None else ids[e.error_code],
+                    None if e.error_message is None else ids[e.error_message],
+                    ids[e.resource],
+                    compress(e.raw),
+                )
+                for e in batch
+            ]
             before = self._db.total_changes
             self._db.executemany(_INSERT, rows)
             return self._db.total_changes - before
 
+    def _intern(self, batch: list[Event]) -> dict[str, int]:
+        """The strings.id of every text in the batch, adding the new ones. Runs inside the
+        insert's transaction, which holds the write lock, so ids cannot race."""
+        known = self._string_ids
+        wanted = {
+            text
+            for e in batch
+            for text in (
+                e.event_name,
+                e.event_source,
+                e.region,
+                e.account,
+                e.principal,
+                e.source_ip,
+                e.user_agent,
+                e.error_code,
+                e.error_message,
+                e.resource,
+            )
+            if text is not None and text not in known
+        }
+        if wanted:
+            missing = list(wanted)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO strings (text) VALUES (?)", ((t,) for t in missing)
+            )
+            for start in range(0, len(missing), _LOOKUP_BATCH):
+                chunk = missing[start : start + _LOOKUP_BATCH]
+                marks = ", ".join("?" * len(chunk))
+                known.update(
+                    (text, id_)
+                    for id_, text in self._db.execute(
+                        f"SELECT id, text FROM strings WHERE text IN ({marks})", chunk
+                    )
+                )
+        return known
+
     def transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self._db, on_rollback=self._string_ids.clear)
 
     def record_source(self, source: str, kind: str, events_added: int) -> None:
         now = int(time.time())
@@ -246,8 +330,10 @@ class Cache:
         with self.transaction():
             removed = self.count()
             self._db.execute("DELETE FROM events")
+            self._db.execute("DELETE FROM strings")
             self._db.execute("DELETE FROM sources")
             self._db.execute("DELETE FROM sync_cursors")
+        self._string_ids.clear()
         self._db.execute("VACUUM")
         return removed
 
@@ -263,10 +349,10 @@ class Cache:
     ) -> Iterator[Event]:
         """Matching events, newest first; raw is b'' unless with_raw."""
         clause, params = _where(where)
-        raw_column = "raw" if with_raw else "x''"
+        raw_column = "e.raw" if with_raw else "x''"
         sql = (
-            f"SELECT {_EVENT_COLUMNS}, {raw_column} FROM events WHERE {clause} "
-            "ORDER BY event_time DESC, rowid DESC"
+            f"{_SELECT_EVENTS}, {raw_column} FROM events AS e WHERE {clause} "
+            "ORDER BY e.event_time DESC, e.rowid DESC"
         )
         if limit is not None:
             sql += " LIMIT ?"
@@ -275,7 +361,7 @@ class Cache:
         for row in self._db.execute(sql, params):
             read_only = None if row[9] is None else bool(row[9])
             raw = decompress(row[13]) if with_raw else b""
-            yield Event._make((*row[:9], read_only, *row[10:13], raw))
+            yield Event._make((decode_event_id(row[0]), *row[1:9], read_only, *row[10:13], raw))
 
     def stats(self, where: Filter | None = None, top: int = 10) -> Stats:
         clause, params = _where(where)
@@ -286,8 +372,9 @@ class Cache:
 
         def by(column: str, extra: str = "") -> list[tuple[str, int]]:
             rows = self._db.execute(
-                f"SELECT {column}, count(*) AS n FROM events WHERE ({clause}) {extra} "
-                f"GROUP BY {column} ORDER BY n DESC, {column} LIMIT ?",
+                f"SELECT s.text, n FROM (SELECT {column} AS id, count(*) AS n FROM events "
+                f"WHERE ({clause}) {extra} GROUP BY {column}) JOIN strings AS s USING (id) "
+                "ORDER BY n DESC, s.text LIMIT ?",
                 [*params, top],
             )
             return [(str(value), int(n)) for value, n in rows]
@@ -325,14 +412,22 @@ class _Transaction:
     """`BEGIN IMMEDIATE` takes the write lock up front, so two writers queue on busy_timeout
     instead of one failing with SQLITE_BUSY when it upgrades a read lock."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, on_rollback: Callable[[], None] = lambda: None
+    ) -> None:
         self._db = connection
+        self._on_rollback = on_rollback
 
     def __enter__(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+        if kind is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")
+            # String ids learnt inside the rolled-back transaction no longer exist.
+            self._on_rollback()
 
 
 def _where(where: Filter | None) -> tuple[str, list[object]]:

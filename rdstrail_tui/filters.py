@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from rdstrail_tui.model import encode_event_id
 from rdstrail_tui.timespec import is_bare_date, parse_when
 
 __all__ = [
@@ -98,11 +99,16 @@ class Term:
 
     def _positive_sql(self) -> tuple[str, list[object]]:
         if column := _SUBSTRING_COLUMNS.get(self.key):
-            # instr() is literal (no LIKE wildcards to escape) and ignores case_sensitive_like;
-            # COALESCE makes a NULL column "does not contain" rather than unknown.
-            return f"instr(lower(COALESCE({column}, '')), ?) > 0", [_fold(self.value)]
+            # Text columns hold ids into the `strings` table, so the substring test runs once
+            # per distinct string, not once per event. instr() is literal (no LIKE wildcards
+            # to escape); COALESCE makes a NULL column "does not contain" rather than unknown.
+            return (
+                f"COALESCE({column} IN "
+                "(SELECT id FROM strings WHERE instr(lower(text), ?) > 0), 0)",
+                [_fold(self.value)],
+            )
         if self.key == "id":
-            return "event_id = ?", [self.value]
+            return "event_id = ?", [encode_event_id(self.value)]
         if self.key == "is":
             return _IS_SQL[self.value.lower()], []
         if self.key == "since":

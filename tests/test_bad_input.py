@@ -359,4 +359,5 @@ def test_ctrl_c_during_load(tmp_path: Path, cache_path: Path, run_rdstrail: Run)
     again = run_rdstrail("load", trail, timeout=300)
     assert again.code == 0, again.err
     assert cached_count(cache_path) == clean_count
-    assert f"{clean_count - partial:,} events new, {partial:,} duplicates" in again.err
+    # Duplicates also count events the trail itself delivers twice, so only "new" is exact.
+    assert f"{clean_count - partial:,} events new" in again.err

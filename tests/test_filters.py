@@ -1,10 +1,10 @@
-import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
+from rdstrail_tui.cache import Cache
 from rdstrail_tui.filters import (
     FILTER_HELP,
     Filter,
@@ -14,28 +14,9 @@ from rdstrail_tui.filters import (
     quote_value,
     with_term,
 )
+from rdstrail_tui.model import Event
 
 NOW = datetime(2024, 1, 16, 12, 0, tzinfo=UTC)
-
-SCHEMA = """
-CREATE TABLE events (
-  rowid INTEGER PRIMARY KEY,
-  event_id TEXT NOT NULL UNIQUE,
-  event_time INTEGER NOT NULL,
-  event_name TEXT NOT NULL,
-  event_source TEXT NOT NULL,
-  region TEXT NOT NULL,
-  account TEXT NOT NULL,
-  principal TEXT NOT NULL,
-  source_ip TEXT NOT NULL,
-  user_agent TEXT NOT NULL,
-  read_only INTEGER,
-  error_code TEXT,
-  error_message TEXT,
-  resource TEXT NOT NULL,
-  raw BLOB NOT NULL
-)
-"""
 
 RDS = "rds.amazonaws.com"
 # id, time (UTC), name, source, region, account, principal, ip, agent, read_only, error, resource
@@ -66,24 +47,34 @@ ALL = {row[0] for row in ROWS}
 
 
 @pytest.fixture(scope="module")
-def db() -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(":memory:")
-    conn.execute(SCHEMA)
-    for row in ROWS:
-        stamp = int(datetime.fromisoformat(row[1]).replace(tzinfo=UTC).timestamp())
-        conn.execute(
-            "INSERT INTO events (event_id, event_time, event_name, event_source, region, account,"
-            " principal, source_ip, user_agent, read_only, error_code, resource, raw)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')",
-            (row[0], stamp, *row[2:]),
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
+    """The rows above in a real cache, so every filter runs against the real schema."""
+    cache = Cache.open(tmp_path_factory.mktemp("filters") / "events.db")
+    cache.insert(
+        Event(
+            event_id=row[0],
+            event_time=int(datetime.fromisoformat(row[1]).replace(tzinfo=UTC).timestamp()),
+            event_name=row[2],
+            event_source=row[3],
+            region=row[4],
+            account=row[5],
+            principal=row[6],
+            source_ip=row[7],
+            user_agent=row[8],
+            read_only=None if row[9] is None else bool(row[9]),
+            error_code=row[10],
+            error_message=None if row[10] is None else f"{row[10]}: details",
+            resource=row[11],
+            raw=b"{}",
         )
-    yield conn
-    conn.close()
+        for row in ROWS
+    )
+    yield cache
+    cache.close()
 
 
-def matching(db: sqlite3.Connection, text: str) -> set[str]:
-    where, params = parse_filter(text, NOW).where()
-    return {r[0] for r in db.execute(f"SELECT event_id FROM events WHERE {where}", params)}
+def matching(db: Cache, text: str) -> set[str]:
+    return {event.event_id for event in db.events(parse_filter(text, NOW), with_raw=False)}
 
 
 def ids(*numbers: int) -> set[str]:
@@ -132,7 +123,7 @@ def ids(*numbers: int) -> set[str]:
         ("is:write region:us-east-1 agent:console", ids(10)),
     ],
 )
-def test_terms(db: sqlite3.Connection, text: str, expected: set[str]) -> None:
+def test_terms(db: Cache, text: str, expected: set[str]) -> None:
     assert matching(db, text) == expected
 
 
@@ -156,7 +147,7 @@ def test_terms(db: sqlite3.Connection, text: str, expected: set[str]) -> None:
         ("-describe -is:error -user:admin", ids(2, 3, 6, 9)),
     ],
 )
-def test_negation(db: sqlite3.Connection, text: str, expected: set[str]) -> None:
+def test_negation(db: Cache, text: str, expected: set[str]) -> None:
     assert matching(db, text) == expected
 
 
@@ -178,7 +169,7 @@ def test_negation(db: sqlite3.Connection, text: str, expected: set[str]) -> None
         ('user:Jane" "Doe', ids(2)),
     ],
 )
-def test_quoting(db: sqlite3.Connection, text: str, expected: set[str]) -> None:
+def test_quoting(db: Cache, text: str, expected: set[str]) -> None:
     assert matching(db, text) == expected
 
 
@@ -199,7 +190,7 @@ def test_quoting(db: sqlite3.Connection, text: str, expected: set[str]) -> None:
         ("user:x');DROP", set()),
     ],
 )
-def test_values_are_literal(db: sqlite3.Connection, text: str, expected: set[str]) -> None:
+def test_values_are_literal(db: Cache, text: str, expected: set[str]) -> None:
     assert matching(db, text) == expected
 
 
@@ -236,7 +227,7 @@ def test_values_are_bound_not_interpolated() -> None:
         ("since:0001-01-01 until:9999-12-31", ALL),
     ],
 )
-def test_time_bounds(db: sqlite3.Connection, text: str, expected: set[str]) -> None:
+def test_time_bounds(db: Cache, text: str, expected: set[str]) -> None:
     assert matching(db, text) == expected
 
 
@@ -305,7 +296,7 @@ def test_control_characters_do_not_break_errors_or_pointer() -> None:
 
 
 @pytest.mark.parametrize("word", ["()", "%", "\\", "a-b", "x\x00", "ünïcode", "a=b"])
-def test_bare_words_without_colon_are_never_errors(db: sqlite3.Connection, word: str) -> None:
+def test_bare_words_without_colon_are_never_errors(db: Cache, word: str) -> None:
     assert matching(db, word) == set()
 
 
@@ -322,7 +313,7 @@ def test_parsed_terms() -> None:
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\t\n"])
-def test_empty_filter_matches_everything(db: sqlite3.Connection, text: str) -> None:
+def test_empty_filter_matches_everything(db: Cache, text: str) -> None:
     flt = parse_filter(text, NOW)
     assert flt.is_empty()
     assert flt.where() == ("1", [])
