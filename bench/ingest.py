@@ -47,7 +47,7 @@ print(kept)
 
 def make_trail(events: int) -> Path:
     trail = OUT / f"trail-{events}"
-    marker = trail / ".complete"
+    marker = OUT / f"trail-{events}.complete"  # beside the trail, so the load never sees it
     if marker.exists():
         return trail
     shutil.rmtree(trail, ignore_errors=True)
@@ -118,10 +118,27 @@ def timed(
     return elapsed, peak, out + err
 
 
-def run_load(trail: Path) -> tuple[float, int, str]:
+def run_load(trail: Path, measure_cache: bool = False) -> tuple[float, int, str]:
     with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, "RDSTRAIL_CACHE": str(Path(scratch) / "events.db")}
-        return timed([sys.executable, "-m", "rdstrail_tui", "load", str(trail)], env=env)
+        cache = Path(scratch) / "events.db"
+        env = {**os.environ, "RDSTRAIL_CACHE": str(cache)}
+        result = timed([sys.executable, "-m", "rdstrail_tui", "load", str(trail)], env=env)
+        if measure_cache:
+            print(f"    cache size / JSON of its records: {cache_ratio(cache):.2f} (budget 0.5)")
+        return result
+
+
+def cache_ratio(path: Path) -> float:
+    """On-disk size of the cache (WAL checkpointed) over the JSON size of what it holds."""
+    import sqlite3
+
+    from rdstrail_tui.cache import Cache
+
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    with Cache.open(path) as cache:
+        json_bytes = sum(len(event.raw) for event in cache.events())
+    return path.stat().st_size / json_bytes
 
 
 def main() -> int:
@@ -139,7 +156,7 @@ def main() -> int:
     load_times, base_times, peaks = [], [], []
     load_out = base_out = ""
     for round_ in range(args.repeat):
-        seconds, peak, load_out = run_load(trail)
+        seconds, peak, load_out = run_load(trail, measure_cache=round_ == 0)
         load_times.append(seconds)
         peaks.append(peak)
         seconds, _, base_out = timed([sys.executable, "-c", BASELINE, str(trail)])
