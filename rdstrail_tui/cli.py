@@ -39,7 +39,8 @@ examples:
   rdstrail stats since:30d                who did what, in counts
   rdstrail cache info                     where the cache is and what it holds
 
-The cache is {{cache}} unless --cache FILE or ${CACHE_ENV} says otherwise.
+The cache is {{cache}}
+unless --cache FILE or ${CACHE_ENV} says otherwise.
 """
 
 
@@ -49,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     cache_help = f"cache file (default: ${CACHE_ENV}, else {default_cache_path()})"
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a --cache given before the command is not overwritten by the default here.
-    common.add_argument("--cache", type=Path, default=argparse.SUPPRESS, help=cache_help)
+    common.add_argument(
+        "--cache", type=Path, default=argparse.SUPPRESS, metavar="FILE", help=cache_help
+    )
     common.add_argument(
         "--demo",
         action="store_true",
@@ -95,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
         "query",
         parents=[common],
         help="print matching events, newest first",
+        usage="rdstrail query [FILTER ...] [--format {table,jsonl,json,csv}] [--limit N] "
+        "[--cache FILE] [--demo]",
         description="Print the cached events that match FILTER, newest first.",
         epilog=FILTER_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -112,7 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
         "stats",
         parents=[common],
         help="counts by eventName, principal, source IP and errorCode",
-        description="Count the cached events that match FILTER.",
+        usage="rdstrail stats [FILTER ...] [--top N] [--format {text,json}] [--cache FILE] "
+        "[--demo]",
+        description="Count the cached events that match FILTER, by eventName, principal, "
+        "source IP and errorCode, with the time span.",
         epilog=FILTER_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,

@@ -127,13 +127,7 @@ def events_of(document: Document, name: str, scope: Scope, result: ChunkResult) 
                 problems.append((index, "not a CloudTrail record (no eventSource)"))
             elif scope.sources is not None and source not in scope.sources:
                 result.other_sources += 1
-            else:
-                try:
-                    event = event_from_record(orjson.loads(raw), raw)
-                except RecordError as error:
-                    problems.append((index, str(error)))
-                    continue
-                result.kept += 1
+            elif event := _normalise(index, raw, problems, result):
                 yield event
     finally:
         # Also when a stream breaks part-way: what it yielded so far is still reported.
@@ -156,15 +150,23 @@ def _selected_events(
     result.other_sources += len(sources) - len(keep) - len(missing)
     problems = [(index, "not a CloudTrail record (no eventSource)") for index in missing]
     for index in keep:
-        raw = bytes(raws[index])
-        try:
-            event = event_from_record(orjson.loads(raw), raw)
-        except RecordError as error:
-            problems.append((index, str(error)))
-            continue
-        result.kept += 1
-        yield event
+        if event := _normalise(index, bytes(raws[index]), problems, result):
+            yield event
     _report(document, name, sorted(problems), result)
+
+
+def _normalise(
+    index: int, raw: bytes, problems: list[tuple[int, str]], result: ChunkResult
+) -> Event | None:
+    """The Event of one in-scope record (already known to be valid JSON), or None with the
+    reason added to `problems`."""
+    try:
+        event = event_from_record(orjson.loads(raw), raw)
+    except RecordError as error:
+        problems.append((index, str(error)))
+        return None
+    result.kept += 1
+    return event
 
 
 def _report(

@@ -102,15 +102,16 @@ def test_shipped_trail_path_is_a_directory() -> None:
     assert (path / "AWSLogs").is_dir()
 
 
-def test_regenerating_gives_the_shipped_tree_byte_for_byte(
-    tmp_path: Path, shipped: dict[str, bytes]
-) -> None:
+def test_regenerating_gives_the_shipped_trail(tmp_path: Path, shipped: dict[str, bytes]) -> None:
     summary = generate(tmp_path, SHIPPED_DEMO_EVENTS, SHIPPED_DEMO_SEED)
     fresh = _tree(tmp_path)
     assert sorted(fresh) == sorted(shipped)
-    assert fresh == shipped
+    # Compared inflated: the JSON is what must be identical, while deflate's bytes may differ
+    # between zlib builds (zlib-ng) for the same input.
+    assert {k: gzip.decompress(v) for k, v in fresh.items()} == {
+        k: gzip.decompress(v) for k, v in shipped.items()
+    }
     assert summary.files + summary.digest_files == len(shipped)
-    assert summary.bytes_written == sum(len(b) for b in shipped.values())
 
 
 def test_another_seed_gives_another_trail(tmp_path: Path, shipped: dict[str, bytes]) -> None:
