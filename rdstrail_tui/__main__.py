@@ -2,4 +2,6 @@
 
 from rdstrail_tui.cli import main
 
-raise SystemExit(main())
+# Guarded: load workers are spawned processes that may import the main module.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -26,7 +26,7 @@ __all__ = [
     "with_term",
 ]
 
-_SUBSTRING_COLUMNS = {
+SUBSTRING_COLUMNS = {
     "user": "principal",
     "ip": "source_ip",
     "res": "resource",
@@ -37,11 +37,11 @@ _SUBSTRING_COLUMNS = {
     "error": "error_code",
     "name": "event_name",
 }
-KEYS: tuple[str, ...] = (*_SUBSTRING_COLUMNS, "id", "is", "since", "until")
+KEYS: tuple[str, ...] = (*SUBSTRING_COLUMNS, "id", "is", "since", "until")
 
 # Every term's SQL must be two-valued (never NULL) so that `NOT (...)` is its exact complement:
 # a NULL would drop the row from both `x` and `-x`.
-_IS_SQL = {
+IS_SQL = {
     "error": "error_code IS NOT NULL",
     # Old records carry no readOnly flag (read_only IS NULL): they are neither writes nor reads,
     # so they match -is:write and -is:read. `IS` rather than `=` keeps the test non-NULL.
@@ -98,19 +98,19 @@ class Term:
         return (f"NOT ({sql})" if self.negated else sql), params
 
     def _positive_sql(self) -> tuple[str, list[object]]:
-        if column := _SUBSTRING_COLUMNS.get(self.key):
+        if column := SUBSTRING_COLUMNS.get(self.key):
             # Text columns hold ids into the `strings` table, so the substring test runs once
             # per distinct string, not once per event. instr() is literal (no LIKE wildcards
             # to escape); COALESCE makes a NULL column "does not contain" rather than unknown.
             return (
                 f"COALESCE({column} IN "
                 "(SELECT id FROM strings WHERE instr(lower(text), ?) > 0), 0)",
-                [_fold(self.value)],
+                [fold(self.value)],
             )
         if self.key == "id":
             return "event_id = ?", [encode_event_id(self.value)]
         if self.key == "is":
-            return _IS_SQL[self.value.lower()], []
+            return IS_SQL[self.value.lower()], []
         if self.key == "since":
             return "event_time >= ?", [self.bound]
         if self.key == "until":
@@ -187,7 +187,7 @@ def _parse_term(raw: str, position: int, now: datetime) -> Term:
             raise fail('empty phrase "": put some text between the quotes')
 
     bound: int | None = None
-    if key == "is" and value.lower() not in _IS_SQL:
+    if key == "is" and value.lower() not in IS_SQL:
         raise fail(f"unknown value 'is:{_show(value)}': use is:error, is:write or is:read")
     if key in ("since", "until"):
         try:
@@ -219,7 +219,7 @@ def _unquote(text: str) -> str:
     return _QUOTED.sub(lambda m: _ESCAPE.sub(r"\1", m[1]), text)
 
 
-def _fold(value: str) -> str:
+def fold(value: str) -> str:
     return value.translate(_ASCII_LOWER)
 
 

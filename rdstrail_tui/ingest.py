@@ -96,6 +96,10 @@ class LoadSummary(ChunkResult):
 ProgressCallback = Callable[[LoadSummary, int], None]  # (so far, files in all)
 
 
+class _StopRequested(Exception):
+    """should_stop() said so between two chunks."""
+
+
 class LoadInterrupted(Exception):
     """Ctrl-C during a load; `summary` holds what was committed before it."""
 
@@ -251,8 +255,10 @@ def load_paths(
     scope: Scope,
     on_progress: ProgressCallback | None = None,
     workers: int | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> LoadSummary:
-    """Load files and directories into the cache. Raises LoadInterrupted on Ctrl-C."""
+    """Load files and directories into the cache. Raises LoadInterrupted on Ctrl-C, or when
+    `should_stop` (asked between chunks) says so; committed chunks stay either way."""
     started = time.perf_counter()
     summary = LoadSummary()
     # Chunks never mix files of two named paths, so what each path added is known exactly.
@@ -279,6 +285,8 @@ def load_paths(
         summary.add(result)
         added[root] += result.new
         report()
+        if should_stop is not None and should_stop():
+            raise _StopRequested  # handled below like Ctrl-C: the same guarantees
 
     report()
     try:
@@ -287,7 +295,7 @@ def load_paths(
         else:
             for root, chunk, chunk_scope in tasks:
                 collect(root, load_chunk(cache, chunk, chunk_scope))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _StopRequested):
         summary.interrupted = True
         report()
         raise LoadInterrupted(summary) from None

@@ -43,13 +43,18 @@ TABLE_COLUMNS: tuple[Column, ...] = (
 
 
 def fit_columns(
-    rows: list[list[str]], width: int | None, columns: tuple[Column, ...] = TABLE_COLUMNS
+    rows: list[list[str]],
+    width: int | None,
+    columns: tuple[Column, ...] = TABLE_COLUMNS,
+    natural: list[int] | None = None,
 ) -> list[int]:
-    """Widths for as many columns as fit in `width` (None: no limit), from sampled rows."""
-    natural = [
-        max([len(column.header), *(len(row[i]) for row in rows)])
-        for i, column in enumerate(columns)
-    ]
+    """Widths for as many columns as fit in `width` (None: no limit), from sampled rows or,
+    where the caller knows better (a list that scrolls), the given natural widths."""
+    if natural is None:
+        natural = [
+            max([len(column.header), *(len(row[i]) for row in rows)])
+            for i, column in enumerate(columns)
+        ]
     if width is None:
         return natural
     wanted = [min(natural[i], column.maximum) for i, column in enumerate(columns)]

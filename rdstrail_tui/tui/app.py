@@ -1,52 +1,123 @@
-"""The explorer app. For now a placeholder screen over the cache: the explorer proper (event
-list, filter box, JSON detail, diff) is the next piece of work."""
+"""The explorer app: opens the cache, shows the main screen (or the welcome screen over an
+empty cache), and holds what is app-wide: help, the command palette, switching to the demo."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import ClassVar
 
-from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.widgets import Footer, Header, Static
+from textual.app import App, SystemCommand
+from textual.screen import Screen
 
 from rdstrail_tui.cache import Cache
+from rdstrail_tui.history import FilterHistory
 from rdstrail_tui.sanitize import printable
-
-
-def summary_text(path: Path) -> str:
-    with Cache.open(path) as cache:
-        total = cache.count()
-    return (
-        f"{total:,} events in {printable(str(path))}\n\n"
-        "The explorer (event list, filter, JSON detail, diff) is not built yet.\n"
-        "Meanwhile, from a shell:\n"
-        "  rdstrail query modify -is:error\n"
-        "  rdstrail stats since:7d\n"
-        "  rdstrail cache info\n\n"
-        "Press q to quit."
-    )
+from rdstrail_tui.tui.screens.help import HelpScreen, help_text
+from rdstrail_tui.tui.screens.main import CacheChanged, MainScreen
+from rdstrail_tui.tui.screens.welcome import WelcomeScreen
+from rdstrail_tui.tui.widgets.diff_view import DiffView
+from rdstrail_tui.tui.widgets.event_list import EventList
+from rdstrail_tui.tui.widgets.json_view import JsonView
 
 
 class RdstrailApp(App[int]):
     TITLE = "rdstrail"
-    CSS = "Static#summary { padding: 1 2; }"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
-    # Over SSH every animation frame costs bandwidth.
-    ANIMATION_LEVEL = "none"
+    CSS_PATH = "app.tcss"
 
-    def __init__(self, cache_path: Path, demo: bool = False) -> None:
+    def __init__(
+        self, cache_path: Path, *, demo: bool = False, history: FilterHistory | None = None
+    ) -> None:
         super().__init__()
         self.cache_path = cache_path
-        self.sub_title = "demo trail" if demo else str(cache_path)
+        self.demo = demo
+        self.history = history or FilterHistory()
+        self.cache: Cache | None = None
+        # Over SSH every animation frame costs bandwidth: none unless the user asks.
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Vertical():
-            # markup=False: the path (and later event text) is shown as written.
-            yield Static(summary_text(self.cache_path), id="summary", markup=False)
-        yield Footer()
+    @property
+    def source_label(self) -> str:
+        return "demo trail" if self.demo else printable(str(self.cache_path))
+
+    def on_mount(self) -> None:
+        self._open(self.cache_path)
+
+    def _open(self, path: Path) -> None:
+        if self.cache is not None:
+            self.cache.close()
+        self.cache = Cache.open(path)
+        screen = MainScreen(self.cache, self.source_label, self.history)
+        if self.screen_stack and isinstance(self.screen, MainScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+        if screen.total == 0:
+            self.push_screen(WelcomeScreen(self.source_label), self._welcome_done)
+
+    def _welcome_done(self, choice: str | None) -> None:
+        if choice == "load":
+            self.main_screen.action_load()
+        elif choice == "demo":
+            self.action_open_demo()
+
+    @property
+    def main_screen(self) -> MainScreen:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("no main screen")
+
+    def on_cache_changed(self, _: CacheChanged) -> None:
+        if isinstance(self.screen, WelcomeScreen) and self.main_screen.total > 0:
+            self.screen.dismiss(None)
+
+    def action_open_demo(self) -> None:
+        from rdstrail_tui.commands import ensure_demo_cache
+
+        self.demo = True
+        self.cache_path = ensure_demo_cache()
+        while isinstance(self.screen, WelcomeScreen):
+            self.pop_screen()
+        self._open(self.cache_path)
+
+    def action_help(self) -> None:
+        sections = [
+            ("Anywhere", MainScreen.BINDINGS),
+            ("Event list", EventList.BINDINGS),
+            ("JSON detail", JsonView.BINDINGS),
+            ("Diff", DiffView.BINDINGS),
+        ]
+        self.push_screen(HelpScreen(help_text(sections, self)))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = self.main_screen
+        yield SystemCommand("Filter", "Focus the filter box (/)", main.action_focus_filter)
+        yield SystemCommand(
+            "Load events", "Load a file or directory into the cache (L)", main.action_load
+        )
+        if main.load_path:
+            yield SystemCommand("Cancel load", "Stop the running load (x)", main.action_cancel_load)
+        yield SystemCommand(
+            "JSON / Diff", "Switch the detail between JSON and Diff (d)", main.action_toggle_diff
+        )
+        yield SystemCommand(
+            "Copy event JSON", "Copy the event to the clipboard (y)", main.action_copy_json
+        )
+        yield SystemCommand(
+            "Show only errors", "Toggle is:error in the filter (e)", main.action_toggle_errors
+        )
+        yield SystemCommand("Help", "Every key and the filter language (?)", self.action_help)
+        if not self.demo:
+            yield SystemCommand(
+                "Open the demo trail", "Explore the bundled demo instead", self.action_open_demo
+            )
+
+    def on_unmount(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
 
 
 def run_explorer(cache_path: Path, demo: bool = False) -> int:

@@ -1,0 +1,125 @@
+"""The explorer's in-memory index: every cached event's filterable columns, newest first.
+
+SQLite needs 50-150 ms to scan a million rows for one filter, too slow to follow each
+keystroke. Held as numpy arrays of interned-string ids, the same filter is a handful of
+vectorised lookups: a few milliseconds. The cache stays the store; the index holds integers
+only and is rebuilt from it (under a second for a million events) or extended with the rows a
+load adds.
+
+Semantics match the SQL that `filters` compiles, term for term (the tests hold them to it).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from rdstrail_tui.cache import Cache
+from rdstrail_tui.filters import SUBSTRING_COLUMNS, Filter, Term, fold
+
+IntArray = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+
+# Column name -> SQL expression. NULL error_code becomes 0 (no string has id 0) and NULL
+# read_only -1, so "no error" and "unknown" are plain values in an integer array.
+_COLUMNS: dict[str, str] = {
+    "rowid": "rowid",
+    "event_time": "event_time",
+    "event_name": "event_name",
+    "event_source": "event_source",
+    "region": "region",
+    "account": "account",
+    "principal": "principal",
+    "source_ip": "source_ip",
+    "user_agent": "user_agent",
+    "read_only": "coalesce(read_only, -1)",
+    "error_code": "coalesce(error_code, 0)",
+    "resource": "resource",
+}
+
+
+def _parse(text: str) -> IntArray:
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    with warnings.catch_warnings():
+        # numpy flags fromstring's binary mode as deprecated; its text mode (sep=",") is the
+        # fastest parser of a long list of integers there is in numpy.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+@dataclass(frozen=True)
+class EventIndex:
+    columns: dict[str, IntArray]  # every array in newest-first order (time, then rowid)
+    max_rowid: int
+
+    @classmethod
+    def empty(cls) -> EventIndex:
+        return cls({name: np.zeros(0, dtype=np.int64) for name in _COLUMNS}, 0)
+
+    @classmethod
+    def build(cls, cache: Cache) -> EventIndex:
+        return cls.empty().extended(cache)
+
+    def extended(self, cache: Cache) -> EventIndex:
+        """This index plus every event cached since it was built."""
+        texts = cache.column_texts(list(_COLUMNS.values()), after_rowid=self.max_rowid)
+        new = {name: _parse(text) for name, text in zip(_COLUMNS, texts, strict=True)}
+        if len(new["rowid"]) == 0:
+            return self
+        merged = {name: np.concatenate((new[name], self.columns[name])) for name in _COLUMNS}
+        # Newest first: time descending, then rowid descending for events of one second.
+        order = np.lexsort((-merged["rowid"], -merged["event_time"]))
+        return EventIndex(
+            {name: column[order] for name, column in merged.items()},
+            max(self.max_rowid, int(new["rowid"].max())),
+        )
+
+    def __len__(self) -> int:
+        return len(self.columns["rowid"])
+
+    @property
+    def rowids(self) -> IntArray:
+        return self.columns["rowid"]
+
+    def select(self, where: Filter, cache: Cache) -> IntArray:
+        """Rowids of the matching events, newest first."""
+        if where.is_empty():
+            return self.rowids
+        mask = np.ones(len(self), dtype=np.bool_)
+        for term in where.terms:
+            term_mask = self._match(term, cache)
+            mask &= ~term_mask if term.negated else term_mask
+        return self.rowids[mask]
+
+    def _match(self, term: Term, cache: Cache) -> Mask:
+        column_name = SUBSTRING_COLUMNS.get(term.key)
+        if column_name is not None:
+            column = self.columns[column_name]
+            ids = cache.string_ids_containing(fold(term.value))
+            # A lookup table indexed by string id: one gather over the column, however many
+            # strings match (numpy's isin sorts or loops, slower for both small and big sets).
+            size = max(int(column.max(initial=0)), max(ids, default=0)) + 1
+            table = np.zeros(size, dtype=np.bool_)
+            table[ids] = True
+            table[0] = False  # id 0 stands for NULL, which contains nothing
+            result: Mask = table[column]
+            return result
+        mask: Mask
+        if term.key == "id":
+            rowid = cache.rowid_of(term.value)
+            mask = self.rowids == (rowid if rowid is not None else -1)
+        elif term.key == "is" and term.value.lower() == "error":
+            mask = self.columns["error_code"] != 0
+        elif term.key == "is":
+            mask = self.columns["read_only"] == (0 if term.value.lower() == "write" else 1)
+        elif term.key in ("since", "until"):
+            assert term.bound is not None, "time terms carry their bound"
+            times = self.columns["event_time"]
+            mask = times >= term.bound if term.key == "since" else times <= term.bound
+        else:
+            raise AssertionError(f"unhandled filter key {term.key!r}")
+        return mask

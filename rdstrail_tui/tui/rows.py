@@ -1,0 +1,60 @@
+"""What the event list shows, as an ordered sequence of rowids, from one of two sources.
+
+Until the in-memory index is built (under a second even for a million events), rows come
+from SQLite by LIMIT/OFFSET on the time index; after that, from the index's numpy arrays.
+Either way the list asks only for the rows it is about to draw.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from rdstrail_tui.cache import Cache
+from rdstrail_tui.filters import Filter
+from rdstrail_tui.index import IntArray
+
+
+class RowSource(Protocol):
+    def __len__(self) -> int: ...
+
+    def rowids(self, start: int, stop: int) -> list[int]: ...
+
+    def position_of(self, rowid: int) -> int | None: ...
+
+
+class IndexedRows:
+    def __init__(self, rowids: IntArray) -> None:
+        self._rowids = rowids
+
+    def __len__(self) -> int:
+        return len(self._rowids)
+
+    def rowids(self, start: int, stop: int) -> list[int]:
+        return [int(rowid) for rowid in self._rowids[max(start, 0) : stop]]
+
+    def position_of(self, rowid: int) -> int | None:
+        # Rowids are not sorted (the order is by time), so this is a linear scan in C.
+        found = (self._rowids == rowid).nonzero()[0]
+        return int(found[0]) if len(found) else None
+
+
+class SqlRows:
+    """The matching events straight from SQLite: fine for a first paint and for scrolling the
+    unfiltered list (the time index makes any OFFSET cheap), slower for filters."""
+
+    def __init__(self, cache: Cache, where: Filter) -> None:
+        self._cache = cache
+        self._where = where
+        self._count = cache.count(where)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def rowids(self, start: int, stop: int) -> list[int]:
+        start = max(start, 0)
+        if stop <= start:
+            return []
+        return self._cache.rowids(self._where, offset=start, limit=stop - start)
+
+    def position_of(self, rowid: int) -> int | None:
+        return None  # only the index answers this cheaply; the cursor then goes to the top

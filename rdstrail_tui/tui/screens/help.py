@@ -1,0 +1,82 @@
+"""Every key and the filter language, on one scrollable page."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from rdstrail_tui.filters import FILTER_HELP
+from rdstrail_tui.tui.widgets.event_list import MARK_ERROR, MARK_UNKNOWN, MARK_WRITE
+
+# Keys that are handled outside BINDINGS (by the Input widget) and so cannot be listed from
+# them: written here, next to the code that lists the rest.
+FILTER_BOX_KEYS = (
+    ("Enter", "keep the filter and return to the list"),
+    ("Escape", "clear the filter"),
+    ("Up / Down", "older / newer filters from the history"),
+)
+
+
+def describe(bindings: list[BindingType], key_display: object) -> list[str]:
+    """One line per action: its keys and what it does."""
+    from textual.app import App
+
+    assert isinstance(key_display, App)
+    lines: dict[str, tuple[list[str], str]] = {}
+    for binding in Binding.make_bindings(bindings):
+        if not binding.description:
+            continue
+        keys, _ = lines.setdefault(binding.action, ([], binding.description))
+        shown = key_display.get_key_display(binding)
+        if shown not in keys:
+            keys.append(shown)
+    return [f"  {' / '.join(keys):<18} {text}" for keys, text in lines.values()]
+
+
+def help_text(sections: list[tuple[str, list[BindingType]]], app: object) -> str:
+    parts = []
+    for title, bindings in sections:
+        parts.append(title)
+        parts.extend(describe(bindings, app))
+        parts.append("")
+    parts.append("Filter box")
+    parts.extend(f"  {key:<18} {text}" for key, text in FILTER_BOX_KEYS)
+    parts.append("")
+    parts.append("Marks in the first column (they read without colour)")
+    parts.append(
+        f"  {MARK_ERROR}  failed call (errorCode)   {MARK_WRITE}  write   "
+        f"blank  read   {MARK_UNKNOWN}  not recorded (old record)"
+    )
+    parts.append("")
+    parts.append("Filter language")
+    parts.extend(f"  {line}" for line in FILTER_HELP.rstrip().splitlines())
+    return "\n".join(parts)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90; max-width: 100%; height: 90%; padding: 0 1;
+        border: round $accent; background: $surface;
+    }
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(self.text, markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()

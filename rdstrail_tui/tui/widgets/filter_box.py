@@ -1,0 +1,62 @@
+"""The filter box: the filter language typed live, with a history walked by up and down."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.widgets import Input
+
+from rdstrail_tui.history import FilterHistory
+
+
+class FilterBox(Input):
+    """Enter and Escape are the screen's business (keep the filter / clear it)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "older", "Older filter", show=False),
+        Binding("down", "newer", "Newer filter", show=False),
+    ]
+    DEFAULT_CSS = """
+    FilterBox { border: none; height: 1; padding: 0 1; background: $boost; }
+    FilterBox:focus { border: none; background: $accent 20%; }
+    FilterBox.-invalid { color: $error; }
+    """
+
+    def __init__(self, history: FilterHistory, *, id: str | None = None) -> None:
+        super().__init__(
+            placeholder="/ to filter: modify -is:error user:admin since:7d  (? for help)",
+            id=id,
+            select_on_focus=False,
+        )
+        self.history = history
+        self._walk: int | None = None  # position in history while walking, None when typing
+        self._draft = ""
+
+    def remember(self) -> None:
+        self.history.add(self.value)
+        self._walk = None
+
+    def action_older(self) -> None:
+        entries = self.history.entries
+        if not entries:
+            return
+        if self._walk is None:
+            self._draft = self.value
+            self._walk = len(entries)
+        self._walk = max(self._walk - 1, 0)
+        self._show(entries[self._walk])
+
+    def action_newer(self) -> None:
+        if self._walk is None:
+            return
+        self._walk += 1
+        if self._walk >= len(self.history.entries):
+            self._walk = None
+            self._show(self._draft)
+        else:
+            self._show(self.history.entries[self._walk])
+
+    def _show(self, text: str) -> None:
+        self.value = text
+        self.cursor_position = len(text)
