@@ -88,6 +88,7 @@ class MainScreen(Screen[None]):
         self.detail_mode = "json"
         self.load_path: str | None = None
         self._last_grow = 0.0
+        self._detail_wanted: int | None = None  # -1: no event
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -236,8 +237,18 @@ class MainScreen(Screen[None]):
     # -- detail ----------------------------------------------------------------------------
 
     def on_event_list_highlighted(self, message: EventList.Highlighted) -> None:
-        if not self.compact:
-            self._show_detail(message.rowid)
+        if self.compact:
+            return
+        # After the list's own frame: the cursor moves at once, the detail follows, and a
+        # held-down key renders only the event it stops on.
+        if self._detail_wanted is None:
+            self.call_after_refresh(self._show_wanted_detail)
+        self._detail_wanted = message.rowid if message.rowid is not None else -1
+
+    def _show_wanted_detail(self) -> None:
+        wanted, self._detail_wanted = self._detail_wanted, None
+        if wanted is not None and wanted != self.detail_rowid:
+            self._show_detail(None if wanted == -1 else wanted)
 
     def on_event_list_opened(self, message: EventList.Opened) -> None:
         self._open_detail(message.rowid)
