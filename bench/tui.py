@@ -157,7 +157,9 @@ async def measure_ours(cache_path: Path) -> dict[str, object]:
             typed += character
             sent = send_key(app, character)
             expected = typed
-            keystrokes.append(await clock.until(lambda: screen.filter.text == expected, sent))
+            keystrokes.append(
+                await clock.until(lambda text=expected: screen.filter.text == text, sent)
+            )
         result["keystrokes"] = keystrokes
         result["filtered"] = f"{len(events_list.rows):,} of {screen.total:,} events"
 
@@ -172,7 +174,7 @@ async def measure_ours(cache_path: Path) -> dict[str, object]:
             if before == 0:  # a small cache is at the top already: nothing to wait for
                 break
             sent = send_key(app, "pageup")
-            page_ups.append(await clock.until(lambda: events_list.cursor != before, sent))
+            page_ups.append(await clock.until(lambda old=before: events_list.cursor != old, sent))
         result["page_ups"] = page_ups
         result["total"] = len(events_list.rows)
     result["rss_mb"] = peak_rss_mb()
@@ -294,7 +296,10 @@ def main() -> int:
     print(f"index ready at 1M:     {median('index_ready', runs):.2f} s")
     print(f"DataTable, 100k rows:  {table:.2f} s   (RSS {median('rss_mb', tables):.0f} MB)")
     print(f"ratio first paint ours@1M / DataTable@100k = {first / table:.3f}")
-    print("keystrokes (ms): " + " ".join(f"{c}={k * ms:.0f}" for c, k in zip(TYPED, keystrokes)))
+    print(
+        "keystrokes (ms): "
+        + " ".join(f"{c}={k * ms:.0f}" for c, k in zip(TYPED, keystrokes, strict=True))
+    )
     print(
         f"  median {statistics.median(keystrokes) * ms:.0f} ms, max {max(keystrokes) * ms:.0f} ms;"
         f" after typing: {runs[0]['filtered']}"
