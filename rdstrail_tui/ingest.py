@@ -15,8 +15,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext, redirect_stderr
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -242,6 +244,18 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _stderr_with_a_descriptor() -> AbstractContextManager[object]:
+    """multiprocessing hands sys.stderr's descriptor to the helper process it starts. A UI
+    that captures stderr (Textual does, while it runs) leaves none, and spawning fails with
+    "bad value(s) in fds_to_keep": lend it the process's real stderr for that moment."""
+    try:
+        if sys.stderr is not None and sys.stderr.fileno() >= 0:
+            return nullcontext()
+    except (AttributeError, OSError, ValueError):
+        pass
+    return redirect_stderr(sys.__stderr__)
+
+
 def worker_count() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -314,7 +328,8 @@ def _load_parallel(
     # spawn, not fork: the parent may run a progress thread, and forking a threaded
     # process can deadlock the child.
     context = multiprocessing.get_context("spawn")
-    pool = context.Pool(min(workers, len(tasks)), _start_worker, (str(cache.path),))
+    with _stderr_with_a_descriptor():
+        pool = context.Pool(min(workers, len(tasks)), _start_worker, (str(cache.path),))
     try:
         for root, result in pool.imap_unordered(_run_chunk, tasks):
             collect(root, result)

@@ -12,11 +12,13 @@ from typing import ClassVar
 
 import orjson
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
@@ -62,7 +64,13 @@ class LoadFinished(Message):
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "Filter", id="filter"),
+        # Priority: Textual routes each key to the widget focused when the key is dequeued,
+        # so keys that move focus must act at once or the rest of a burst (a paste, or
+        # `/modify` arriving in one packet over SSH) goes to the widget they left. Each of
+        # these stands aside (SkipAction) where it does not apply.
+        Binding("slash", "focus_filter", "Filter", id="filter", priority=True),
+        Binding("enter", "keep_filter", "Keep filter", show=False, priority=True),
+        Binding("escape", "clear_filter", "Clear filter", show=False, priority=True),
         Binding("escape", "back", "Back", show=False),
         Binding("n", "quick('name')", "+Name", id="quick-name", show=False),
         Binding("u", "quick('user')", "+User", id="quick-user", show=False),
@@ -89,6 +97,7 @@ class MainScreen(Screen[None]):
         self.load_path: str | None = None
         self._last_grow = 0.0
         self._detail_wanted: int | None = None  # -1: no event
+        self.cancelling = False
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -115,7 +124,7 @@ class MainScreen(Screen[None]):
         events = self.query_one(EventList)
         events.empty_message = "No events match this filter (Escape clears it)"
         events.show(SqlRows(self.cache, self.filter))
-        events.focus()
+        self._focus(events)
         self._update_status()
         self.build_index()
 
@@ -134,6 +143,13 @@ class MainScreen(Screen[None]):
     @property
     def compact(self) -> bool:
         return self.has_class("-compact")
+
+    def _focus(self, widget: Widget) -> None:
+        """Focus now, not on the next idle (Widget.focus): keys that arrive in one burst (a
+        paste, a slow SSH link delivering `/modify` in one packet) must reach the widget the
+        key before them chose, or the `d` of "modify" would toggle the diff instead. Checks
+        of focus use `self.focused`, which this sets at once (`has_focus` follows later)."""
+        self.set_focus(widget)
 
     # -- the index -------------------------------------------------------------------------
 
@@ -164,17 +180,15 @@ class MainScreen(Screen[None]):
 
     def _set_filter(self, text: str) -> bool:
         """Apply filter text; a bad term is shown inline and the last good result stays."""
-        box = self.query_one(FilterBox)
         error_line = self.query_one("#filter-error", Static)
         try:
             self.filter = parse_filter(text)
         except FilterError as error:
-            box.add_class("-invalid")
+            # The box itself turns red: FilterSyntax is its validator.
             pointer = error.pointer(text).splitlines()[-1]
             error_line.update(f"{pointer}  {printable(error.message)}")
             error_line.display = True
             return False
-        box.remove_class("-invalid")
         error_line.display = False
         self._refilter()
         return True
@@ -183,26 +197,34 @@ class MainScreen(Screen[None]):
     def _filter_typed(self, event: Input.Changed) -> None:
         self._set_filter(event.value)
 
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        box = self.query_one(FilterBox)
-        if not box.has_class("-invalid"):
-            box.remember()
-        self.query_one(EventList).focus()
-
     def action_focus_filter(self) -> None:
-        self.query_one(FilterBox).focus()
+        box = self.query_one(FilterBox)
+        if self.focused is box:
+            raise SkipAction  # a "/" typed into a filter (user:role/admin)
+        self._focus(box)
+
+    # Keys of a burst that were routed to the box before Enter or Escape still wait in its
+    # queue: focus moves at once (it decides where later keys go), but what is done with the
+    # box's text waits for them (call_later runs after the messages already queued).
+
+    def action_keep_filter(self) -> None:
+        box = self.query_one(FilterBox)
+        if self.focused is not box:
+            raise SkipAction  # Enter elsewhere opens an event or folds JSON
+        self._focus(self.query_one(EventList))
+        box.call_later(box.remember)
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one(FilterBox)
+        if self.focused is not box:
+            raise SkipAction  # Escape elsewhere is action_back
+        self._focus(self.query_one(EventList))
+        box.call_later(box.clear)  # Input.Changed then re-applies the empty filter
 
     def action_back(self) -> None:
-        box = self.query_one(FilterBox)
         if self.has_class("-detail-open"):
             self.remove_class("-detail-open")
-            self.query_one(EventList).focus()
-        elif box.has_focus:
-            box.value = ""  # Changed re-applies the empty filter
-            self.query_one(EventList).focus()
-        elif not self.query_one(EventList).has_focus:
-            self.query_one(EventList).focus()
+        self._focus(self.query_one(EventList))
 
     def _add_term(self, term: str) -> None:
         box = self.query_one(FilterBox)
@@ -257,7 +279,7 @@ class MainScreen(Screen[None]):
         self._show_detail(rowid)
         if self.compact:
             self.add_class("-detail-open")
-        self.query_one(JsonView if self.detail_mode == "json" else DiffView).focus()
+        self._focus(self.query_one(JsonView if self.detail_mode == "json" else DiffView))
 
     def _show_detail(self, rowid: int | None) -> None:
         self.detail_rowid = rowid
@@ -297,10 +319,12 @@ class MainScreen(Screen[None]):
             return
         target = self.query_one(JsonView if self.detail_mode == "json" else DiffView)
         if self.query_one("#detail").has_focus_within:
-            target.focus()
+            self._focus(target)
 
     def action_copy_json(self) -> None:
-        rowid = self.detail_rowid or self.query_one(EventList).current_rowid
+        # The event being read: the detail's while focus is in it, else the list's cursor.
+        in_detail = self.query_one("#detail").has_focus_within
+        rowid = self.detail_rowid if in_detail else self.query_one(EventList).current_rowid
         record = self._record(rowid)
         if record is None:
             self.notify("No event to copy", severity="warning")
@@ -360,10 +384,15 @@ class MainScreen(Screen[None]):
         bar = self.query_one("#load-bar", ProgressBar)
         bar.update(total=max(message.total_files, 1), progress=summary.files)
         rate = summary.records / summary.seconds if summary.seconds else 0
-        self.query_one("#load-text", Static).update(
-            f"Loading {printable(self.load_path or '')}: {summary.files:,}/{message.total_files:,}"
-            f" files, {summary.new:,} new events, {rate:,.0f} records/s  (x: cancel)"
-        )
+        done = f"{summary.files:,}/{message.total_files:,} files, {summary.new:,} new events"
+        if self.cancelling:
+            text = f"Cancelling after the current batch ... ({done})"
+        else:
+            text = (
+                f"Loading {printable(self.load_path or '')}: {done}, {rate:,.0f} records/s"
+                "  (x: cancel)"
+            )
+        self.query_one("#load-text", Static).update(text)
         if time.monotonic() - self._last_grow >= GROW_INTERVAL:
             self._last_grow = time.monotonic()
             self._grow()
@@ -379,6 +408,7 @@ class MainScreen(Screen[None]):
 
     def on_load_finished(self, message: LoadFinished) -> None:
         self.load_path = None
+        self.cancelling = False
         self.query_one("#load-panel").display = False
         self.refresh_bindings()
         self._grow()
@@ -407,6 +437,7 @@ class MainScreen(Screen[None]):
         self.app.post_message(CacheChanged())
 
     def action_cancel_load(self) -> None:
+        self.cancelling = True
         for worker in self.workers:
             if worker.group == "load":
                 worker.cancel()

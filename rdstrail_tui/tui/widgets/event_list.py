@@ -126,7 +126,7 @@ class EventList(ScrollView, can_focus=True):
         self._strips.clear()
         position = rows.position_of(keep_rowid) if keep_rowid is not None else None
         # +1: the column header is line 0 of the virtual space.
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self.virtual_size = Size(self._width, len(rows) + 1)
         self.set_reactive(EventList.cursor, min(position or 0, max(len(rows) - 1, 0)))
         self._scroll_cursor_into_view(center=position is not None)
         self.refresh()
@@ -153,15 +153,21 @@ class EventList(ScrollView, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        self.virtual_size = Size(self._width, len(self._rows) + 1)
         self._strips.clear()
         self._scroll_cursor_into_view()
 
     def _widths(self) -> list[int]:
-        return fit_columns([], self.size.width - 2, TABLE_COLUMNS, natural=_NATURAL_WIDTHS)
+        # Less the mark column and its gap.
+        return fit_columns([], self._width - 2, TABLE_COLUMNS, natural=_NATURAL_WIDTHS)
+
+    @property
+    def _width(self) -> int:
+        """Cells a row may use: the widget less its scrollbar."""
+        return self.scrollable_content_region.width
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width
         if y == 0:
             return self._header(width)
         index = self.scroll_offset.y + y - 1

@@ -5,9 +5,23 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.validation import ValidationResult, Validator
 from textual.widgets import Input
 
+from rdstrail_tui.filters import FilterError, parse_filter
 from rdstrail_tui.history import FilterHistory
+
+
+class FilterSyntax(Validator):
+    """The filter language as the Input's validator, so Textual keeps the box's -invalid
+    class right on every change and on blur."""
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            parse_filter(value)
+        except FilterError as error:
+            return self.failure(error.message)
+        return self.success()
 
 
 class FilterBox(Input):
@@ -28,14 +42,18 @@ class FilterBox(Input):
             placeholder="/ to filter: modify -is:error user:admin since:7d  (? for help)",
             id=id,
             select_on_focus=False,
+            validators=[FilterSyntax()],
         )
         self.history = history
         self._walk: int | None = None  # position in history while walking, None when typing
         self._draft = ""
 
     def remember(self) -> None:
-        self.history.add(self.value)
+        """Save the filter to the history, unless it does not parse."""
         self._walk = None
+        result = self.validate(self.value)
+        if result is None or result.is_valid:
+            self.history.add(self.value)
 
     def action_older(self) -> None:
         entries = self.history.entries

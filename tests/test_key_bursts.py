@@ -1,0 +1,63 @@
+"""Keys that arrive in one burst (a paste, or a slow SSH link delivering a quickly typed
+`/modify` and Enter in one packet) must each reach the widget the key before chose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+from textual.widgets import Static
+
+from rdstrail_tui.commands import ensure_demo_cache
+from rdstrail_tui.history import FilterHistory
+from rdstrail_tui.tui.app import RdstrailApp
+from rdstrail_tui.tui.widgets.event_list import EventList
+from rdstrail_tui.tui.widgets.filter_box import FilterBox
+
+
+def burst(app: RdstrailApp, keys: list[tuple[str, str | None]]) -> None:
+    """Queue every key before the app handles the first, as a terminal read would."""
+    assert app._driver is not None
+    for key, character in keys:
+        event = events.Key(key, character)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+async def test_slash_filter_enter_in_one_burst(tmp_path: Path) -> None:
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        typed = [(c, c) for c in "modify"]
+        burst(app, [("slash", "/"), *typed, ("enter", "\r"), ("j", "j")])
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one(FilterBox).value == "modify"
+        assert "17 of 301 events" in str(screen.query_one("#status", Static).render())
+        # Enter gave the list the focus, so the j after it moved the cursor.
+        assert screen.focused is screen.query_one(EventList)
+        assert screen.query_one(EventList).cursor == 1
+
+
+async def test_a_slash_inside_the_filter_is_text(tmp_path: Path) -> None:
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        burst(app, [("slash", "/"), *[(c, c) for c in "user:readonly"], ("slash", "/")])
+        burst(app, [(c, c) for c in "bob"])
+        await pilot.pause()
+        assert app.screen.query_one(FilterBox).value == "user:readonly/bob"
+        assert "of 301 events" in str(app.screen.query_one("#status", Static).render())
+
+
+async def test_escape_in_a_burst_clears_and_returns_to_the_list(tmp_path: Path) -> None:
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        burst(app, [("slash", "/"), ("x", "x"), ("escape", None), ("j", "j"), ("j", "j")])
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one(FilterBox).value == ""  # the j's did not land in the box
+        assert "301 of 301 events" in str(screen.query_one("#status", Static).render())
+        assert screen.focused is screen.query_one(EventList)
