@@ -25,8 +25,9 @@ class LoadScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                "Load CloudTrail events from a file or directory (trail trees, gzip or not,\n"
-                "LookupEvents output, JSON Lines). Enter loads, Escape cancels.",
+                "Load CloudTrail events from a file or directory: trail trees\n"
+                "(gzip or not), LookupEvents output, JSON Lines.\n"
+                "Enter loads, Escape cancels.",
                 markup=False,
             )
             yield Input(placeholder="~/trail/AWSLogs", id="path")

@@ -69,8 +69,9 @@ class MainScreen(Screen[None]):
         # `/modify` arriving in one packet over SSH) goes to the widget they left. Each of
         # these stands aside (SkipAction) where it does not apply.
         Binding("slash", "focus_filter", "Filter", id="filter", priority=True),
-        Binding("enter", "keep_filter", "Keep filter", show=False, priority=True),
-        Binding("escape", "clear_filter", "Clear filter", show=False, priority=True),
+        # No descriptions: the help lists the filter box's keys on their own.
+        Binding("enter", "keep_filter", "", show=False, priority=True),
+        Binding("escape", "clear_filter", "", show=False, priority=True),
         Binding("escape", "back", "Back", show=False),
         Binding("n", "quick('name')", "+Name", id="quick-name", show=False),
         Binding("u", "quick('user')", "+User", id="quick-user", show=False),
@@ -444,8 +445,15 @@ class MainScreen(Screen[None]):
         self.query_one("#load-text", Static).update("Cancelling after the current batch ...")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False takes a binding out of the Footer (and of the keys' resolution), so that
+        # e.g. the list's "Open" shows for Enter unless the filter box has the focus.
         if action == "cancel_load":
-            return bool(self.load_path)  # False: hidden from the Footer while no load runs
+            return bool(self.load_path)
+        in_filter = self.focused is self.query_one(FilterBox)
+        if action in ("keep_filter", "clear_filter"):
+            return in_filter
+        if action == "focus_filter":
+            return not in_filter
         return True
 
     # -- status ----------------------------------------------------------------------------

@@ -14,12 +14,13 @@ WELCOME = """\
 The cache is empty: no CloudTrail events are loaded yet.
 
 From a shell:
-  rdstrail load ~/trail/AWSLogs       a trail tree synced from S3 (gzip or not)
-  rdstrail load events.json           LookupEvents output, a console download,
-                                      JSON Lines ...
+  rdstrail load ~/trail/AWSLogs   a trail tree synced from S3
+  rdstrail load events.json       LookupEvents output, a console
+                                  download, JSON Lines ...
 Here:
   L   load a file or directory now
-  D   open the bundled demo trail instead (your cache stays as it is)
+  D   open the bundled demo trail instead
+      (your cache stays as it is)
   q   quit"""
 
 

@@ -107,7 +107,8 @@ class EventList(ScrollView, can_focus=True):
         self._cache = cache
         self._rows: RowSource = EmptyRows()
         self._events: OrderedDict[int, Event] = OrderedDict()
-        self._strips: OrderedDict[tuple[int, int, bool], Strip] = OrderedDict()
+        # (rowid, width, is cursor row, list focused) -> the drawn line
+        self._strips: OrderedDict[tuple[int, int, bool, bool], Strip] = OrderedDict()
         self._window_start = 0
         self._window: list[int] = []
         self.empty_message = "No events"
@@ -152,6 +153,11 @@ class EventList(ScrollView, can_focus=True):
 
     # -- drawing ---------------------------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        # Focus and theme change how lines look: drawn lines must be drawn again.
+        super().notify_style_update()
+        self._strips.clear()
+
     def on_resize(self) -> None:
         self.virtual_size = Size(self._width, len(self._rows) + 1)
         self._strips.clear()
@@ -174,12 +180,13 @@ class EventList(ScrollView, can_focus=True):
         if index >= len(self._rows):
             if index == 0:
                 style = self.get_component_rich_style("eventlist--empty")
-                return Strip([Segment(f"  {self.empty_message}", style)]).extend_cell_length(width)
+                line = Strip([Segment(f"  {self.empty_message}", style)])
+                return line.extend_cell_length(width, self.rich_style)
             return Strip.blank(width, self.rich_style)
         rowid = self._rowid_at(index)
         if rowid is None:
             return Strip.blank(width, self.rich_style)
-        key = (rowid, width, index == self.cursor)
+        key = (rowid, width, index == self.cursor, self.has_focus)
         strip = self._strips.get(key)
         if strip is None:
             self._fetch_window()

@@ -34,7 +34,8 @@ class FilterBox(Input):
     DEFAULT_CSS = """
     FilterBox { border: none; height: 1; padding: 0 1; background: $boost; }
     FilterBox:focus { border: none; background: $accent 20%; }
-    FilterBox.-invalid { color: $error; }
+    /* Input's own -invalid rules draw a tall red border, which would hide a one-line box. */
+    FilterBox.-invalid, FilterBox.-invalid:focus { border: none; color: $error; }
     """
 
     def __init__(self, history: FilterHistory, *, id: str | None = None) -> None:
