@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from rdstrail_tui.model import encode_event_id
+from rdstrail_tui.sanitize import printable
 from rdstrail_tui.timespec import is_bare_date, parse_when
 
 __all__ = [
@@ -52,7 +53,11 @@ IS_SQL = {
 _TOKEN = re.compile(r'(?:[^\s"]|"(?:[^"\\]|\\.)*")+', re.DOTALL)
 _NON_SPACE = re.compile(r"\S")
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
-_ESCAPE = re.compile(r'\\(["\\])')
+# Inside quotes: \" and \\, and the escapes rdstrail shows for characters a terminal would
+# act on (\x1b, \u202e, \n ...), so a quick filter on a hostile value can match it exactly
+# while the filter box shows only printable text.
+_ESCAPE = re.compile(r'\\(["\\ntr]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})')
+_NAMED_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
 _NEEDS_QUOTES = re.compile(r'[\s":]|^-|^$')
 
 # SQLite's lower() folds ASCII only (unless built with ICU, which Python's sqlite3 is not), so
@@ -215,8 +220,15 @@ def _unknown_key(key: str) -> str:
     return f"unknown key '{_show(key)}:' — {keys} (to search for a colon, quote it: \"a:b\")"
 
 
+def _unescape(match: re.Match[str]) -> str:
+    code = match[1]
+    if code[0] in "xu":
+        return chr(int(code[1:], 16))
+    return _NAMED_ESCAPES.get(code, code)
+
+
 def _unquote(text: str) -> str:
-    return _QUOTED.sub(lambda m: _ESCAPE.sub(r"\1", m[1]), text)
+    return _QUOTED.sub(lambda m: _ESCAPE.sub(_unescape, m[1]), text)
 
 
 def fold(value: str) -> str:
@@ -229,11 +241,12 @@ def _show(text: str) -> str:
 
 
 def quote_value(value: str) -> str:
-    """The value as it must be written in a filter: double-quoted (with `\\` and `"` escaped)
-    when it is empty or has whitespace, quotes or colons, or starts with '-'."""
-    if not _NEEDS_QUOTES.search(value):
+    """The value as it must be written in a filter: double-quoted (with `\\` and `"` escaped,
+    and characters a terminal would act on written as escapes) when it is empty or has
+    whitespace, quotes, colons or such characters, or starts with '-'."""
+    if not _NEEDS_QUOTES.search(value) and printable(value) == value:
         return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + printable(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 def with_term(text: str, term: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +75,6 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await pilot.pause(0.02)
-
-
-async def press_each(pilot: Pilot[Any], keys: str, after: Callable[[], Awaitable[None]]) -> None:
-    for key in keys:
-        await pilot.press(key)
-        await after()
 
 
 def main_screen(app: RdstrailApp) -> MainScreen:

@@ -36,6 +36,8 @@ from tests.explorer_support import (
 
 USER_AGENT = "[bold red]pwn[/]\x1b]52;c;aGVsbG8=\x07"
 USER_NAME = "[link=http://x]me[/link]\x1b[2J"
+# How the filter box writes it: quoted, the ESC as a visible escape the filter reads back.
+USER_TERM = 'user:"[link=http://x]me[/link]\\x1b[2J"'
 ERROR_CODE = "E\x1b[31mX\x08\u202eY"
 ERROR_MESSAGE = "[b]denied[/b] \x1b[31mred\x08\u202eevil"
 RESOURCE = "[u]db[/u]\x07"
@@ -260,15 +262,15 @@ async def test_quick_user_filter_keeps_the_hostile_value_literal(
         await settle(app, pilot)
         await pilot.press("u")
         box = filter_box(app)
-        # Quoted (it holds a colon), markup and escape kept as they are: it must match.
-        assert box.value == f'user:"{USER_NAME}"'
+        # Quoted, markup kept as text, the ESC written as an escape: and it still matches.
+        assert box.value == USER_TERM
         assert status_counts(app) == (1, 3)
         assert not box.has_class("-invalid")
         status = status_text(app)
         assert "[" not in status.split("·", 1)[0]
         assert_no_raw_control([status], "status")
         await pilot.press("r")
-        assert box.value == f'user:"{USER_NAME}" res:{RESOURCE}'
+        assert box.value == f'{USER_TERM} res:"[u]db[/u]\\x07"'
         assert status_counts(app) == (1, 3)
 
 
@@ -280,7 +282,7 @@ async def test_filter_box_never_paints_raw_controls(hostile_cache: Path, tmp_pat
         await settle(app, pilot)
         await pilot.press("u")
         box = filter_box(app)
-        assert box.value == f'user:"{USER_NAME}"'
+        assert box.value == USER_TERM
         assert_no_raw_control(painted(box), "filter box")
 
 
@@ -304,7 +306,7 @@ async def test_hostile_history_entry_never_paints_raw_controls(
         await settle(app, pilot)
         await pilot.press("u", "slash", "escape", "slash", "up")
         box = filter_box(app)
-        assert box.value == f'user:"{USER_NAME}"'
+        assert box.value == USER_TERM
         assert status_counts(app) == (1, 3)
         assert_no_raw_control(painted(box), "filter box from history")
 
@@ -345,6 +347,8 @@ async def test_load_notification_shows_hostile_file_names_as_text(
     folder = tmp_path / "drop"
     writers.trail(folder / "good.json", [record_factory()])
     writers.bytes(folder / "[bold]bad[/bold]\x1b[2J.json", b"{ not json")
+    # A record whose bad eventTime is quoted back in the problem line.
+    writers.trail(folder / "evil.json", [record_factory(eventTime="[i]t[/i]\x1b[2J\u202e")])
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=COMPACT, notifications=True) as pilot:
         notes = Notes(app)
@@ -358,6 +362,8 @@ async def test_load_notification_shows_hostile_file_names_as_text(
         message = done[0]["message"]
         assert done[0].get("markup") is False
         assert "[bold]bad[/bold]\\x1b[2J.json" in message
+        assert "[i]t[/i]" in message
+        assert "2 bad inputs" in message
         assert_no_raw_control(message.split("\n"), "notification")
         found = RAW_IN_SVG.search(app.export_screenshot())
         assert found is None, f"raw {found[0]!r} in the screenshot"

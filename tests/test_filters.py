@@ -334,7 +334,7 @@ def test_non_empty_filter_is_not_empty() -> None:
         ("a:b", '"a:b"'),
         ("-x", '"-x"'),
         ("", '""'),
-        ("tab\there", '"tab\there"'),
+        ("tab\there", '"tab\\there"'),
         ("back\\slash", "back\\slash"),
     ],
 )
@@ -374,3 +374,23 @@ def test_help_fits_a_terminal() -> None:
     lines = FILTER_HELP.splitlines()
     assert len(lines) <= 25
     assert max(len(line) for line in lines) <= 78
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["evil\x1b[2Jname", "bidi\u202eflip", "tab\there", "back\\slash", 'quo"te', "bell\x07"],
+)
+def test_quoted_values_round_trip_through_visible_escapes(value: str) -> None:
+    """Quick filters on hostile values: the filter text holds only printable characters,
+    and parses back to exactly the original value."""
+    written = quote_value(value)
+    assert written.isprintable()
+    (term,) = parse_filter(f"user:{written}", NOW).terms
+    assert term.value == value
+
+
+def test_escapes_are_read_only_inside_quotes() -> None:
+    (term,) = parse_filter(r'agent:"C:\x64"', NOW).terms
+    assert term.value == "C:d"  # \x64 is "d" inside quotes
+    (bare,) = parse_filter(r"res:a\x64", NOW).terms
+    assert bare.value == r"a\x64"  # outside quotes a backslash is just a character

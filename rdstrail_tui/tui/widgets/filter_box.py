@@ -10,6 +10,7 @@ from textual.widgets import Input
 
 from rdstrail_tui.filters import FilterError, parse_filter
 from rdstrail_tui.history import FilterHistory
+from rdstrail_tui.sanitize import printable
 
 
 class FilterSyntax(Validator):
@@ -48,6 +49,13 @@ class FilterBox(Input):
         self.history = history
         self._walk: int | None = None  # position in history while walking, None when typing
         self._draft = ""
+
+    def validate_value(self, value: str) -> str:
+        """Textual calls this for every new value: whatever reaches the box (a paste, an old
+        history entry) is shown with control and bidi characters as visible escapes, never
+        painted raw. Quick filters arrive already quoted and escaped (filters.quote_value),
+        which the filter language reads back as the exact characters."""
+        return printable(value)
 
     def remember(self) -> None:
         """Save the filter to the history, unless it does not parse."""
