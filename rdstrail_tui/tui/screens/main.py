@@ -79,7 +79,7 @@ class MainScreen(Screen[None]):
         Binding("e", "toggle_errors", "Errors only", id="quick-errors", show=False),
         Binding("d", "toggle_diff", "JSON/Diff", id="toggle-diff"),
         Binding("y", "copy_json", "Copy", id="copy-json"),
-        Binding("L", "load", "Load", id="load"),
+        Binding("L", "load", "Load", id="load", show=False),  # in help, palette, welcome
         Binding("x", "cancel_load", "Cancel load", id="cancel-load"),
         Binding("question_mark", "app.help", "Help", id="help"),
         Binding("q", "app.quit", "Quit", id="quit"),
