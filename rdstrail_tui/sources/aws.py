@@ -1,0 +1,88 @@
+"""AWS access shared by the sources: sessions from the standard credential chain, clients
+pointed at another endpoint when asked, and AWS failures turned into one-line messages that
+say what to do. Credentials are never stored: boto3 finds them each time."""
+
+from __future__ import annotations
+
+import boto3
+import botocore.exceptions
+from botocore.client import BaseClient
+from botocore.config import Config
+
+from rdstrail_tui.sources.sync import SyncError
+
+# Credential failures whose fix is to log in again.
+_EXPIRED = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidToken",
+}
+
+
+def make_session(profile: str | None) -> boto3.Session:
+    """The standard chain: --profile (else AWS_PROFILE), SSO and assumed-role profiles,
+    environment keys, the instance role of the bastion itself."""
+    try:
+        return boto3.Session(profile_name=profile) if profile else boto3.Session()
+    except botocore.exceptions.ProfileNotFound:
+        raise SyncError(
+            f"AWS profile {profile!r} is not configured: check ~/.aws/config, or run "
+            f"`aws configure --profile {profile}`"
+        ) from None
+
+
+def make_client(
+    session: boto3.Session,
+    service: str,
+    region: str | None,
+    endpoint_url: str | None = None,
+    *,
+    max_attempts: int = 5,
+    pool_size: int = 10,
+) -> BaseClient:
+    config = Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        max_pool_connections=pool_size,
+        user_agent_extra="rdstrail",
+    )
+    return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def error_code(error: BaseException) -> str:
+    if isinstance(error, botocore.exceptions.ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def describe_aws_error(error: BaseException, *, what: str, profile: str | None) -> str:
+    """One line for a user: what failed (`what` names the input), and what to do."""
+    named = f"profile {profile!r}" if profile else "the default credentials"
+    login = f"aws sso login --profile {profile}" if profile else "aws sso login"
+    code = error_code(error)
+    if isinstance(error, botocore.exceptions.NoCredentialsError):
+        return (
+            f"{what}: no AWS credentials found ({named}): pass --profile, set AWS_PROFILE, "
+            "or configure keys or an instance role"
+        )
+    if isinstance(error, botocore.exceptions.TokenRetrievalError | botocore.exceptions.SSOError):
+        return f"{what}: the SSO session for {named} has expired or is missing: run `{login}`"
+    if code in _EXPIRED:
+        return f"{what}: the credentials of {named} have expired or are not valid: run `{login}`"
+    if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+        return f"{what}: access denied for {named}: it needs the permission to read this"
+    if code in ("NoSuchBucket",):
+        return f"{what}: no such bucket: check the name in the s3:// URL"
+    if isinstance(error, botocore.exceptions.EndpointConnectionError):
+        return (
+            f"{what}: cannot reach {error.kwargs.get('endpoint_url', 'the endpoint')}: check "
+            "the network, the region or --endpoint-url"
+        )
+    if isinstance(error, botocore.exceptions.ClientError):
+        message = error.response.get("Error", {}).get("Message", "")
+        return f"{what}: {code or 'AWS error'}: {message}".rstrip(": ")
+    if isinstance(error, botocore.exceptions.BotoCoreError):
+        return f"{what}: {error}"
+    return f"{what}: {type(error).__name__}: {error}"

@@ -1,0 +1,77 @@
+"""What every AWS sync reports: progress per account-region, a summary, one-line errors.
+
+Shared by the LookupEvents and S3 sources, the `rdstrail sync` command and the explorer's
+sync screen, so all of them speak of progress the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+class SyncError(Exception):
+    """A sync cannot run at all (no credentials, no such bucket...). The message is one line
+    that names the input and says what to do."""
+
+
+@dataclass
+class RegionProgress:
+    """One account-region (LookupEvents) or one account-region of a trail (S3)."""
+
+    region: str
+    account: str = ""
+    pages: int = 0  # LookupEvents pages received
+    objects: int = 0  # S3 objects downloaded
+    objects_skipped: int = 0  # S3 objects already ingested by an earlier sync
+    events_seen: int = 0
+    events_new: int = 0
+    requests: int = 0
+    throttles: int = 0
+    done: bool = False
+    error: str | None = None
+
+
+@dataclass
+class SyncSummary:
+    source: str  # "lookup" or "s3://bucket/prefix"
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    regions: dict[str, RegionProgress] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # one line each; the sync went on
+    interrupted: bool = False
+
+    def region(self, region: str, account: str = "") -> RegionProgress:
+        key = f"{account}/{region}" if account else region
+        if key not in self.regions:
+            self.regions[key] = RegionProgress(region=region, account=account)
+        return self.regions[key]
+
+    @property
+    def seconds(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+    @property
+    def events_new(self) -> int:
+        return sum(r.events_new for r in self.regions.values())
+
+    @property
+    def events_seen(self) -> int:
+        return sum(r.events_seen for r in self.regions.values())
+
+    @property
+    def requests(self) -> int:
+        return sum(r.requests for r in self.regions.values())
+
+    @property
+    def throttles(self) -> int:
+        return sum(r.throttles for r in self.regions.values())
+
+    @property
+    def objects(self) -> int:
+        return sum(r.objects for r in self.regions.values())
+
+
+ProgressCallback = Callable[[SyncSummary], None]
+StopCheck = Callable[[], bool]
