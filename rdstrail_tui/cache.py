@@ -411,6 +411,25 @@ class Cache:
         ).fetchone()
         return int(row[0]) if row else None
 
+    def texts_of(self, ids: Sequence[int]) -> list[str]:
+        """The interned strings with these ids, in the same order."""
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), _LOOKUP_BATCH):
+            chunk = [int(i) for i in ids[start : start + _LOOKUP_BATCH]]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                self._db.execute(f"SELECT id, text FROM strings WHERE id IN ({marks})", chunk)
+            )
+        return [found.get(int(i), "") for i in ids]
+
+    def last_sync(self) -> tuple[int, int | None]:
+        """How many sources were loaded or synced, and when the last AWS sync ran (epoch)."""
+        count, last = self._db.execute(
+            "SELECT count(*), max(CASE WHEN kind IN ('lookup', 's3') THEN last_loaded END) "
+            "FROM sources"
+        ).fetchone()
+        return int(count), last
+
     def max_rowid(self) -> int:
         return int(self._db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0])
 

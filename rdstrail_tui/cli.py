@@ -21,6 +21,7 @@ from rdstrail_tui.commands import (
     EXIT_USAGE,
     UsageError,
 )
+from rdstrail_tui.config import ConfigError, default_config_path
 from rdstrail_tui.filters import FILTER_HELP, FilterError
 from rdstrail_tui.output import FORMATS
 from rdstrail_tui.sanitize import printable
@@ -41,6 +42,24 @@ examples:
 
 The cache is {{cache}}
 unless --cache FILE or ${CACHE_ENV} says otherwise.
+"""
+
+
+SYNC_EPILOG = """\
+examples:
+  rdstrail sync lookup --region us-east-1 --region eu-west-1 --profile prod
+  rdstrail sync s3 s3://org-trail/AWSLogs/o-abc123 --since 2026-11-01 --account 111122223333
+  rdstrail sync prod                  a saved source
+
+LookupEvents keeps under its limit of 2 requests per second per account and region; the
+default window is since the last sync, else 90 days. S3 lists only the day folders in the
+window (default: the last 7 days) and never downloads an object twice.
+
+Saved sources live in {config}:
+  [sources.prod]
+  s3 = "s3://org-trail/AWSLogs/o-abc123"
+  profile = "prod-readonly"
+  regions = ["us-east-1"]
 """
 
 
@@ -127,6 +146,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stats.add_argument("--top", type=_positive_int, default=10, metavar="N", help="rows per table")
     stats.add_argument("--format", choices=("text", "json"), default="text")
+
+    sync = commands.add_parser(
+        "sync",
+        parents=[common],
+        help="fetch events from AWS: Event history (LookupEvents) or an S3 trail",
+        description="Fetch CloudTrail events from AWS into the cache, incrementally: a second\n"
+        "sync asks only for what is new. TARGET is `lookup` (the account's 90-day Event\n"
+        "history, per region), `s3 s3://BUCKET[/PREFIX]` (a trail's log files), or the\n"
+        "name of a saved source.",
+        epilog=SYNC_EPILOG.format(config=default_config_path()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    sync.add_argument("target", metavar="TARGET", help="lookup, s3, or a saved source's name")
+    sync.add_argument("url", nargs="?", metavar="s3://BUCKET[/PREFIX]", help="for s3")
+    sync.add_argument("--region", action="append", metavar="R", help="repeatable")
+    sync.add_argument("--account", action="append", metavar="A", help="repeatable; S3 only")
+    sync.add_argument("--since", metavar="WHEN", help="ISO date or time, or 30m 6h 7d")
+    sync.add_argument("--until", metavar="WHEN")
+    sync.add_argument("--profile", metavar="P", help="AWS profile (default: AWS_PROFILE)")
+    sync.add_argument(
+        "--endpoint-url", metavar="URL", help="another endpoint (VPC endpoint, test server)"
+    )
 
     cache = commands.add_parser(
         "cache", help="show or clear the cache", description="Show or clear the cache."
@@ -229,6 +271,10 @@ def _main(argv: list[str]) -> int:
             return commands.query(args)
         if args.command == "stats":
             return commands.stats(args)
+        if args.command == "sync":
+            from rdstrail_tui.sync_command import sync
+
+            return sync(args)
         if args.cache_command == "info":
             return commands.cache_info(args)
         return commands.cache_clear(args)
@@ -240,7 +286,7 @@ def _main(argv: list[str]) -> int:
     except UsageError as error:
         print(f"rdstrail: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
-    except CacheError as error:
+    except (CacheError, ConfigError) as error:
         print(f"rdstrail: {printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -107,6 +107,14 @@ class EventIndex:
         rowids: IntArray = self.columns["rowid"].astype(np.int64, copy=False)
         return rowids
 
+    def time_span(self) -> tuple[int, int] | None:
+        """Oldest and newest event time (the columns are newest first)."""
+        times = self.columns["event_time"]
+        return (int(times[-1]), int(times[0])) if len(times) else None
+
+    def region_ids(self) -> list[int]:
+        return [int(i) for i in np.unique(self.columns["region"])]
+
     def select(self, where: Filter, cache: Cache) -> IntArray:
         """Rowids of the matching events, newest first."""
         if where.is_empty():

@@ -98,6 +98,9 @@ class RdstrailApp(App[int]):
         yield SystemCommand(
             "Load events", "Load a file or directory into the cache (L)", main.action_load
         )
+        yield SystemCommand(
+            "Sync from AWS", "LookupEvents or an S3 trail into the cache (S)", main.action_sync
+        )
         if main.load_path:
             yield SystemCommand("Cancel load", "Stop the running load (x)", main.action_cancel_load)
         yield SystemCommand(

@@ -29,6 +29,9 @@ from rdstrail_tui.history import FilterHistory
 from rdstrail_tui.index import EventIndex
 from rdstrail_tui.ingest import LoadInterrupted, LoadSummary, Scope, load_paths
 from rdstrail_tui.sanitize import printable
+from rdstrail_tui.sources.sync import SyncSummary
+from rdstrail_tui.sync_command import SyncRequest
+from rdstrail_tui.timefmt import format_day, format_time
 from rdstrail_tui.tui.rows import IndexedRows, SqlRows
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_list import EventList
@@ -62,6 +65,19 @@ class LoadFinished(Message):
         self.error = error
 
 
+class SyncProgressed(Message):
+    def __init__(self, summary: SyncSummary) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+class SyncFinished(Message):
+    def __init__(self, summary: SyncSummary, error: str | None) -> None:
+        super().__init__()
+        self.summary = summary
+        self.error = error
+
+
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # Priority: Textual routes each key to the widget focused when the key is dequeued,
@@ -80,6 +96,7 @@ class MainScreen(Screen[None]):
         Binding("d", "toggle_diff", "JSON/Diff", id="toggle-diff"),
         Binding("y", "copy_json", "Copy", id="copy-json"),
         Binding("L", "load", "Load", id="load", show=False),  # in help, palette, welcome
+        Binding("S", "sync", "Sync from AWS", id="sync", show=False),
         Binding("x", "cancel_load", "Cancel load", id="cancel-load"),
         Binding("question_mark", "app.help", "Help", id="help"),
         Binding("q", "app.quit", "Quit", id="quit"),
@@ -98,6 +115,7 @@ class MainScreen(Screen[None]):
         self.load_path: str | None = None
         self._last_grow = 0.0
         self._detail_wanted: int | None = None  # -1: no event
+        self.coverage = ""
         self.cancelling = False
 
     # -- layout ----------------------------------------------------------------------------
@@ -165,7 +183,25 @@ class MainScreen(Screen[None]):
     def on_index_ready(self, message: IndexReady) -> None:
         self.index = message.index
         self.total = len(message.index)
+        self.coverage = self._coverage()
         self._refilter()
+
+    def _coverage(self) -> str:
+        """What the cache covers, for the status line: regions, time span, sources, last
+        sync. Computed when the index changes, not per keystroke."""
+        if self.index is None or not len(self.index):
+            return ""
+        regions = sorted(r for r in self.cache.texts_of(self.index.region_ids()) if r)
+        shown = ", ".join(regions[:3]) + (f" +{len(regions) - 3}" if len(regions) > 3 else "")
+        span = self.index.time_span()
+        parts = [printable(shown)] if shown else []
+        if span:
+            parts.append(f"{format_day(span[0])} to {format_day(span[1])}")
+        sources, last_sync = self.cache.last_sync()
+        parts.append(f"{sources} source{'s' if sources != 1 else ''}")
+        if last_sync is not None:
+            parts.append(f"last sync {format_time(last_sync)} UTC")
+        return " · ".join(parts)
 
     # -- filtering -------------------------------------------------------------------------
 
@@ -380,6 +416,98 @@ class MainScreen(Screen[None]):
     def _post_progress(self, summary: LoadSummary, total_files: int) -> None:
         self.post_message(LoadProgressed(summary, total_files))  # thread-safe
 
+    # -- syncing from AWS ------------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        from rdstrail_tui.config import ConfigError, load_sources
+        from rdstrail_tui.tui.screens.sync import SyncScreen
+
+        if self.load_path:
+            self.notify("A load or sync is already running (x cancels it)", severity="warning")
+            return
+        try:
+            saved = load_sources()
+        except ConfigError as error:
+            self.notify(printable(str(error)), severity="error", markup=False, timeout=10)
+            saved = {}
+        self.app.push_screen(SyncScreen(saved), self._start_sync)
+
+    def _start_sync(self, request: SyncRequest | None) -> None:
+        if request is None:
+            return
+        label = request.url or "LookupEvents " + " ".join(request.regions)
+        self.load_path = f"sync {label}".strip()
+        self.query_one("#load-panel").display = True
+        self.query_one("#load-bar", ProgressBar).update(total=None)
+        self.query_one("#load-text", Static).update(f"Syncing {printable(label)} ...")
+        self.refresh_bindings()
+        self.run_sync_job(request)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def run_sync_job(self, request: SyncRequest) -> None:
+        from rdstrail_tui.sources.sync import SyncError, SyncSummary
+        from rdstrail_tui.sync_command import run_sync
+
+        worker = get_current_worker()
+        summary = SyncSummary(source=request.url or "lookup")
+        error: str | None = None
+        try:
+            with Cache.open(self.cache.path) as cache:
+                summary = run_sync(
+                    cache,
+                    request,
+                    on_progress=self._post_sync_progress,
+                    should_stop=lambda: worker.is_cancelled,
+                )
+        except SyncError as failure:
+            error = str(failure)
+        except Exception as failure:  # shown readably, never a traceback
+            error = f"{type(failure).__name__}: {failure}"
+        self.post_message(SyncFinished(summary, error))
+
+    def _post_sync_progress(self, summary: SyncSummary) -> None:
+        self.post_message(SyncProgressed(summary))  # thread-safe
+
+    def on_sync_progressed(self, message: SyncProgressed) -> None:
+        summary = message.summary
+        regions = "  ".join(
+            f"{printable(key)}: {r.pages or r.objects:,} {'pages' if r.pages else 'objects'},"
+            f" {r.events_new:,} new" + (f", {r.throttles} throttled" if r.throttles else "")
+            for key, r in sorted(summary.regions.items())
+        )
+        prefix = "Cancelling after the current page ..." if self.cancelling else "Syncing"
+        self.query_one("#load-text", Static).update(
+            f"{prefix} {printable(summary.source)}: {summary.events_new:,} new events"
+            f" ({summary.requests:,} requests)  {regions}"
+            + ("" if self.cancelling else "  (x: cancel)")
+        )
+        if time.monotonic() - self._last_grow >= GROW_INTERVAL:
+            self._last_grow = time.monotonic()
+            self._grow()
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        self.load_path = None
+        self.cancelling = False
+        self.query_one("#load-panel").display = False
+        self.refresh_bindings()
+        self._grow()
+        if message.error:
+            self.notify(printable(message.error), severity="error", markup=False, timeout=10)
+            return
+        from rdstrail_tui.sync_command import summary_line
+
+        summary = message.summary
+        lines = [summary_line(summary), *summary.problems[:5]]
+        if summary.interrupted:
+            lines[0] = "Cancelled: " + lines[0]
+        self.notify(
+            "\n".join(printable(line) for line in lines),
+            severity="warning" if summary.problems else "information",
+            markup=False,
+            timeout=10 if summary.problems else 5,
+        )
+        self.app.post_message(CacheChanged())
+
     def on_load_progressed(self, message: LoadProgressed) -> None:
         summary = message.summary
         bar = self.query_one("#load-bar", ProgressBar)
@@ -403,6 +531,7 @@ class MainScreen(Screen[None]):
         if self.index is not None:
             self.index = self.index.extended(self.cache)
             self.total = len(self.index)
+            self.coverage = self._coverage()
         else:
             self.total = self.cache.count()
         self._refilter()
@@ -463,6 +592,8 @@ class MainScreen(Screen[None]):
         text = f"rdstrail · {self.source_label}    {shown:,} of {self.total:,} events"
         if self.index is None and self.total > 0:
             text += "  (indexing)"
+        elif self.coverage:
+            text += f"    {self.coverage}"
         self.query_one("#status", Static).update(text)
 
 

@@ -1,0 +1,176 @@
+"""`rdstrail sync`: fetch events from AWS into the cache, from LookupEvents, an S3 trail, or a
+saved source, with live progress per account-region on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rdstrail_tui.cache import Cache
+from rdstrail_tui.commands import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    cache_path,
+)
+from rdstrail_tui.config import SavedSource, load_sources
+from rdstrail_tui.sanitize import printable
+from rdstrail_tui.sources.sync import ProgressCallback, StopCheck, SyncSummary
+from rdstrail_tui.timespec import parse_when
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """One sync, whether from the command line or a saved source."""
+
+    kind: str  # "lookup" or "s3"
+    url: str = ""
+    regions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+def request_from_args(args: argparse.Namespace) -> SyncRequest:
+    now = datetime.now(UTC)
+
+    def when(text: str | None, option: str) -> datetime | None:
+        if text is None:
+            return None
+        try:
+            return parse_when(text, now)
+        except ValueError as error:
+            raise UsageError(f"sync: {option} {error}") from None
+
+    saved: SavedSource | None = None
+    target = args.target
+    if target not in ("lookup", "s3"):
+        sources = load_sources()
+        if target not in sources:
+            known = ", ".join(sorted(sources)) or "none saved yet"
+            raise UsageError(
+                f"sync: {target!r} is not lookup, s3 or a saved source ({known}); saved "
+                "sources live in the config file (see `rdstrail sync --help`)"
+            )
+        saved = sources[target]
+        if args.url:
+            raise UsageError(f"sync: {target} is a saved source; it takes no URL")
+    kind = saved.kind if saved else target
+    url = saved.url if saved else (args.url or "")
+    if kind == "s3" and not url:
+        raise UsageError(
+            "sync s3: give the trail's location: rdstrail sync s3 s3://BUCKET[/PREFIX]"
+        )
+    if kind == "lookup" and url:
+        raise UsageError("sync lookup: takes no URL (it reads the account's Event history)")
+    if kind == "lookup" and args.account:
+        raise UsageError("sync lookup: --account applies to S3 trails only")
+    return SyncRequest(
+        kind=kind,
+        url=url,
+        regions=tuple(args.region or (saved.regions if saved else ())),
+        accounts=tuple(args.account or (saved.accounts if saved else ())),
+        since=when(args.since or (saved.since if saved else None), "--since"),
+        until=when(args.until, "--until"),
+        profile=args.profile or (saved.profile if saved else None),
+        endpoint_url=args.endpoint_url or (saved.endpoint_url if saved else None),
+    )
+
+
+def run_sync(
+    cache: Cache,
+    request: SyncRequest,
+    on_progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> SyncSummary:
+    """Run one sync; both sources share this entry so the CLI and the explorer agree."""
+    from rdstrail_tui.sources.lookup import sync_lookup
+    from rdstrail_tui.sources.s3 import sync_s3
+
+    if request.kind == "lookup":
+        return sync_lookup(
+            cache,
+            regions=list(request.regions) or [_default_region(request.profile)],
+            since=request.since,
+            until=request.until,
+            profile=request.profile,
+            endpoint_url=request.endpoint_url,
+            on_progress=on_progress,
+            should_stop=should_stop,
+        )
+    return sync_s3(
+        cache,
+        request.url,
+        accounts=list(request.accounts) or None,
+        regions=list(request.regions) or None,
+        since=request.since,
+        until=request.until,
+        profile=request.profile,
+        endpoint_url=request.endpoint_url,
+        on_progress=on_progress,
+        should_stop=should_stop,
+    )
+
+
+def _default_region(profile: str | None) -> str:
+    from rdstrail_tui.sources.aws import make_session
+
+    region = make_session(profile).region_name
+    if not region:
+        raise UsageError(
+            "sync lookup: no region: pass --region (repeatable), or set one for the profile"
+        )
+    return str(region)
+
+
+def sync(args: argparse.Namespace) -> int:
+    from rdstrail_tui.sources.sync import SyncError
+
+    request = request_from_args(args)
+    stop = threading.Event()
+    with Cache.open(cache_path(args)) as cache:
+        try:
+            if sys.stderr.isatty():
+                from rich.console import Console
+
+                from rdstrail_tui.sync_progress import SyncProgress
+
+                with SyncProgress(Console(stderr=True)) as progress:
+                    summary = run_sync(cache, request, progress.update, stop.is_set)
+            else:
+                summary = run_sync(cache, request, None, stop.is_set)
+        except SyncError as error:
+            print(f"rdstrail: {printable(str(error))}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            stop.set()
+            print(
+                "rdstrail: sync interrupted: everything received before it is cached; run the "
+                "same sync again to complete it",
+                file=sys.stderr,
+            )
+            return EXIT_INTERRUPTED
+    for problem in summary.problems:
+        print(f"rdstrail: {printable(problem)}", file=sys.stderr)
+    print(printable(summary_line(summary)), file=sys.stderr)
+    if summary.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_BAD_INPUT if summary.problems else EXIT_OK
+
+
+def summary_line(summary: SyncSummary) -> str:
+    parts = [f"synced {summary.source}: {summary.events_new:,} events new"]
+    parts.append(f"{summary.events_seen:,} received")
+    if summary.objects:
+        parts.append(f"{summary.objects:,} objects downloaded")
+    parts.append(f"{summary.requests:,} requests")
+    parts.append(f"{summary.throttles:,} throttled")
+    if summary.problems:
+        parts.append(f"{len(summary.problems):,} problems (listed above)")
+    return ", ".join(parts) + f" ({summary.seconds:.1f} s)"

@@ -1,0 +1,128 @@
+"""Asks what to sync from AWS: LookupEvents, an S3 trail or a saved source, with regions,
+profile and time window. Returns a SyncRequest; the main screen runs it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+
+from rdstrail_tui.config import SavedSource
+from rdstrail_tui.sanitize import printable
+from rdstrail_tui.sync_command import SyncRequest
+from rdstrail_tui.timespec import parse_when
+
+FIELDS = (
+    ("url", "S3 URL", "s3://bucket/AWSLogs (S3 only)"),
+    (
+        "regions",
+        "Regions",
+        "us-east-1, eu-west-1 (LookupEvents: required unless the profile has one)",
+    ),
+    ("accounts", "Accounts", "111122223333 (S3 only; empty: every account found)"),
+    ("profile", "Profile", "AWS profile (empty: AWS_PROFILE or the default chain)"),
+    ("since", "Since", "2026-11-01, 7d ... (empty: since the last sync)"),
+    ("until", "Until", "empty: now"),
+    ("endpoint", "Endpoint", "empty: AWS itself"),
+)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(word for word in text.replace(",", " ").split() if word)
+
+
+class SyncScreen(ModalScreen[SyncRequest | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_none", "Cancel"),
+        Binding("ctrl+s", "start", "Start sync"),
+    ]
+    DEFAULT_CSS = """
+    SyncScreen { align: center middle; }
+    SyncScreen > Vertical {
+        width: 80; max-width: 100%; height: auto; max-height: 100%;
+        padding: 0 1; border: round $accent; background: $surface;
+    }
+    SyncScreen Horizontal { height: 1; }
+    SyncScreen Label { width: 10; }
+    SyncScreen Input { border: none; height: 1; width: 1fr; padding: 0 1; background: $boost; }
+    SyncScreen RadioSet { border: none; height: auto; }
+    SyncScreen #sync-error { color: $error; height: auto; }
+    """
+
+    def __init__(self, saved: dict[str, SavedSource]) -> None:
+        super().__init__()
+        self.saved = saved
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                "Sync events from AWS into the cache. Tab moves between fields;\n"
+                "Enter or ctrl+s starts, Escape cancels.",
+                markup=False,
+            )
+            with RadioSet(id="kind"):
+                yield RadioButton("LookupEvents (Event history, 90 days)", value=True)
+                yield RadioButton("S3 trail")
+                for name, source in sorted(self.saved.items()):
+                    # Labels are plain text: names and URLs come from a file on disk.
+                    label = f"saved: {name} ({source.kind} {source.url})".replace(" )", ")")
+                    yield RadioButton(Text(printable(label)), name=name)
+            for key, label, hint in FIELDS:
+                with Horizontal():
+                    yield Label(label)
+                    yield Input(placeholder=hint, id=f"sync-{key}")
+            yield Static("", id="sync-error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(RadioSet).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_start()
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    def _value(self, key: str) -> str:
+        return self.query_one(f"#sync-{key}", Input).value.strip()
+
+    def action_start(self) -> None:
+        try:
+            request = self.request()
+        except ValueError as error:
+            self.query_one("#sync-error", Static).update(printable(str(error)))
+            return
+        self.dismiss(request)
+
+    def request(self) -> SyncRequest:
+        """The form as a SyncRequest; ValueError with a message when it cannot be one."""
+        now = datetime.now(UTC)
+        pressed = self.query_one(RadioSet).pressed_button
+        saved = self.saved.get(pressed.name or "") if pressed is not None else None
+        index = self.query_one(RadioSet).pressed_index
+        kind = saved.kind if saved else ("s3" if index == 1 else "lookup")
+
+        def when(key: str, fallback: str | None = None) -> datetime | None:
+            text = self._value(key) or fallback
+            return parse_when(text, now) if text else None
+
+        url = self._value("url") or (saved.url if saved else "")
+        if kind == "s3" and not url.startswith("s3://"):
+            raise ValueError("S3 URL: give the trail's location as s3://bucket[/prefix]")
+        return SyncRequest(
+            kind=kind,
+            url=url if kind == "s3" else "",
+            regions=_words(self._value("regions")) or tuple(saved.regions if saved else ()),
+            accounts=_words(self._value("accounts")) or tuple(saved.accounts if saved else ()),
+            since=when("since", saved.since if saved else None),
+            until=when("until"),
+            profile=self._value("profile") or (saved.profile if saved else None),
+            endpoint_url=self._value("endpoint") or (saved.endpoint_url if saved else None),
+        )

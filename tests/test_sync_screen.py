@@ -1,0 +1,78 @@
+"""The explorer's sync form: what it asks, and the request it hands to the main screen."""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.widgets import Input, RadioSet, Static
+
+from rdstrail_tui.config import SavedSource
+from rdstrail_tui.sync_command import SyncRequest
+from rdstrail_tui.tui.screens.sync import SyncScreen
+
+
+class FormApp(App[None]):
+    def __init__(self, saved: dict[str, SavedSource]) -> None:
+        super().__init__()
+        self.saved = saved
+        self.result: list[SyncRequest | None] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(SyncScreen(self.saved), self.result.append)
+
+
+async def fill(app: FormApp, **values: str) -> None:
+    for key, value in values.items():
+        app.screen.query_one(f"#sync-{key}", Input).value = value
+
+
+async def test_lookup_is_the_default_and_regions_split_on_commas_and_spaces() -> None:
+    app = FormApp({})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill(app, regions="us-east-1, eu-west-1", profile="prod")
+        await pilot.press("ctrl+s")
+        assert app.result == [
+            SyncRequest(kind="lookup", regions=("us-east-1", "eu-west-1"), profile="prod")
+        ]
+
+
+async def test_s3_needs_an_s3_url_and_says_so_inline() -> None:
+    app = FormApp({})
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.screen.query_one(RadioSet).action_next_button()
+        await pilot.press("enter")  # select "S3 trail"
+        await fill(app, url="bucket/AWSLogs")
+        await pilot.press("ctrl+s")
+        assert app.result == []  # still open
+        assert "s3://" in str(app.screen.query_one("#sync-error", Static).render())
+        await fill(app, url="s3://bucket/AWSLogs", since="2026-11-01", accounts="1111 2222")
+        await pilot.press("ctrl+s")
+        (request,) = app.result
+        assert request is not None and request.kind == "s3"
+        assert request.url == "s3://bucket/AWSLogs"
+        assert request.accounts == ("1111", "2222")
+        assert request.since is not None and request.since.day == 1
+
+
+async def test_a_saved_source_fills_what_the_form_leaves_empty() -> None:
+    saved = {
+        "prod": SavedSource(
+            name="prod", kind="s3", url="s3://org/AWSLogs", profile="ro", regions=["us-east-1"]
+        )
+    }
+    app = FormApp(saved)
+    async with app.run_test(size=(80, 24)) as pilot:
+        radio = app.screen.query_one(RadioSet)
+        radio.focus()
+        await pilot.press("down", "down", "enter")  # the third button: saved: prod
+        await pilot.press("ctrl+s")
+        (request,) = app.result
+        assert request == SyncRequest(
+            kind="s3", url="s3://org/AWSLogs", regions=("us-east-1",), profile="ro"
+        )
+
+
+async def test_escape_cancels() -> None:
+    app = FormApp({})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("escape")
+        assert app.result == [None]
