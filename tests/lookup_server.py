@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -571,12 +572,16 @@ class LookupServer:
     """The fake on a free port of 127.0.0.1, served from a background thread."""
 
     def __init__(
-        self, records: list[dict[str, Any]] | None = None, *, rate_limit: float = 2.0
+        self,
+        records: list[dict[str, Any]] | None = None,
+        *,
+        rate_limit: float = 2.0,
+        port: int = 0,
     ) -> None:
         self.fake = FakeCloudTrail(rate_limit=rate_limit)
         if records:
             self.fake.add_records(records)
-        self._http = _HTTPServer(("127.0.0.1", 0), _Handler)
+        self._http = _HTTPServer(("127.0.0.1", port), _Handler)
         self._http.fake = self.fake
         self._thread = threading.Thread(
             target=self._http.serve_forever, args=(0.05,), name="lookup-server", daemon=True
@@ -654,3 +659,34 @@ def lookup_server() -> Iterator[LookupServer]:
     """An empty fake CloudTrail at 2 requests per second per region."""
     with LookupServer() as server:
         yield server
+
+
+def main() -> None:
+    """Serve the fake by hand, so `rdstrail sync lookup` can be tried without AWS."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--events", type=int, default=300, help="RDS events per region")
+    parser.add_argument("--region", action="append", help="repeatable (default us-east-1)")
+    args = parser.parse_args()
+    regions = args.region or ["us-east-1"]
+    now = time.time()
+    records = [
+        record
+        for region in regions
+        for record in make_records(args.events, newest=now - 120, spacing=900, region=region)
+    ]
+    with LookupServer(records, port=args.port) as server:
+        print(f"fake CloudTrail LookupEvents on {server.url} ({args.events} events per region)")
+        print("in another shell:")
+        print(f"  export AWS_ACCESS_KEY_ID={ACCESS_KEY} AWS_SECRET_ACCESS_KEY={SECRET_KEY}")
+        region_args = " ".join(f"--region {region}" for region in regions)
+        print(f"  rdstrail sync lookup {region_args} --endpoint-url {server.url}")
+        print("Ctrl-C stops it.")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
@@ -176,9 +176,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_seaweed(workdir: Path | None = None) -> Iterator[SeaweedServer]:
-    """Start `weed mini` with a fresh data directory under `workdir` (a temporary directory
-    when None) and yield it once S3 answers a signed request; stop it on exit."""
+def running_seaweed(
+    workdir: Path | None = None, extra_args: Sequence[str] = ()
+) -> Iterator[SeaweedServer]:
+    """Start `weed mini` with its data directory under `workdir` (kept: a later start
+    serves the same buckets) or under a temporary directory removed afterwards, and yield
+    it once S3 answers a signed request; stop it on exit. `extra_args` go to `weed mini`."""
     weed = weed_executable()
     owned = workdir is None
     # Short paths: the filer and S3 gateway put Unix sockets in here.
@@ -236,6 +239,7 @@ def running_seaweed(workdir: Path | None = None) -> Iterator[SeaweedServer]:
         "-admin.ui=false",
         f"-admin.port={admin}",
         f"-admin.port.grpc={admin_grpc}",
+        *extra_args,
     ]
     # The keys are in the identities file; none from the caller's environment leak in.
     env = {
