@@ -17,6 +17,7 @@ from rdstrail_tui.commands import ensure_demo_cache
 from rdstrail_tui.history import FilterHistory
 from rdstrail_tui.tui.app import RdstrailApp
 from rdstrail_tui.tui.screens.load import LoadScreen
+from rdstrail_tui.tui.screens.sync import SyncScreen
 from rdstrail_tui.tui.screens.welcome import WelcomeScreen
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
 
@@ -138,6 +139,23 @@ def test_load_dialog(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int,
         screen = pilot.app.screen
         assert isinstance(screen, LoadScreen)
         screen.query_one(Input).cursor_blink = False
+        await pilot.pause()
+
+    assert snap(snap_compare, demo_app(tmp_path), size, run_before=run_before)
+
+
+@SIZES
+def test_sync_dialog(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """`S`: what to sync from AWS, LookupEvents chosen, no saved sources."""
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press("S")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, SyncScreen)
+        for field in screen.query(Input):
+            field.cursor_blink = False
         await pilot.pause()
 
     assert snap(snap_compare, demo_app(tmp_path), size, run_before=run_before)

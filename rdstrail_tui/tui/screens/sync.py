@@ -21,11 +21,7 @@ from rdstrail_tui.timespec import parse_when
 
 FIELDS = (
     ("url", "S3 URL", "s3://bucket/AWSLogs (S3 only)"),
-    (
-        "regions",
-        "Regions",
-        "us-east-1, eu-west-1 (LookupEvents: required unless the profile has one)",
-    ),
+    ("regions", "Regions", "us-east-1, eu-west-1 (empty: the profile's region)"),
     ("accounts", "Accounts", "111122223333 (S3 only; empty: every account found)"),
     ("profile", "Profile", "AWS profile (empty: AWS_PROFILE or the default chain)"),
     ("since", "Since", "2026-11-01, 7d ... (empty: since the last sync)"),
