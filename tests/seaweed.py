@@ -37,6 +37,9 @@ from botocore.config import Config
 
 ACCESS_KEY = "RDSTRAILTESTKEY00001"
 SECRET_KEY = "rdstrail-test-secret-key-0000000000000000"
+# A second identity that may list buckets but not read objects: GETs are AccessDenied.
+LIST_ONLY_ACCESS_KEY = "RDSTRAILTESTKEY00002"
+LIST_ONLY_SECRET_KEY = "rdstrail-test-secret-key-list-only-000000"
 REGION = "us-east-1"
 START_SECONDS = 60.0
 POLL_SECONDS = 0.1
@@ -54,6 +57,7 @@ class SeaweedServer:
     secret_key: str
     region: str
     data_dir: Path
+    pid: int  # of `weed`, the leader of its own process group
 
     def client(self, *, access_key: str | None = None, secret_key: str | None = None) -> Any:
         """A boto3 S3 client on this server (another key pair to test refusals)."""
@@ -185,7 +189,7 @@ def running_seaweed(
     weed = weed_executable()
     owned = workdir is None
     # Short paths: the filer and S3 gateway put Unix sockets in here.
-    base = Path(tempfile.mkdtemp(prefix="weed-")) if workdir is None else Path(workdir)
+    base = Path(tempfile.mkdtemp(prefix="weed-")) if workdir is None else Path(workdir).resolve()
     base.mkdir(parents=True, exist_ok=True)
     data = base / "data"
     data.mkdir(exist_ok=True)
@@ -198,7 +202,14 @@ def running_seaweed(
                         "name": "rdstrail-test",
                         "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
                         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                    }
+                    },
+                    {
+                        "name": "rdstrail-list-only",
+                        "credentials": [
+                            {"accessKey": LIST_ONLY_ACCESS_KEY, "secretKey": LIST_ONLY_SECRET_KEY}
+                        ],
+                        "actions": ["List"],
+                    },
                 ]
             }
         )
@@ -265,6 +276,7 @@ def running_seaweed(
         secret_key=SECRET_KEY,
         region=REGION,
         data_dir=data,
+        pid=process.pid,
     )
     try:
         _wait_ready(process, server, s3, log)
