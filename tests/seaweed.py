@@ -157,8 +157,8 @@ def _log_tail(log: Path, lines: int = 15) -> str:
 
 
 def _die_with_parent() -> None:
-    """In the child before exec: on Linux, SIGTERM it when the test process dies, so a
-    killed pytest leaves no server behind."""
+    """In the child before exec: on Linux, have it SIGTERMed when the test process dies,
+    so a killed pytest leaves no server behind."""
     if sys.platform.startswith("linux"):
         with suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)

@@ -60,7 +60,7 @@ import ssl
 import threading
 import time
 import xml.etree.ElementTree as ElementTree
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -126,7 +126,7 @@ MAX_BODY_BYTES = 512 * 1024 * 1024
 
 _BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,254}")
 _ACCOUNT = re.compile(r"\d{12}")
-_ORG = re.compile(r"o-[a-z0-9]{10,32}")
+_ORG = re.compile(r"o-[a-z0-9]{1,32}")  # AWS makes 10 to 32; examples use fewer
 _YEAR = re.compile(r"\d{4}")
 _MONTH = re.compile(r"\d{2}")
 _SIGV4_SCOPE = re.compile(r"AWS4-HMAC-SHA256 Credential=[^/,]+/\d{8}/([^/,]+)/s3/aws4_request")
@@ -1080,9 +1080,12 @@ class _S3Sync:
             place.index = index
         if (self.last_day - self.first_day).days > PRUNE_AFTER_DAYS:
             self._prune_months(listers)
-        days = self._days()
+        per_month = Counter((day.year, day.month) for day in self._days())
         for place in self.places:
-            place.days_total = sum(1 for day in days if self._has_month(place, day))
+            if place.months is None:
+                place.days_total = sum(per_month.values())
+            else:
+                place.days_total = sum(per_month[month] for month in place.months)
             place.progress.done = place.days_total == 0
 
     def _accounts(self, logs: str, below: list[str], folders: list[str]) -> list[tuple[str, str]]:
@@ -1184,15 +1187,19 @@ class _S3Sync:
         count = (self.last_day - self.first_day).days + 1
         return [self.last_day - timedelta(days=offset) for offset in range(count)]
 
-    @staticmethod
-    def _has_month(place: _Place, day: date) -> bool:
-        return place.months is None or (day.year, day.month) in place.months
-
     def _units(self) -> Iterator[tuple[_Place, str]]:
+        """(account-region, day prefix) to list, newest day first."""
+        everywhere = [place for place in self.places if place.months is None]
+        by_month: dict[tuple[int, int], list[_Place]] = {}
+        for place in self.places:
+            for month in place.months or ():
+                by_month.setdefault(month, []).append(place)
         for day in self._days():
-            for place in self.places:
-                if self._has_month(place, day):
-                    yield place, f"{place.base}{day:%Y/%m/%d}/"
+            places = by_month.get((day.year, day.month), [])
+            if everywhere:  # places whose months could not be listed: every day
+                places = sorted([*everywhere, *places], key=lambda place: place.index)
+            for place in places:
+                yield place, f"{place.base}{day:%Y/%m/%d}/"
 
     # -- the event loop --------------------------------------------------------------
 
@@ -1207,9 +1214,8 @@ class _S3Sync:
                         more_units = False
                         break
                     self._list_later(listers, *unit)
-                if not self.downloads or self.limit - self.outstanding >= self.threads:
-                    while self.ready and self.outstanding < self.limit:
-                        self._fetch_later(fetchers, self.ready.popleft())
+                while self.ready and self.outstanding < self.limit:
+                    self._fetch_later(fetchers, self.ready.popleft())
                 self._decode_later()
             idle = not self.listing and not self.outstanding and not self.batches
             if idle and (self.stopping or (not more_units and not self.ready)):
