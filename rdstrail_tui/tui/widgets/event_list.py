@@ -111,6 +111,8 @@ class EventList(ScrollView, can_focus=True):
         self._strips: OrderedDict[tuple[int, int, bool, bool], Strip] = OrderedDict()
         self._window_start = 0
         self._window: list[int] = []
+        self._layout_width = -1
+        self._layout: list[int] = []
         self.empty_message = "No events"
 
     # -- what is shown ---------------------------------------------------------------------
@@ -164,8 +166,13 @@ class EventList(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
 
     def _widths(self) -> list[int]:
-        # Less the mark column and its gap.
-        return fit_columns([], self._width - 2, TABLE_COLUMNS, natural=_NATURAL_WIDTHS)
+        # Asked for every line drawn, and the layout depends on the width alone: computed
+        # once per width. Less the mark column and its gap.
+        width = self._width
+        if self._layout_width != width:
+            self._layout = fit_columns([], width - 2, TABLE_COLUMNS, natural=_NATURAL_WIDTHS)
+            self._layout_width = width
+        return self._layout
 
     @property
     def _width(self) -> int:
