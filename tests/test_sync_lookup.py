@@ -1,10 +1,13 @@
 """The LookupEvents source through real boto3 against the local fake CloudTrail
-(tests/lookup_server.py): full and incremental syncs, the rate limit, throttling, interrupted
-and killed syncs completed by the next one, credential and endpoint failures."""
+(tests/lookup_server.py): full and incremental syncs, the rate limit (kept from one process to
+the next), throttling, interrupted and killed syncs completed by the next one, credential and
+endpoint failures."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import signal
 import socket
 import subprocess
@@ -25,6 +28,9 @@ import pytest
 from rdstrail_tui.cache import Cache
 from rdstrail_tui.sources import lookup
 from rdstrail_tui.sources.lookup import Cursor, RateLimiter, cursor_key, sync_lookup
+from rdstrail_tui.sources.lookup import limiter as lookup_limiter
+from rdstrail_tui.sources.lookup import worker as lookup_worker
+from rdstrail_tui.sources.lookup.limiter import PACE_SOURCE, Pace, first_slot, limiter_key
 from rdstrail_tui.sources.sync import SyncError, SyncSummary
 from tests.lookup_server import (
     ACCOUNT,
@@ -230,7 +236,7 @@ def test_injected_throttles_are_retried_and_counted(cache: Cache, server: Lookup
 def test_a_burst_of_real_throttling_is_survived_and_every_throttle_counted(
     cache: Cache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lookup, "THROTTLE_BACKOFF_BASE", 0.2)
+    monkeypatch.setattr(lookup_worker, "THROTTLE_BACKOFF_BASE", 0.2)
     records = rds(300)
     # The client is told it may go at 10 per second; the server allows 2.
     with LookupServer(records, rate_limit=2) as server:
@@ -262,13 +268,124 @@ def test_rate_limiter_spaces_requests_and_stops_promptly() -> None:
         RateLimiter(0)
 
 
+# -- the pace across processes ---------------------------------------------------------------
+
+
+def as_a_new_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget this process's rate limiters, as the next `rdstrail sync lookup` process starts
+    without them: only the cache carries the pace over."""
+    monkeypatch.setattr(lookup_limiter, "_LIMITERS", {})
+
+
+def test_back_to_back_syncs_in_new_processes_meet_no_throttling(
+    cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = time.time()
+    regions = ["us-east-1", "eu-west-1"]
+    records = rds(90, newest=now - 60, region="us-east-1") + rds(
+        60, newest=now - 90, region="eu-west-1"
+    )
+    with LookupServer(records, rate_limit=2) as server:
+        summaries = []
+        for _ in range(3):
+            as_a_new_process(monkeypatch)
+            summaries.append(sync_lookup(cache, regions=regions, endpoint_url=server.url))
+        fake = server.fake
+        # Two pages, then one request per incremental sync, each region at the API's rate
+        # with no throttle even at the seams between processes.
+        assert fake.throttled == {}
+        assert [summary.throttles for summary in summaries] == [0, 0, 0]
+        for region in regions:
+            assert fake.requests(region) == 2 + 1 + 1
+            assert fake.max_in_any_second(region) <= 2
+            key = limiter_key(region, account=ACCOUNT, profile=None, endpoint_url=server.url)
+            assert cache.get_cursor(PACE_SOURCE, key) is not None
+        assert cached(cache) == expected(server, records)
+    # The pace rows are no synced source.
+    assert [info.source for info in cache.info().sources] == ["lookup:us-east-1,eu-west-1"]
+    assert cache.last_sync()[0] == 1
+
+
+@pytest.mark.parametrize("ending", ["complete", "should_stop", "ctrl_c", "error"])
+def test_the_next_process_sends_its_first_request_an_interval_after_the_last(
+    cache: Cache, monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
+    records = rds(120)
+    pages: list[int] = []
+
+    def on_progress(summary: SyncSummary) -> None:
+        pages.append(summary.regions[f"{ACCOUNT}/us-east-1"].pages)
+        if ending == "ctrl_c" and pages[-1] >= 1:
+            raise KeyboardInterrupt
+
+    with LookupServer(records, rate_limit=2) as server:
+        if ending == "error":
+            server.fake.deny_region("us-east-1")
+        raises = {"error": SyncError, "ctrl_c": KeyboardInterrupt}.get(ending)
+        with pytest.raises(raises) if raises else contextlib.nullcontext():
+            sync_lookup(
+                cache,
+                regions=["us-east-1"],
+                endpoint_url=server.url,
+                on_progress=on_progress,
+                should_stop=lambda: ending == "should_stop" and bool(pages) and pages[-1] >= 1,
+            )
+        sent = server.fake.requests("us-east-1")
+        assert sent >= 1
+        server.fake.clear_faults()
+
+        as_a_new_process(monkeypatch)
+        second = sync_lookup(cache, regions=["us-east-1"], endpoint_url=server.url)
+        assert second.throttles == 0 and server.fake.throttled == {}
+        times = server.fake.request_times["us-east-1"]
+        assert len(times) > sent
+        # 1/rate between arrivals: the previous process's last request and our first.
+        assert times[sent] - times[sent - 1] >= 0.5
+        assert cached(cache) == expected(server, records)
+
+
+def test_a_stored_pace_is_waited_for_at_most_one_interval_and_not_from_the_future(
+    cache: Cache,
+) -> None:
+    interval, now, clock = 0.53, 1_700_000_000.0, 50.0
+    slot = first_slot(now - 0.2, interval, now=now, now_monotonic=clock)
+    assert slot == pytest.approx(clock + 0.33)
+    assert first_slot(now - 1, interval, now=now, now_monotonic=clock) is None
+    assert first_slot(now - 60, interval, now=now, now_monotonic=clock) is None
+    # A little ahead (the clocks of two processes disagree): one interval, no more.
+    assert first_slot(now + 3, interval, now=now, now_monotonic=clock) == clock + interval
+    # Far ahead (a clock set back, a copied cache): not believed.
+    assert first_slot(now + 3600, interval, now=now, now_monotonic=clock) is None
+    assert first_slot(math.nan, interval, now=now, now_monotonic=clock) is None
+
+    def first_request_goes_at_once(stored: str) -> bool:
+        """A limiter at one request per 10 s, resumed from `stored`: is its first request
+        let through before `stop` comes?"""
+        cache.set_cursor(PACE_SOURCE, "somewhere", stored)
+        limiter = RateLimiter(0.1)
+        Pace(cache, "somewhere", limiter).resume()
+        stop = threading.Event()
+        timer = threading.Timer(0.3, stop.set)
+        timer.start()
+        try:
+            return limiter.wait(stop)
+        finally:
+            timer.cancel()
+
+    assert not first_request_goes_at_once(json.dumps({"last_request": time.time()}))
+    assert first_request_goes_at_once(json.dumps({"last_request": time.time() - 60}))
+    assert first_request_goes_at_once(json.dumps({"last_request": time.time() + 3600}))
+    assert first_request_goes_at_once("not json")
+    assert first_request_goes_at_once(json.dumps({"last_request": "soon"}))
+
+
 # -- interrupted syncs -----------------------------------------------------------------------
 
 
 def test_network_reset_fails_the_region_and_the_next_sync_fills_the_gap(
     cache: Cache, server: LookupServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lookup, "TRANSIENT_BACKOFF_BASE", 0.01)
+    monkeypatch.setattr(lookup_worker, "TRANSIENT_BACKOFF_BASE", 0.01)
     east = rds(300, region="us-east-1", spacing=997)
     west = rds(100, region="eu-west-1")
     server.fake.add_records(east + west)

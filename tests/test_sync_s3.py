@@ -10,22 +10,23 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import socketserver
 import tempfile
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import botocore.client
 import botocore.exceptions
 import pytest
+from botocore.credentials import Credentials
 
 from rdstrail_tui.cache import Cache
 from rdstrail_tui.demo import shipped_trail_path
 from rdstrail_tui.ingest import Scope, load_paths
-from rdstrail_tui.sources import s3
-from rdstrail_tui.sources.s3 import describe_s3_error, parse_s3_url, sync_s3
+from rdstrail_tui.sources.s3 import days, decoders, describe_s3_error, parse_s3_url, sync_s3
+from rdstrail_tui.sources.s3 import sync as s3_sync
+from rdstrail_tui.sources.s3.object_reader import DIRECT_REFUSALS, ObjectReader
 from rdstrail_tui.sources.sync import SyncError, SyncSummary
 from tests.conftest import make_record
 from tests.seaweed import (
@@ -101,13 +102,13 @@ def cache(tmp_path: Path) -> Iterator[Cache]:
 def fetched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The keys of the objects every sync of the test downloads."""
     keys: list[str] = []
-    original = s3._S3Sync._fetch
+    original = s3_sync._S3Sync._fetch
 
     def spy(self: Any, obj: Any, inline: bool) -> None:
         keys.append(obj.key)
         original(self, obj, inline)
 
-    monkeypatch.setattr(s3._S3Sync, "_fetch", spy)
+    monkeypatch.setattr(s3_sync._S3Sync, "_fetch", spy)
     return keys
 
 
@@ -115,13 +116,13 @@ def fetched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def listed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The day prefixes every sync of the test lists."""
     prefixes: list[str] = []
-    original = s3._S3Sync._list_later
+    original = s3_sync._S3Sync._list_later
 
     def spy(self: Any, listers: Any, place: Any, prefix: str) -> None:
         prefixes.append(prefix)
         original(self, listers, place, prefix)
 
-    monkeypatch.setattr(s3._S3Sync, "_list_later", spy)
+    monkeypatch.setattr(s3_sync._S3Sync, "_list_later", spy)
     return prefixes
 
 
@@ -411,16 +412,16 @@ def test_decoding_in_worker_processes(
 ) -> None:
     """A large sync decodes and caches in worker processes: the same events, the same
     cursors."""
-    monkeypatch.setattr(s3, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(s3, "worker_count", lambda: 2)
+    monkeypatch.setattr(s3_sync, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(s3_sync, "worker_count", lambda: 2)
     started: list[object] = []
-    original = s3._Decoders.__init__
+    original = decoders.DecoderPool.__init__
 
     def spy(self: Any, *args: Any, **kwargs: Any) -> None:
         started.append(self)
         original(self, *args, **kwargs)
 
-    monkeypatch.setattr(s3._Decoders, "__init__", spy)
+    monkeypatch.setattr(decoders.DecoderPool, "__init__", spy)
     summary = sync(cache, aws, f"s3://{account_bucket}")
     assert started, "the sync did not use decoder processes"
     assert summary.problems == []
@@ -461,56 +462,126 @@ def test_no_credentials_is_a_sync_error(
         sync(cache, aws, f"s3://{account_bucket}/")
 
 
-# -- the fast path's HTTP client ---------------------------------------------------------
+# -- files that land late ----------------------------------------------------------------
 
 
-def test_the_fast_path_http_client(tmp_path: Path) -> None:
-    """Bodies by length and chunked, split across packets; a kept-alive connection the
-    server closed is replaced once; anything it cannot frame is left to boto3 (None)."""
-    script: list[tuple[bytes, bool]] = [
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world", False),
-        (
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-            b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\n",
-            True,  # then the server drops the connection without saying so
-        ),
-        (b"HTTP/1.1 503 Slow Down\r\nContent-Length: 4\r\nConnection: close\r\n\r\nslow", True),
-        (b"HTTP/1.0 200 OK\r\n\r\nno length: ends with the connection", True),
+def trail_key(day: str, minute: datetime, suffix: str) -> str:
+    """A CloudTrail file name in `day`, named for `minute`."""
+    return f"{day}{PROD}_CloudTrail_us-east-1_{minute:%Y%m%dT%H%M}Z_{suffix}.json.gz"
+
+
+def test_a_file_landing_late_before_the_cursor_is_read_next_time(
+    aws: SeaweedServer, cache: Cache, fetched: list[str]
+) -> None:
+    """A file named for the cursor's minute or a few minutes before it, which lands after a
+    sync listed the day, sorts before the cursor: the next sync still reads it, once."""
+    aws.create_bucket("trail-late")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    day = f"{PROD_EAST}{now:%Y/%m/%d}/"
+    window = {"since": now - timedelta(days=1), "until": now + timedelta(minutes=1)}
+    first_key = trail_key(day, now - timedelta(minutes=2), "zzzzzzzzzzzzzzzz")
+    aws.put("trail-late", first_key, gzipped_trail([make_record(eventTime=f"{now:%FT%TZ}")]))
+    first = sync(cache, aws, "s3://trail-late", **window)
+    assert first.events_new == 1 and fetched == [first_key]
+    late = [
+        trail_key(day, now - timedelta(minutes=2), "aaaaaaaaaaaaaaaa"),  # the same minute
+        trail_key(day, now - timedelta(minutes=9), "mmmmmmmmmmmmmmmm"),  # minutes before
     ]
-    requests: list[bytes] = []
+    for key in late:
+        aws.put("trail-late", key, gzipped_trail([make_record(eventTime=f"{now:%FT%TZ}")]))
+    fetched.clear()
+    second = sync(cache, aws, "s3://trail-late", **window)
+    assert sorted(fetched) == sorted(late)
+    assert second.events_new == 2 and second.problems == []
+    fetched.clear()
+    third = sync(cache, aws, "s3://trail-late", **window)
+    assert fetched == [] and third.objects == 0
 
-    class Handler(socketserver.BaseRequestHandler):
-        def handle(self) -> None:
-            data = b""
-            while script:
-                while b"\r\n\r\n" not in data:
-                    chunk = self.request.recv(4096)
-                    if not chunk:
-                        return
-                    data += chunk
-                head, _, data = data.partition(b"\r\n\r\n")
-                requests.append(head)
-                answer, close = script.pop(0)
-                for start in range(0, len(answer), 7):  # in small pieces
-                    self.request.sendall(answer[start : start + 7])
-                if close:
-                    return
 
-    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler) as server:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        http = s3._Http("http", "127.0.0.1", server.server_address[1], None)
-        headers = "host: x\r\n"
-        assert http.get("/a", headers) == (200, {"content-length": "11"}, b"hello world")
-        status, _, body = http.get("/b", headers) or (0, {}, b"")
-        assert (status, body) == (200, b"abcde")
-        answer = http.get("/c", headers)  # the old connection is dead: a new one, once
-        assert answer is not None and answer[0] == 503 and answer[2] == b"slow"
-        assert http.get("/d", headers) is None
-        http.close()
-        server.shutdown()
-    assert [head.split(b"\r\n")[0] for head in requests] == [
-        b"GET /a HTTP/1.1",
-        b"GET /b HTTP/1.1",
-        b"GET /c HTTP/1.1",
-        b"GET /d HTTP/1.1",
+def test_a_day_cursor_keeps_its_recent_keys_until_they_have_landed() -> None:
+    day = f"{PROD_EAST}2026/11/20/"
+    noon = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    keys = [
+        trail_key(day, noon - timedelta(minutes=30), "a"),  # before the cursor's recent span
+        trail_key(day, noon - timedelta(minutes=10), "b"),
+        trail_key(day, noon, "c"),
     ]
+    fresh = days.cursor_value(day, keys, 3, listed_at=noon + timedelta(minutes=1))
+    cursor = days.DayCursor.load(day, fresh)
+    assert cursor.last == keys[2] and cursor.recent == {keys[1]}
+    assert cursor.known(keys[1]) and cursor.known(keys[2]) and not cursor.known(keys[0])
+    # Listing starts at the minute LANDING_DELAY before the cursor's, inclusive.
+    start = cursor.start_after()
+    assert start is not None and start < keys[1] and start > keys[0]
+    assert start < trail_key(day, noon - days.LANDING_DELAY, "0")
+    # A first file alone: nothing read before it, yet files may still land before it.
+    alone = days.DayCursor.load(day, days.cursor_value(day, keys[2:], 1, noon))
+    assert alone.recent == frozenset() and alone.start_after() == start
+    # Listed long enough after the cursor's minute, every earlier file had landed.
+    settled = days.cursor_value(day, keys, 3, listed_at=noon + timedelta(hours=1))
+    assert settled == keys[2]
+    assert days.DayCursor.load(day, settled).start_after() == keys[2]
+    # A name without CloudTrail's minute, a damaged value, another day's key.
+    assert days.cursor_value(day, [f"{day}other.json.gz"], 1, noon) == f"{day}other.json.gz"
+    assert days.DayCursor.load(day, "{not json").last is None
+    assert days.DayCursor.load(day, f"{PROD_EAST}2026/11/19/x.json.gz").last is None
+
+
+# -- reading objects -------------------------------------------------------------------------
+
+
+def test_a_sync_reads_objects_directly_not_through_boto3(
+    aws: SeaweedServer, small_bucket: str, cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Objects are GET by botocore's signer over the client's HTTP session: no boto3
+    GetObject call, the same events as a load of the files."""
+    operations: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def spy(self: Any, operation: str, parameters: Any) -> Any:
+        operations.append(operation)
+        return original(self, operation, parameters)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
+    summary = sync(cache, aws, f"s3://{small_bucket}")
+    assert summary.objects > 50 and summary.problems == []
+    assert summary.events_new == loaded([TRAIL / PROD_EAST / "2026/11"])
+    assert "GetObject" not in operations and "ListObjectsV2" in operations
+
+
+def adopted_reader(server: SeaweedServer, bucket: str, credentials: Any) -> ObjectReader:
+    client = server.client()
+    reader = ObjectReader(client, bucket, credentials)
+    client.list_objects_v2(Bucket=bucket, MaxKeys=1)
+    reader.adopt()
+    assert reader.direct
+    return reader
+
+
+def test_refused_direct_gets_fall_back_to_boto3_then_stop(
+    aws: SeaweedServer, small_bucket: str
+) -> None:
+    """A direct GET S3 refuses (here a wrong secret for the direct way only) is made again
+    by boto3; after a few refusals every GET goes through boto3."""
+    key = aws.client().list_objects_v2(Bucket=small_bucket, MaxKeys=1)["Contents"][0]["Key"]
+    body = aws.client().get_object(Bucket=small_bucket, Key=key)["Body"].read()
+    reader = adopted_reader(aws, small_bucket, Credentials(aws.access_key, "not-the-secret"))
+    for _ in range(DIRECT_REFUSALS):
+        assert reader.get(key) == (body, 2, 0)
+    assert not reader.direct
+    assert reader.get(key) == (body, 1, 0)
+
+
+def test_direct_gets_sign_awkward_keys_and_report_missing_ones(
+    aws: SeaweedServer, small_bucket: str
+) -> None:
+    """Keys with spaces, '+', '%' and non-ASCII sign right the direct way; a missing key
+    is boto3's NoSuchKey, and does not turn the direct way off."""
+    reader = adopted_reader(aws, small_bucket, Credentials(aws.access_key, aws.secret_key))
+    for key in ("odd/a b+c%d~é.json.gz", "odd/日本 語.json.gz"):
+        aws.put(small_bucket, key, key.encode())
+        assert reader.get(key) == (key.encode(), 1, 0)
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        reader.get("odd/no-such-key.json.gz")
+    assert raised.value.response["Error"]["Code"] == "NoSuchKey"
+    assert reader.direct
