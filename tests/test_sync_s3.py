@@ -24,9 +24,16 @@ from botocore.credentials import Credentials
 from rdstrail_tui.cache import Cache
 from rdstrail_tui.demo import shipped_trail_path
 from rdstrail_tui.ingest import Scope, load_paths
-from rdstrail_tui.sources.s3 import days, decoders, describe_s3_error, parse_s3_url, sync_s3
+from rdstrail_tui.sources.s3 import (
+    bucket_reader,
+    days,
+    decoders,
+    describe_s3_error,
+    parse_s3_url,
+    sync_s3,
+)
 from rdstrail_tui.sources.s3 import sync as s3_sync
-from rdstrail_tui.sources.s3.object_reader import DIRECT_REFUSALS, ObjectReader
+from rdstrail_tui.sources.s3.bucket_reader import DIRECT_REFUSALS, BucketReader
 from rdstrail_tui.sources.sync import SyncError, SyncSummary
 from tests.conftest import make_record
 from tests.seaweed import (
@@ -546,12 +553,14 @@ def test_a_sync_reads_objects_directly_not_through_boto3(
     summary = sync(cache, aws, f"s3://{small_bucket}")
     assert summary.objects > 50 and summary.problems == []
     assert summary.events_new == loaded([TRAIL / PROD_EAST / "2026/11"])
-    assert "GetObject" not in operations and "ListObjectsV2" in operations
+    assert "GetObject" not in operations
+    # boto3 lists only to discover the layout; the day prefixes are listed directly.
+    assert 0 < operations.count("ListObjectsV2") <= 4 < summary.requests - summary.objects
 
 
-def adopted_reader(server: SeaweedServer, bucket: str, credentials: Any) -> ObjectReader:
+def adopted_reader(server: SeaweedServer, bucket: str, credentials: Any) -> BucketReader:
     client = server.client()
-    reader = ObjectReader(client, bucket, credentials)
+    reader = BucketReader(client, bucket, credentials)
     client.list_objects_v2(Bucket=bucket, MaxKeys=1)
     reader.adopt()
     assert reader.direct
@@ -585,3 +594,27 @@ def test_direct_gets_sign_awkward_keys_and_report_missing_ones(
         reader.get("odd/no-such-key.json.gz")
     assert raised.value.response["Error"]["Code"] == "NoSuchKey"
     assert reader.direct
+
+
+def test_direct_listings_page_like_boto3s(
+    aws: SeaweedServer, small_bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A prefix listed directly, in pages, after a key: the keys and sizes boto3 lists."""
+    monkeypatch.setattr(bucket_reader, "PAGE_KEYS", 7)
+    prefix = f"{PROD_EAST}2026/11/"
+    expected = [
+        (entry["Key"], entry["Size"])
+        for page in aws.client()
+        .get_paginator("list_objects_v2")
+        .paginate(Bucket=small_bucket, Prefix=prefix)
+        for entry in page["Contents"]
+    ]
+    assert len(expected) > 20
+    reader = adopted_reader(aws, small_bucket, Credentials(aws.access_key, aws.secret_key))
+    listing = reader.list_keys(prefix, None)
+    assert listing.error is None and listing.keys == expected
+    assert listing.requests == -(-len(expected) // 7)
+    after = reader.list_keys(prefix, expected[9][0])
+    assert after.keys == expected[10:]
+    reader.direct = False  # the same through boto3
+    assert reader.list_keys(prefix, expected[9][0]).keys == expected[10:]

@@ -3,7 +3,7 @@ from the bucket into the cache, incrementally.
 
     layout.py         where the logs are: the URL, accounts, regions, the day prefixes
     days.py           a day prefix: its listing, what of it is cached, its cursor
-    object_reader.py  the GETs of the objects, cheaply
+    bucket_reader.py  the GETs and listings, cheaply
     decoders.py       decoding, on a download thread or in decoder processes
     errors.py         which failures end a sync, and one line about each
     sync.py           the pipeline that runs them, and `sync_s3`

@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import orjson
 
@@ -117,24 +116,6 @@ class Listing:
     keys: list[tuple[str, int]] = field(default_factory=list)
     requests: int = 0
     error: BaseException | None = None
-
-
-def list_day(client: Any, bucket: str, prefix: str, start_after: str | None) -> Listing:
-    """The keys under `prefix` after `start_after` (on a lister thread: never raises)."""
-    listing = Listing()
-    arguments: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-    if start_after:
-        arguments["StartAfter"] = start_after
-    try:
-        for page in client.get_paginator("list_objects_v2").paginate(**arguments):
-            listing.requests += 1
-            for entry in page.get("Contents") or []:
-                listing.keys.append((str(entry["Key"]), int(entry.get("Size", 0))))
-    except Exception as error:  # boto3's, whatever they are: the caller says what
-        listing.requests = max(listing.requests, 1)
-        listing.error = error
-    listing.keys.sort()
-    return listing
 
 
 @dataclass(eq=False)

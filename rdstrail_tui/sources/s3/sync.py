@@ -27,7 +27,8 @@ from rdstrail_tui.cache import Cache
 from rdstrail_tui.ingest import PARALLEL_MIN_BYTES, Scope, worker_count
 from rdstrail_tui.model import Event
 from rdstrail_tui.sources.aws import error_code, make_session
-from rdstrail_tui.sources.s3.days import Day, DayCursor, Listing, list_day
+from rdstrail_tui.sources.s3.bucket_reader import BucketReader
+from rdstrail_tui.sources.s3.days import Day, DayCursor, Listing
 from rdstrail_tui.sources.s3.decoders import (
     Commits,
     Decoded,
@@ -37,7 +38,6 @@ from rdstrail_tui.sources.s3.decoders import (
 )
 from rdstrail_tui.sources.s3.errors import describe_s3_error, is_fatal
 from rdstrail_tui.sources.s3.layout import Place, TrailLayout, parse_s3_url
-from rdstrail_tui.sources.s3.object_reader import ObjectReader
 from rdstrail_tui.sources.sync import (
     ProgressCallback,
     StopCheck,
@@ -218,7 +218,7 @@ class _S3Sync:
         self.decoding: set[int] = set()  # of those, not decoded yet
         self.batch_numbers = 0
         self.client: Any = None
-        self.reader: ObjectReader | None = None
+        self.reader: BucketReader | None = None
 
     # -- running ---------------------------------------------------------------------
 
@@ -241,7 +241,7 @@ class _S3Sync:
             raise SyncError(f"{self.source}: {error}: check --endpoint-url") from None
         except botocore.exceptions.BotoCoreError as error:
             raise SyncError(self._describe(error, self.source)) from None
-        self.reader = ObjectReader(self.client, self.bucket, session.get_credentials())
+        self.reader = BucketReader(self.client, self.bucket, session.get_credentials())
         listers = ThreadPoolExecutor(LIST_THREADS, thread_name_prefix="rdstrail-s3-list")
         fetchers = ThreadPoolExecutor(self.threads, thread_name_prefix="rdstrail-s3-get")
         clean = False
@@ -274,6 +274,7 @@ class _S3Sync:
             fetchers.shutdown(wait=clean, cancel_futures=True)
             if self.decoders is not None:
                 self.decoders.close(wait=clean)
+            self.reader.close()
             self.summary.finished = time.monotonic()
             if self.dropped_problems:
                 self.summary.problems.append(f"... and {self.dropped_problems} more problems")
@@ -370,10 +371,11 @@ class _S3Sync:
 
     def _list(self, place: Place, cursor: DayCursor) -> None:
         """List one day prefix (on a lister thread) and post the result."""
+        assert self.reader is not None
         listed_at = datetime.now(UTC)
         listing = Listing()
         try:
-            listing = list_day(self.client, self.bucket, cursor.prefix, cursor.start_after())
+            listing = self.reader.list_keys(cursor.prefix, cursor.start_after())
         finally:
             self.messages.put(_Listed(place, cursor, listed_at, listing))
 
