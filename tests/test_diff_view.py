@@ -4,11 +4,13 @@ hostile text, wrapping and scrolling."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Footer
 
@@ -236,3 +238,72 @@ async def test_show_replaces_the_diff_and_returns_to_the_top() -> None:
         await pilot.pause()
         assert view.scroll_y == 0
         assert screen_lines(view)[0] == "failed: AccessDenied"
+
+
+# -- the gap between key and value -------------------------------------------------------
+
+MODIFY = {
+    "eventName": "ModifyDBInstance",
+    "requestParameters": {
+        "dBInstanceIdentifier": "orders-staging",
+        "backupRetentionPeriod": 14,
+        "applyImmediately": True,
+    },
+    "responseElements": {"dBInstanceIdentifier": "orders-staging", "backupRetentionPeriod": 14},
+}
+SVG_TEXT = re.compile(
+    r'<text [^>]*x="([\d.]+)" y="([\d.]+)" textLength="([\d.]+)"[^>]*>([^<]*)</text>'
+)
+
+
+def svg_rows(svg: str) -> list[list[tuple[float, str]]]:
+    """The text runs of an exported screenshot, line by line: (column, text), in cells."""
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for x, y, length, text in SVG_TEXT.findall(svg):
+        plain = html.unescape(text).replace("\xa0", " ")
+        cell = float(length) / len(plain)
+        rows.setdefault(float(y), []).append((round(float(x) / cell, 2), plain))
+    return [sorted(rows[y]) for y in sorted(rows)]
+
+
+@pytest.mark.parametrize(
+    ("record", "longest", "press"),
+    [
+        # The key column is exactly as wide as the longest key.
+        (MODIFY, "backupRetentionPeriod", ()),
+        # With AWS's keys shown the longest (32 cells) is clamped to the column and folds.
+        (guide_record(), "iAMDatabaseAuthenticationEnabled", ("a",)),
+    ],
+    ids=["exact", "clamped"],
+)
+async def test_the_longest_key_has_two_spaces_before_its_value(
+    record: dict[str, Any], longest: str, press: tuple[str, ...]
+) -> None:
+    app = DiffApp(diff_record(record))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*press)
+        await pilot.pause()
+        view = app.query_one(DiffView)
+        # On screen: the key (or its first line, folded), two spaces, the value.
+        index, line = next(
+            (index, line)
+            for index, line in enumerate(view.plain_lines)
+            if line[3:].startswith(longest[:20])
+        )
+        key = line[3:].split(" ", 1)[0]
+        assert longest.startswith(key) and len(key) >= len(longest) - 1
+        value = line[3 + len(key) :]
+        assert value.startswith("  ") and value[2] != " ", line
+        # In a screenshot (the README's, the snapshots) too: the value is a run of text of
+        # its own, two cells after the key. A run that starts with the gap's spaces loses
+        # them in renderers that drop leading spaces (rsvg): the key then touches its value.
+        view.scroll_to(y=index, animate=False)
+        await pilot.pause()
+        rows = svg_rows(app.export_screenshot(simplify=True))
+        row = next(row for row in rows if any(text == key for _, text in row))
+        key_column = next(column for column, text in row if text == key)
+        value_column, value_text = next((c, t) for c, t in row if c > key_column)
+        assert value_column == key_column + len(key) + 2, row
+        assert value.strip().startswith(value_text.rstrip()), row
+        # No run of the diff starts with spaces (the footer, the last line, aside).
+        assert [text for row in rows[:-1] for _, text in row if text.startswith(" ")] == []

@@ -29,7 +29,7 @@ from rdstrail_tui.demo.ids import ALNUM, alnum
 from rdstrail_tui.demo.plot import plot
 from rdstrail_tui.demo.records import RecordFactory
 from rdstrail_tui.demo.sessions import SessionRunner, plan_sessions
-from rdstrail_tui.demo.story import Story
+from rdstrail_tui.demo.story_arcs import Story
 from rdstrail_tui.demo.timeline import (
     STORY_END,
     Timeline,

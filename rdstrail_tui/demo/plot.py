@@ -10,7 +10,11 @@ import random
 from collections.abc import Callable
 
 from rdstrail_tui.demo.scene import Scene
-from rdstrail_tui.demo.story import APPS, CLUSTER_STEPS, DAY, INSTANCE_STEPS, Story
+from rdstrail_tui.demo.story_arcs import Story
+from rdstrail_tui.demo.story_calls import DAY
+from rdstrail_tui.demo.story_cast import APPS
+from rdstrail_tui.demo.story_clusters import CLUSTER_STEPS
+from rdstrail_tui.demo.story_instances import INSTANCE_STEPS
 
 #: Share of all RDS records the hero arcs may take (small trails skip heroes that do not fit).
 HERO_SHARE = 0.6

@@ -31,8 +31,8 @@ from rdstrail_tui.ingest import LoadInterrupted, LoadSummary, Scope, load_paths
 from rdstrail_tui.sanitize import printable
 from rdstrail_tui.sources.sync import SyncSummary
 from rdstrail_tui.sync_command import SyncRequest
-from rdstrail_tui.timefmt import format_day, format_time
 from rdstrail_tui.tui.rows import IndexedRows, SqlRows
+from rdstrail_tui.tui.status_line import Coverage, status_line
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
@@ -115,7 +115,7 @@ class MainScreen(Screen[None]):
         self.load_path: str | None = None
         self._last_grow = 0.0
         self._detail_wanted: int | None = None  # -1: no event
-        self.coverage = ""
+        self.coverage: Coverage | None = None
         self.cancelling = False
 
     # -- layout ----------------------------------------------------------------------------
@@ -149,6 +149,7 @@ class MainScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._apply_layout()
+        self._update_status()
 
     def _apply_layout(self) -> None:
         width, height = self.app.size
@@ -186,22 +187,19 @@ class MainScreen(Screen[None]):
         self.coverage = self._coverage()
         self._refilter()
 
-    def _coverage(self) -> str:
+    def _coverage(self) -> Coverage | None:
         """What the cache covers, for the status line: regions, time span, sources, last
         sync. Computed when the index changes, not per keystroke."""
         if self.index is None or not len(self.index):
-            return ""
+            return None
         regions = sorted(r for r in self.cache.texts_of(self.index.region_ids()) if r)
-        shown = ", ".join(regions[:3]) + (f" +{len(regions) - 3}" if len(regions) > 3 else "")
-        span = self.index.time_span()
-        parts = [printable(shown)] if shown else []
-        if span:
-            parts.append(f"{format_day(span[0])} to {format_day(span[1])}")
         sources, last_sync = self.cache.last_sync()
-        parts.append(f"{sources} source{'s' if sources != 1 else ''}")
-        if last_sync is not None:
-            parts.append(f"last sync {format_time(last_sync)} UTC")
-        return " · ".join(parts)
+        return Coverage(
+            regions=tuple(printable(region) for region in regions),
+            span=self.index.time_span(),
+            sources=sources,
+            last_sync=last_sync,
+        )
 
     # -- filtering -------------------------------------------------------------------------
 
@@ -588,13 +586,17 @@ class MainScreen(Screen[None]):
     # -- status ----------------------------------------------------------------------------
 
     def _update_status(self) -> None:
-        shown = len(self.query_one(EventList).rows)
-        text = f"rdstrail · {self.source_label}    {shown:,} of {self.total:,} events"
-        if self.index is None and self.total > 0:
-            text += "  (indexing)"
-        elif self.coverage:
-            text += f"    {self.coverage}"
-        self.query_one("#status", Static).update(text)
+        """Counts and coverage, shortened to fit the line (see `status_line`)."""
+        status = self.query_one("#status", Static)
+        text = status_line(
+            self.source_label,
+            len(self.query_one(EventList).rows),
+            self.total,
+            width=max(1, self.app.size.width - status.styles.gutter.width),
+            indexing=self.index is None and self.total > 0,
+            coverage=self.coverage,
+        )
+        status.update(text)
 
 
 class CacheChanged(Message):

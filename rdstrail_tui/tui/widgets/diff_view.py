@@ -44,6 +44,11 @@ _COMPONENT: dict[Status, str] = {
 }
 # For these the detail says all there is about the response side ("pending: 100 (now 20)").
 _DETAIL_ONLY = frozenset({Status.PENDING, Status.MASKED, Status.REQUEST_ONLY})
+# The symbol and key columns, the two spaces after each and their blank lines under a wrapped
+# value. Invisible (metadata only), it keeps that whitespace a run of its own: merged into
+# the value's run ("  14 -> ") it is leading whitespace, which some SVG renderers (rsvg)
+# drop from screenshots, and the key then touches its value.
+_GUTTER = Style(meta={"diffview": "gutter"})
 
 
 def _string(text: str) -> str:
@@ -190,9 +195,10 @@ class DiffView(ScrollView, can_focus=True):
     def _row(self, row: DiffRow, key_width: int) -> Table:
         # A grid per row, so a long value wraps under the value column, not under the key.
         style = self._style(_COMPONENT[row.status])
+        # Two spaces after the symbol and after the key, whatever the key's length.
         grid = Table.grid(padding=(0, 2))
-        grid.add_column(width=1)
-        grid.add_column(width=key_width, overflow="fold")
+        grid.add_column(width=1, style=_GUTTER)
+        grid.add_column(width=key_width, overflow="fold", style=_GUTTER)
         grid.add_column(ratio=1, overflow="fold")
         value = Text()
         if row.requested is not MISSING:

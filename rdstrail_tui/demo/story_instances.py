@@ -1,57 +1,33 @@
-"""The RDS story: databases and clusters created, changed, snapshotted, failed over, deleted.
-
-Each *arc* follows one resource through its life, so a user of the explorer can pick an
-identifier and read its history. Arcs are planned up front (their records are serialised
-immediately and kept, sorted by time, until the writer reaches their delivery window); the
-resources they create are registered with lifetimes so that background reads elsewhere only
-describe databases that exist at that moment.
+"""DB instance arcs in the RDS story: each instance created (after a refused first attempt
+now and then) and walked through the steps of its life: a modification left pending for the
+maintenance window, log exports, security groups, a denied delete, a reboot, a snapshot, a stop
+and start, a read replica, a restore test, and the delete.
 """
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
-from rdstrail_tui.demo.identities import ACTORS, CallerSession, Directory
 from rdstrail_tui.demo.rds_model import (
     ENGINES,
     MASKED,
-    DBCluster,
     DBInstance,
     Engine,
     Snapshot,
-    cluster_response,
-    cluster_snapshot_response,
     instance_response,
-    parameter_group_response,
     resource_id,
     snapshot_response,
     subnet_group_name,
 )
-from rdstrail_tui.demo.rds_reads import THROTTLED
-from rdstrail_tui.demo.records import RecordFactory
 from rdstrail_tui.demo.scene import Scene
-from rdstrail_tui.demo.timeline import Timeline
+from rdstrail_tui.demo.story_calls import DAY, HOUR, Json, _Arc
+from rdstrail_tui.demo.story_cast import day, resource_tags
+from rdstrail_tui.demo.story_parameters import ParameterGroups
 
-Json = dict[str, Any]
-Error = tuple[str, str]
-StoryRecord = tuple[int, int, bool, bytes]
-
-RDS = "rds.amazonaws.com"
-HOUR = 3600
-DAY = 86400
 WEEK = 7 * DAY
 #: First Sunday 05:47 UTC maintenance window on or after the epoch grid (1970-01-04 05:47).
 _FIRST_WINDOW = 3 * DAY + 5 * HOUR + 47 * 60
 
-APPS = (
-    "reporting", "inventory", "search", "ledger", "analytics", "notifications", "identity",
-    "pricing", "shipping", "fraud", "loyalty", "invoicing", "warehouse", "sessions",
-    "recommendations", "metrics", "audit", "catalog-v2", "payouts", "support",
-)  # fmt: skip
 _CLASSES = ("db.t4g.medium", "db.m6g.large", "db.r6g.large", "db.r6g.xlarge", "db.r6g.2xlarge")
 
 INSTANCE_STEPS = (
@@ -66,7 +42,6 @@ INSTANCE_STEPS = (
     "restore",
     "delete",
 )
-CLUSTER_STEPS = ("modify_cluster_pg", "cluster_snapshot", "failover", "denied", "delete")
 
 _INSTANCE_ODDS = {
     "modify_pending": 0.6,
@@ -78,23 +53,6 @@ _INSTANCE_ODDS = {
     "stop_start": 0.25,
     "replica": 0.25,
     "restore": 0.2,
-}
-_CLUSTER_ODDS = {"modify_cluster_pg": 0.5, "cluster_snapshot": 0.6, "failover": 0.4, "denied": 0.15}
-#: Delay before each step, in days (low, high), before scaling by the arc's pace.
-_DELAYS = {
-    "modify_pending": (0.8, 2.5),
-    "logs_exports": (0.1, 1.2),
-    "security_groups": (0.1, 1.2),
-    "denied": (0.05, 1.5),
-    "reboot": (0.1, 0.8),
-    "snapshot": (0.1, 1.0),
-    "stop_start": (0.1, 0.8),
-    "replica": (0.1, 1.2),
-    "restore": (0.1, 0.8),
-    "delete": (0.3, 1.5),
-    "modify_cluster_pg": (0.5, 2.0),
-    "cluster_snapshot": (0.1, 1.0),
-    "failover": (0.2, 1.5),
 }
 
 
@@ -111,113 +69,8 @@ def _bigger(klass: str) -> str:
     )
 
 
-def _day(t: int) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(t))
-
-
-def _tags(app: str, env: str, owner: str) -> list[Json]:
-    return [
-        {"key": "app", "value": app},
-        {"key": "environment", "value": env},
-        {"key": "managed-by", "value": owner},
-    ]
-
-
-@dataclass
-class _Arc:
-    """Mutable state of one arc while it is being written."""
-
-    scene: Scene
-    app: str
-    creator: str
-    inst: DBInstance | None = None
-    cluster: DBCluster | None = None
-    pending: Json = field(default_factory=dict)
-    pending_since: int = 0
-    snapshot: str | None = None
-    extra: list[DBInstance] = field(default_factory=list)
-    #: Hero arcs take every optional branch (failed attempts included).
-    full: bool = False
-
-
-class Story:
-    """Plans arcs and collects their serialised records."""
-
-    def __init__(
-        self,
-        rng: random.Random,
-        factory: RecordFactory,
-        directory: Directory,
-        scenes: list[Scene],
-        timeline: Timeline,
-        polls: int,
-        pace: float,
-    ) -> None:
-        self.rng = rng
-        self.factory = factory
-        self.directory = directory
-        self.scenes = scenes
-        self.tl = timeline
-        self.polls = polls
-        self.pace = pace
-        self.records: list[StoryRecord] = []
-        self.rds_records = 0
-
-    # --- primitives ---------------------------------------------------------------------------
-
-    def open(self, actor: str, scene: Scene, t: int) -> CallerSession:
-        return self.directory.open(self.rng, ACTORS[actor], scene.place.account, t)
-
-    def call(
-        self,
-        s: CallerSession,
-        scene: Scene,
-        t: int,
-        name: str,
-        params: Json | None,
-        response: Json | None = None,
-        *,
-        error: Error | None = None,
-        read_only: bool = False,
-    ) -> None:
-        data = self.factory.call(
-            s,
-            scene.place.region,
-            t,
-            RDS,
-            name,
-            params,
-            None if error is not None else response,
-            read_only,
-            error=error,
-        )
-        # orjson hands back an oversized buffer; keep a compact copy since story records wait.
-        self.records.append((t, scene.place.index, True, bytes(memoryview(data))))
-        self.rds_records += 1
-
-    def poll(
-        self, s: CallerSession, scene: Scene, t: int, name: str, params: Json, count: int = -1
-    ) -> int:
-        """Describe calls a client makes while waiting for a change; returns the last time."""
-        fast = s.actor.key == "ci"
-        n = self.polls if count < 0 else count
-        for _ in range(n):
-            t += self.rng.randint(10, 30) if fast else self.rng.randint(30, 150)
-            self.call(s, scene, t, name, params, read_only=True)
-        return t
-
-    def denied(
-        self, s: CallerSession, scene: Scene, t: int, name: str, params: Json, arn: str
-    ) -> None:
-        message = (
-            f"User: {s.identity['arn']} is not authorized to perform: rds:{name} on resource: "
-            f"{arn} because no identity-based policy allows the rds:{name} action"
-        )
-        self.call(s, scene, t, name, params, error=("AccessDenied", message))
-
-    def _after(self, t: int, step: str) -> int | None:
-        lo, hi = _DELAYS[step]
-        return self.tl.working_after(self.rng, t, lo * DAY * self.pace, hi * DAY * self.pace)
+class InstanceArcs(ParameterGroups):
+    """Instance arcs: the arc itself, and one method per step (``_step_<name>``)."""
 
     def _apply_maintenance(self, arc: _Arc, t: int) -> None:
         """Pending changes apply in the Sunday 05:47 window (which leaves no CloudTrail record)."""
@@ -302,7 +155,7 @@ class Story:
             base["enableCloudwatchLogsExports"] = exports
         base["deletionProtection"] = False
         owner = "terraform" if arc.creator == "ci" else arc.creator
-        base["tags"] = _tags(arc.app, place.env, owner)
+        base["tags"] = resource_tags(arc.app, place.env, owner)
         if full or rng.random() < 0.12:
             bad = dict(base, dBInstanceClass="db.t2.micro")
             message = (
@@ -345,33 +198,6 @@ class Story:
         self.call(
             s, scene, t + 2, "ListTagsForResource", {"resourceName": inst.arn}, read_only=True
         )
-
-    def _create_parameter_group(
-        self, s: CallerSession, scene: Scene, t: int, name: str, eng: Engine, *, cluster: bool
-    ) -> None:
-        place = scene.place
-        description = f"{name} tuning ({place.env})"
-        key = "dBClusterParameterGroupName" if cluster else "dBParameterGroupName"
-        params = {key: name, "dBParameterGroupFamily": eng.family, "description": description}
-        create = "CreateDBClusterParameterGroup" if cluster else "CreateDBParameterGroup"
-        response = parameter_group_response(place, name, eng.family, description, cluster)
-        self.call(s, scene, t, create, params, response)
-        self._modify_parameter_group(s, scene, t + self.rng.randint(2, 8), name, eng, cluster, 2)
-        if cluster:
-            scene.catalog.cluster_param_groups.append(name)
-        else:
-            scene.catalog.param_groups.append(name)
-
-    def _modify_parameter_group(
-        self, s: CallerSession, scene: Scene, t: int, name: str, eng: Engine, cluster: bool, n: int
-    ) -> None:
-        chosen = self.rng.sample(eng.tuning, n)
-        parameters = [
-            {"parameterName": p, "parameterValue": v, "applyMethod": m} for p, v, m in chosen
-        ]
-        key = "dBClusterParameterGroupName" if cluster else "dBParameterGroupName"
-        modify = "ModifyDBClusterParameterGroup" if cluster else "ModifyDBParameterGroup"
-        self.call(s, scene, t, modify, {key: name, "parameters": parameters}, {key: name})
 
     def _instance_step(self, arc: _Arc, step: str, t: int) -> int:
         handler: Callable[[_Arc, int], int] = getattr(self, f"_step_{step}")
@@ -471,30 +297,24 @@ class Story:
         )
 
     def _step_denied(self, arc: _Arc, t: int) -> int:
-        scene = arc.scene
+        scene, inst = arc.scene, arc.inst
+        assert inst is not None
         s = self.open("bob", scene, t)
-        if arc.inst is not None and (arc.cluster is None or self.rng.random() < 0.5):
-            inst = arc.inst
-            self.call(
-                s,
-                scene,
-                t,
-                "DescribeDBInstances",
-                {"dBInstanceIdentifier": inst.ident},
-                read_only=True,
-            )
-            params = {
-                "dBInstanceIdentifier": inst.ident,
-                "skipFinalSnapshot": True,
-                "deleteAutomatedBackups": True,
-            }
-            self.denied(s, scene, t + 25, "DeleteDBInstance", params, inst.arn)
-            return t + 25
-        assert arc.cluster is not None
-        cluster = arc.cluster
-        params = {"dBClusterIdentifier": cluster.ident}
-        self.denied(s, scene, t, "FailoverDBCluster", params, cluster.arn)
-        return t
+        self.call(
+            s,
+            scene,
+            t,
+            "DescribeDBInstances",
+            {"dBInstanceIdentifier": inst.ident},
+            read_only=True,
+        )
+        params = {
+            "dBInstanceIdentifier": inst.ident,
+            "skipFinalSnapshot": True,
+            "deleteAutomatedBackups": True,
+        }
+        self.denied(s, scene, t + 25, "DeleteDBInstance", params, inst.arn)
+        return t + 25
 
     def _step_reboot(self, arc: _Arc, t: int) -> int:
         scene, inst = arc.scene, arc.inst
@@ -519,7 +339,7 @@ class Story:
         rng, scene, inst = self.rng, arc.scene, arc.inst
         assert inst is not None
         s = self.open("carol", scene, t)
-        ident = f"{inst.ident}-manual-{_day(t)}"
+        ident = f"{inst.ident}-manual-{day(t)}"
         if any(snap.ident == ident for snap in scene.catalog.snapshots):
             ident = f"{ident}-{rng.randint(2, 9)}"
         params = {"dBSnapshotIdentifier": ident, "dBInstanceIdentifier": inst.ident}
@@ -685,8 +505,6 @@ class Story:
         return end
 
     def _step_delete(self, arc: _Arc, t: int) -> int:
-        if arc.cluster is not None:
-            return self._delete_cluster(arc, t)
         rng, scene, inst = self.rng, arc.scene, arc.inst
         assert inst is not None
         s = self.open(arc.creator, scene, t)
@@ -704,7 +522,7 @@ class Story:
                 replica.deleted = t + rng.randint(300, 900)
                 inst.replicas.remove(replica.ident)
                 t = replica.deleted + rng.randint(10, 60)
-        final = f"{inst.ident}-final-{_day(t)}"
+        final = f"{inst.ident}-final-{day(t)}"
         params = {
             "dBInstanceIdentifier": inst.ident,
             "skipFinalSnapshot": False,
@@ -734,247 +552,3 @@ class Story:
             read_only=True,
         )
         return t
-
-    # --- cluster arcs -------------------------------------------------------------------------
-
-    def cluster_arc(
-        self,
-        scene: Scene,
-        engine: str,
-        app: str,
-        t0: int,
-        *,
-        creator: str,
-        steps: tuple[str, ...] | None = None,
-        delete: bool = False,
-    ) -> None:
-        rng = self.rng
-        arc = _Arc(scene, app, creator, full=steps is not None)
-        t = self._create_cluster(arc, ENGINES[engine], t0)
-        if steps is None:
-            chosen = [s for s in CLUSTER_STEPS if rng.random() < _CLUSTER_ODDS.get(s, 0.0)]
-            if delete:
-                chosen.append("delete")
-        else:
-            chosen = list(steps)
-        for step in chosen:
-            nt = self._after(t, step)
-            if nt is None:
-                return
-            t = getattr(self, f"_cstep_{step}")(arc, nt)
-
-    def _create_cluster(self, arc: _Arc, eng: Engine, t: int) -> int:
-        rng, scene = self.rng, arc.scene
-        place, cat = scene.place, scene.catalog
-        s = self.open(arc.creator, scene, t)
-        ident = cat.unique(f"{arc.app}-aurora")
-        group = cat.unique(f"{ident}-{eng.family.replace('.', '-')}")
-        self._create_parameter_group(s, scene, t, group, eng, cluster=True)
-        t += rng.randint(5, 30)
-        cluster = DBCluster(
-            ident=ident,
-            engine=eng,
-            place=place,
-            resource_id=resource_id(rng, "cluster-"),
-            param_group=group,
-            created=t,
-            security_groups=[place.sg_db],
-            log_exports=[eng.log_types[0]],
-        )
-        owner = "terraform" if arc.creator == "ci" else arc.creator
-        params = {
-            "dBClusterIdentifier": ident,
-            "engine": eng.name,
-            "engineVersion": eng.version,
-            "masterUsername": eng.master_user,
-            "masterUserPassword": MASKED,
-            "dBClusterParameterGroupName": group,
-            "vpcSecurityGroupIds": [place.sg_db],
-            "dBSubnetGroupName": subnet_group_name(place),
-            "backupRetentionPeriod": 7,
-            "storageEncrypted": True,
-            "kmsKeyId": place.kms_key,
-            "enableCloudwatchLogsExports": list(cluster.log_exports),
-            "copyTagsToSnapshot": True,
-            "deletionProtection": False,
-            "tags": _tags(arc.app, place.env, owner),
-        }
-        self.call(s, scene, t, "CreateDBCluster", params, cluster_response(cluster, t, "creating"))
-        cat.clusters.append(cluster)
-        arc.cluster = cluster
-        t = self.poll(s, scene, t, "DescribeDBClusters", {"dBClusterIdentifier": ident})
-        for n in (1, 2):
-            t += rng.randint(12, 40)
-            member = DBInstance(
-                ident=f"{ident}-instance-{n}",
-                engine=eng,
-                place=place,
-                klass="db.r6g.large",
-                storage=1,
-                resource_id=resource_id(rng, "db-"),
-                param_group=f"default.{eng.family}",
-                created=t,
-                cluster=ident,
-                security_groups=[place.sg_db],
-                az=place.subnets[n - 1][1],
-                monitoring=True,
-            )
-            cat.names.add(member.ident)
-            params = {
-                "dBInstanceIdentifier": member.ident,
-                "dBInstanceClass": member.klass,
-                "engine": eng.name,
-                "dBClusterIdentifier": ident,
-                "availabilityZone": member.az,
-                "monitoringInterval": 60,
-                "monitoringRoleArn": f"arn:aws:iam::{place.account}:role/rds-monitoring-role",
-                "publiclyAccessible": False,
-                "tags": _tags(arc.app, place.env, owner),
-            }
-            response = instance_response(member, t, "creating", {})
-            self.call(s, scene, t, "CreateDBInstance", params, response)
-            cat.instances.append(member)
-            cluster.members.append(member.ident)
-            arc.extra.append(member)
-        cluster.writer = cluster.members[0]
-        t = self.poll(
-            s, scene, t, "DescribeDBInstances", {"dBInstanceIdentifier": cluster.members[0]}
-        )
-        tags = [{"key": "cost-center", "value": f"cc-{rng.randint(1000, 9999)}"}]
-        self.call(s, scene, t + 4, "AddTagsToResource", {"resourceName": cluster.arn, "tags": tags})
-        return t + 4
-
-    def _cstep_modify_cluster_pg(self, arc: _Arc, t: int) -> int:
-        cluster = arc.cluster
-        assert cluster is not None
-        s = self.open("carol", arc.scene, t)
-        self._modify_parameter_group(s, arc.scene, t, cluster.param_group, cluster.engine, True, 1)
-        params = {"dBClusterParameterGroupName": cluster.param_group, "source": "user"}
-        return self.poll(s, arc.scene, t, "DescribeDBClusterParameters", params, 1)
-
-    def _cstep_cluster_snapshot(self, arc: _Arc, t: int) -> int:
-        cluster, scene = arc.cluster, arc.scene
-        assert cluster is not None
-        s = self.open("carol", scene, t)
-        ident = f"{cluster.ident}-manual-{_day(t)}"
-        params = {"dBClusterSnapshotIdentifier": ident, "dBClusterIdentifier": cluster.ident}
-        self.call(
-            s,
-            scene,
-            t,
-            "CreateDBClusterSnapshot",
-            params,
-            cluster_snapshot_response(cluster, ident),
-        )
-        scene.catalog.snapshots.append(Snapshot(ident, cluster.ident, True, t))
-        return self.poll(
-            s, scene, t, "DescribeDBClusterSnapshots", {"dBClusterSnapshotIdentifier": ident}, 2
-        )
-
-    def _cstep_failover(self, arc: _Arc, t: int) -> int:
-        cluster, scene = arc.cluster, arc.scene
-        assert cluster is not None
-        others = [m for m in cluster.members if m != cluster.writer]
-        if not others or not cluster.alive(t):
-            return t
-        s = self.open("carol", scene, t)
-        target = others[0]
-        params = {"dBClusterIdentifier": cluster.ident, "targetDBInstanceIdentifier": target}
-        cluster.writer = target
-        self.call(
-            s, scene, t, "FailoverDBCluster", params, cluster_response(cluster, t, "failing-over")
-        )
-        return self.poll(
-            s, scene, t, "DescribeDBClusters", {"dBClusterIdentifier": cluster.ident}, 2
-        )
-
-    def _cstep_denied(self, arc: _Arc, t: int) -> int:
-        return self._step_denied(arc, t)
-
-    def _cstep_delete(self, arc: _Arc, t: int) -> int:
-        return self._delete_cluster(arc, t)
-
-    def _delete_cluster(self, arc: _Arc, t: int) -> int:
-        rng, cluster, scene = self.rng, arc.cluster, arc.scene
-        assert cluster is not None
-        s = self.open(arc.creator, scene, t)
-        for member in arc.extra:
-            self.call(
-                s,
-                scene,
-                t,
-                "DeleteDBInstance",
-                {"dBInstanceIdentifier": member.ident},
-                instance_response(member, t, "deleting", {}),
-            )
-            member.deleted = t + rng.randint(300, 600)
-            t += rng.randint(2, 10)
-        t = max(m.deleted or t for m in arc.extra) + rng.randint(10, 60)
-        cluster.members = []
-        skip = rng.random() < 0.4 and scene.place.env != "prod"
-        params: Json = {"dBClusterIdentifier": cluster.ident, "skipFinalSnapshot": skip}
-        if not skip:
-            final = f"{cluster.ident}-final-snapshot"
-            params["finalDBSnapshotIdentifier"] = final
-            scene.catalog.snapshots.append(Snapshot(final, cluster.ident, True, t + 120))
-        self.call(s, scene, t, "DeleteDBCluster", params, cluster_response(cluster, t, "deleting"))
-        t = self.poll(s, scene, t, "DescribeDBClusters", {"dBClusterIdentifier": cluster.ident})
-        cluster.deleted = t + rng.randint(20, 60)
-        return cluster.deleted
-
-    # --- smaller arcs -------------------------------------------------------------------------
-
-    def parameter_arc(self, scene: Scene, engine: str, app: str, t0: int) -> None:
-        """A parameter group created, tuned twice, and inspected."""
-        eng = ENGINES[engine]
-        s = self.open("carol", scene, t0)
-        name = scene.catalog.unique(f"{app}-{eng.family.replace('.', '-')}")
-        self._create_parameter_group(s, scene, t0, name, eng, cluster=False)
-        t = self.poll(
-            s,
-            scene,
-            t0 + 10,
-            "DescribeDBParameters",
-            {"dBParameterGroupName": name, "source": "user"},
-            1,
-        )
-        t2 = self.tl.working_after(self.rng, t, 0.5 * DAY * self.pace, 3 * DAY * self.pace)
-        if t2 is not None:
-            s = self.open("carol", scene, t2)
-            self._modify_parameter_group(s, scene, t2, name, eng, False, 1)
-
-    def throttled_refresh(self, scene: Scene, t0: int) -> None:
-        """A terraform refresh bursting DescribeDBInstances into the rate limit, then retrying."""
-        rng, cat = self.rng, scene.catalog
-        s = self.open("ci", scene, t0)
-        t = t0
-        for n in range(8):
-            inst = cat.instances[n % cat.stable_instances]
-            params = {"dBInstanceIdentifier": inst.ident}
-            throttled = n in (3, 4)
-            error = THROTTLED if throttled else None
-            self.call(s, scene, t, "DescribeDBInstances", params, error=error, read_only=True)
-            t += rng.randint(1, 3) if not throttled else rng.randint(2, 6)
-
-    def maintenance_arc(self, scene: Scene, t0: int, steps: tuple[str, ...]) -> None:
-        """Changes to a long-lived database (one that exists for the whole trail)."""
-        cat = scene.catalog
-        stable = [i for i in cat.instances[: cat.stable_instances] if i.cluster is None]
-        arc = _Arc(scene, "ops", "carol", inst=self.rng.choice(stable))
-        t = t0
-        for step in steps:
-            if step in ("failover", "cluster_snapshot"):
-                clusters = cat.clusters[: cat.stable_clusters]
-                if not clusters:
-                    continue
-                carc = _Arc(scene, "ops", "carol", cluster=self.rng.choice(clusters))
-                nt = self._after(t, step)
-                if nt is None:
-                    return
-                t = getattr(self, f"_cstep_{step}")(carc, nt)
-                continue
-            nt = self._after(t, step)
-            if nt is None:
-                return
-            self._apply_maintenance(arc, nt)
-            t = self._instance_step(arc, step, nt)
