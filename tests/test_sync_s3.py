@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -618,3 +619,22 @@ def test_direct_listings_page_like_boto3s(
     assert after.keys == expected[10:]
     reader.direct = False  # the same through boto3
     assert reader.list_keys(prefix, expected[9][0]).keys == expected[10:]
+
+
+def test_unanswered_direct_requests_fall_back_to_boto3_then_stop(
+    aws: SeaweedServer, small_bucket: str
+) -> None:
+    """When the direct way gets no answer (here: a port nobody listens on, as a TLS setup
+    only boto3 knows would look), boto3 answers instead, and after a few times the direct
+    way is given up rather than tried before every request."""
+    key = aws.client().list_objects_v2(Bucket=small_bucket, MaxKeys=1)["Contents"][0]["Key"]
+    body = aws.client().get_object(Bucket=small_bucket, Key=key)["Body"].read()
+    reader = adopted_reader(aws, small_bucket, Credentials(aws.access_key, aws.secret_key))
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        reader._netloc = f"127.0.0.1:{unused.getsockname()[1]}"  # bound, not listening
+        for _ in range(DIRECT_REFUSALS):
+            assert reader.get(key) == (body, 1, 0)
+        assert not reader.direct
+        listing = reader.list_keys(f"{PROD_EAST}2026/11/19/", None)
+        assert listing.error is None and len(listing.keys) == 3

@@ -1,5 +1,5 @@
 """The explorer's sync screen runs a real sync (botocore against the local CloudTrail
-endpoint) and the list grows while it runs."""
+endpoint, or a real SeaweedFS S3 server) and the list grows while it runs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, RadioSet, Static
 
 from rdstrail_tui.cache import Cache
+from rdstrail_tui.demo import shipped_trail_path
 from rdstrail_tui.history import FilterHistory
 from rdstrail_tui.ingest import Scope, load_paths
 from rdstrail_tui.tui import screens
@@ -17,6 +18,8 @@ from rdstrail_tui.tui.app import RdstrailApp
 from rdstrail_tui.tui.screens.main import MainScreen, SyncProgressed
 from rdstrail_tui.tui.screens.sync import SyncScreen
 from tests.lookup_server import LookupServer, make_records, set_aws_env
+from tests.seaweed import SeaweedServer
+from tests.seaweed import seaweed_fixture as seaweed_fixture  # the `seaweed` fixture
 
 SHARED = Path(__file__).parent / "data" / "rds-events"
 
@@ -63,3 +66,41 @@ async def test_sync_from_the_explorer_grows_the_list(
             assert not screen.query_one("#load-panel").display
     # Growth while it ran: some progress report saw a count between the start and the end.
     assert any(72 < total < 222 for total in totals), totals
+
+
+async def test_an_s3_sync_from_the_explorer_fills_the_list(
+    cache_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seaweed: SeaweedServer
+) -> None:
+    """S3 picked in the form, a bucket holding the demo trail: the list ends with every
+    event a load of the same files gives, counted in the status line."""
+    for name, value in seaweed.env().items():
+        monkeypatch.setenv(name, value)
+    seaweed.create_bucket("trail-explorer")
+    seaweed.upload_tree("trail-explorer", shipped_trail_path())
+    with Cache.open(cache_path) as cache:
+        load_paths(cache, [SHARED], Scope())
+    with Cache.open(tmp_path / "expected.db") as expected:
+        load_paths(expected, [SHARED, shipped_trail_path()], Scope())
+        total = expected.count()
+
+    app = RdstrailApp(cache_path, history=FilterHistory(tmp_path / "history"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.press("S")
+        form = app.screen
+        assert isinstance(form, SyncScreen)
+        form.query_one(RadioSet).action_next_button()
+        await pilot.press("enter")  # "S3 trail"
+        form.query_one("#sync-url", Input).value = "s3://trail-explorer/"
+        form.query_one("#sync-since", Input).value = "2018-01-01"
+        form.query_one("#sync-endpoint", Input).value = seaweed.endpoint_url
+        await pilot.press("ctrl+s")
+        assert app.screen is screen
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = str(screen.query_one("#status", Static).render())
+        assert f"{total:,} of {total:,} events" in status
+        assert total > 300

@@ -10,8 +10,9 @@ first made directly: signed by botocore's own S3SigV4Auth, sent over a kept-aliv
 http.client connection per thread, to the endpoint and signing region that boto3 itself
 used when it listed the bucket. Anything but a 200 answer (an error, a redirect, a refusal,
 a connection problem) is then asked of boto3, whose retries, region redirects and error
-parsing take over; after a few refusals of the direct way, boto3 makes every request. A
-proxy in the environment leaves every request to boto3 from the start.
+parsing take over; after a few refusals or unanswered requests of the direct way, boto3
+makes every request. A proxy in the environment leaves every request to boto3 from the
+start.
 """
 
 from __future__ import annotations
@@ -205,16 +206,22 @@ class BucketReader:
                 self._drop()
                 if reused and attempt == 0:
                     continue  # a kept-alive connection the server had closed: once more
+                # No answer (TLS boto3 would set up otherwise, a network in trouble): each
+                # such request is made twice, so this too counts against the direct way.
+                self._refused()
                 return 0, b""
             if response.will_close:
                 self._drop()
             break
         if refused_request(status, body):
-            with self._lock:
-                self._refusals += 1
-                if self._refusals >= DIRECT_REFUSALS:
-                    self.direct = False
+            self._refused()
         return status, body
+
+    def _refused(self) -> None:
+        with self._lock:
+            self._refusals += 1
+            if self._refusals >= DIRECT_REFUSALS:
+                self.direct = False
 
     def _connect(self) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection
