@@ -151,6 +151,9 @@ def child(endpoint: str, cache_path: str, threads: int) -> None:
                 print("\n".join(summary.problems), file=sys.stderr)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the decoder processes
     figures["decoders_cpu"] = children.ru_utime + children.ru_stime
+    # Peak resident memory (kB on Linux): of the syncing process, and of its largest decoder.
+    figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["decoder_rss_mb"] = children.ru_maxrss / 1024
     print(json.dumps(figures))
 
 
@@ -235,6 +238,9 @@ def main() -> int:
             f"(+ SeaweedFS {server_cpu:.2f} s; the sync_s3 call: {first_call:.2f} s)"
         )
         print(f"      sync s3, second:     {second:6.3f} s")
+        rss = max(s["rss_mb"] for s in syncs)
+        decoder_rss = max(s["decoder_rss_mb"] for s in syncs)
+        print(f"  peak memory of the sync: {rss:.0f} MB, and {decoder_rss:.0f} MB per decoder")
         print(
             f"  first / load = {first / load:.2f}   "
             f"CPU first / CPU load = {first_cpu / load_cpu:.2f}"
