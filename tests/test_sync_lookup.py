@@ -608,6 +608,13 @@ def test_no_credentials_or_no_profile(cache: Cache, monkeypatch: pytest.MonkeyPa
     assert "no AWS credentials" in _assert_one_line(raised.value)
     with pytest.raises(SyncError, match="not configured"):
         sync_lookup(cache, regions=["us-east-1"], profile="nowhere")
+    monkeypatch.setenv("AWS_PROFILE", "elsewhere")
+    with pytest.raises(SyncError) as raised:
+        sync_lookup(cache, regions=["us-east-1"])
+    assert _assert_one_line(raised.value) == (
+        "AWS profile 'elsewhere' (from AWS_PROFILE) is not configured: check ~/.aws/config, "
+        "or run `aws configure --profile elsewhere`"
+    )
 
 
 def test_a_wrong_endpoint_fails_fast(cache: Cache) -> None:

@@ -4,8 +4,14 @@ say what to do. Credentials are never stored: boto3 finds them each time."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+
 import boto3
 import botocore.exceptions
+import botocore.loaders
+import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 
@@ -22,16 +28,42 @@ _EXPIRED = {
 }
 
 
+_LOADER: botocore.loaders.Loader | None = None
+_LOADER_LOCK = threading.Lock()
+
+
+def _shared_loader(core: botocore.session.Session) -> botocore.loaders.Loader:
+    """One botocore data loader for the process. A new session's loader parses each service
+    model and endpoint ruleset again (0.14 s for S3's: half of a sync that finds nothing
+    new); the files never change while the process runs, credentials are not in them."""
+    global _LOADER
+    with _LOADER_LOCK:
+        if _LOADER is None:
+            _LOADER = botocore.loaders.create_loader(core.get_config_variable("data_path"))
+        return _LOADER
+
+
 def make_session(profile: str | None) -> boto3.Session:
     """The standard chain: --profile (else AWS_PROFILE), SSO and assumed-role profiles,
-    environment keys, the instance role of the bastion itself."""
-    try:
-        return boto3.Session(profile_name=profile) if profile else boto3.Session()
-    except botocore.exceptions.ProfileNotFound:
+    environment keys, the instance role of the bastion itself. A new session each time,
+    so credentials are looked up afresh (after `aws sso login`, say)."""
+    core = botocore.session.get_session()
+    loader = _shared_loader(core)
+    core.register_component("data_loader", loader)
+    # --profile, else AWS_PROFILE: a name no config file has is said now, plainly.
+    wanted = profile or os.environ.get("AWS_PROFILE") or None
+    session: boto3.Session | None = None
+    with contextlib.suppress(botocore.exceptions.ProfileNotFound):
+        session = boto3.Session(botocore_session=core, profile_name=profile)
+    if session is None or (wanted and wanted not in session.available_profiles):
+        where = "" if profile else " (from AWS_PROFILE)"
         raise SyncError(
-            f"AWS profile {profile!r} is not configured: check ~/.aws/config, or run "
-            f"`aws configure --profile {profile}`"
-        ) from None
+            f"AWS profile {wanted!r}{where} is not configured: check ~/.aws/config, or run "
+            f"`aws configure --profile {wanted}`"
+        )
+    with _LOADER_LOCK:  # boto3 appends its own data folder for every session
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+    return session
 
 
 def make_client(
