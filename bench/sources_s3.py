@@ -1,7 +1,7 @@
 """S3 source benchmark: `sync_s3` from a local SeaweedFS against `rdstrail load` of the same
 files from disk, in the same run.
 
-    python bench/sources_s3.py [--events 1000000] [--repeat 3] [--threads 8]
+    python bench/sources_s3.py [--events 1000000] [--repeat 3] [--threads 16]
 
 Makes (once, then reuses) a demo trail of --events records under bench/out/, and a SeaweedFS
 data directory bench/out/seaweed-EVENTS/ holding it in a bucket (uploaded once: the upload is
@@ -161,7 +161,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--child", nargs=2, metavar=("ENDPOINT", "CACHE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -77,7 +77,7 @@ def sync_s3(
     scope: Scope = _DEFAULT_SCOPE,
     on_progress: ProgressCallback | None = None,
     should_stop: StopCheck | None = None,
-    threads: int = 8,
+    threads: int = 16,
 ) -> SyncSummary:
     """Read the trail's log files of [since, until] (default: the last 7 days) under `url`
     into the cache, skipping the objects an earlier sync already read.
