@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cached_property
 
 from rich.cells import cell_len
 
@@ -35,10 +36,13 @@ class Coverage:
     sources: int = 0
     last_sync: int | None = None  # epoch seconds
 
+    @cached_property
     def forms(self) -> list[str]:
         """The coverage text from fullest to shortest: the number of sources goes first,
         then the last sync is shortened, the regions counted, the last sync dropped, the
-        regions dropped, and the time span goes last. Ends with the empty form."""
+        regions dropped, and the time span goes last. Ends with the empty form. Computed
+        once: the status line is refitted at every keystroke, the coverage changes only
+        with the index."""
         regions = ", ".join(self.regions[:MAX_REGIONS_NAMED])
         if len(self.regions) > MAX_REGIONS_NAMED:
             regions += f" +{len(self.regions) - MAX_REGIONS_NAMED}"
@@ -117,7 +121,7 @@ def cut_right(text: str, cells: int) -> str:
 
 def _forms(source: str, coverage: Coverage | None) -> Iterator[_Form]:
     """Every form of the line, fullest first, each shorter than the one before."""
-    covers = coverage.forms() if coverage is not None else [""]
+    covers = coverage.forms if coverage is not None else [""]
     form = _Form(prefix=True, source=source, gap=WIDE_GAP, coverage=covers[0])
     yield form
     # First what costs nothing to read: narrower gaps, ~ for the home directory, the name
