@@ -316,6 +316,13 @@ class Cache:
         ).fetchone()
         return str(row[0]) if row else None
 
+    def cursors(self, source: str) -> dict[str, str]:
+        """Every cursor of `source`, by key: one query where a sync would make one per key."""
+        rows = self._db.execute(
+            "SELECT key, value FROM sync_cursors WHERE source = ?", (source,)
+        ).fetchall()
+        return {str(key): str(value) for key, value in rows}
+
     def set_cursor(self, source: str, key: str, value: str) -> None:
         with self.transaction():
             self._db.execute(

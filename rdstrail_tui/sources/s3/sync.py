@@ -219,6 +219,8 @@ class _S3Sync:
         self.batch_numbers = 0
         self.client: Any = None
         self.reader: BucketReader | None = None
+        # The day cursors as the sync starts: each day prefix is listed once per sync.
+        self.cursors = cache.cursors(self.source)
 
     # -- running ---------------------------------------------------------------------
 
@@ -365,7 +367,7 @@ class _S3Sync:
     # -- listing ---------------------------------------------------------------------
 
     def _list_later(self, listers: ThreadPoolExecutor, place: Place, prefix: str) -> None:
-        cursor = DayCursor.load(prefix, self.cache.get_cursor(self.source, prefix))
+        cursor = DayCursor.load(prefix, self.cursors.get(prefix))
         self.listing += 1
         listers.submit(self._list, place, cursor)
 
