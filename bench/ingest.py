@@ -132,7 +132,7 @@ def cache_ratio(path: Path) -> float:
     """On-disk size of the cache (WAL checkpointed) over the JSON size of what it holds."""
     import sqlite3
 
-    from rdstrail_tui.cache import Cache
+    from rdstrail_tui.cache.store import Cache
 
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

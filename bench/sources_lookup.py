@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rdstrail_tui.cache import Cache  # noqa: E402
+from rdstrail_tui.cache.store import Cache  # noqa: E402
 from rdstrail_tui.sources.lookup import sync_lookup  # noqa: E402
 from rdstrail_tui.sources.sync import SyncSummary  # noqa: E402
 from tests.lookup_server import ACCESS_KEY, SECRET_KEY, LookupServer, make_records  # noqa: E402

@@ -122,7 +122,7 @@ def timed_sync(
 def child(endpoint: str, cache_path: str, threads: int) -> None:
     """The timed process: two syncs into an empty cache, one JSON line of figures."""
     sys.path.insert(0, str(ROOT))
-    from rdstrail_tui.cache import Cache
+    from rdstrail_tui.cache.store import Cache
     from rdstrail_tui.sources.s3 import sync_s3
 
     with Cache.open(Path(cache_path)) as cache:

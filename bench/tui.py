@@ -128,8 +128,8 @@ def send_key(app: App[object], key: str) -> float:
 
 
 async def measure_ours(cache_path: Path) -> dict[str, object]:
-    from rdstrail_tui.history import FilterHistory
     from rdstrail_tui.tui.app import RdstrailApp
+    from rdstrail_tui.tui.filter_history import FilterHistory
     from rdstrail_tui.tui.screens.main import MainScreen
     from rdstrail_tui.tui.widgets.event_list import EventList
 
@@ -185,8 +185,8 @@ async def measure_datatable(cache_path: Path, rows: int) -> dict[str, object]:
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
-    from rdstrail_tui.cache import Cache
-    from rdstrail_tui.timefmt import format_time
+    from rdstrail_tui.cache.store import Cache
+    from rdstrail_tui.present.timefmt import format_time
 
     class TableApp(App[None]):
         def compose(self) -> ComposeResult:
@@ -243,7 +243,7 @@ def run_child(kind: str, cache: Path) -> dict[str, object]:
 def demo_cache() -> Path:
     with tempfile.TemporaryDirectory() as home:
         os.environ["XDG_CACHE_HOME"] = home
-        from rdstrail_tui.commands import ensure_demo_cache
+        from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 
         built = ensure_demo_cache()
         kept = OUT / "demo.db"

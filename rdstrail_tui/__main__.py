@@ -1,6 +1,6 @@
 """Allow `python -m rdstrail_tui`."""
 
-from rdstrail_tui.cli import main
+from rdstrail_tui.cli.main import main
 
 # Guarded: load workers are spawned processes that may import the main module.
 if __name__ == "__main__":

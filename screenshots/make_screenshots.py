@@ -56,9 +56,9 @@ def isolate(tmp: Path) -> None:
 
 
 async def shoot(shot: Shot, tmp: Path) -> str:
-    from rdstrail_tui.commands import ensure_demo_cache
-    from rdstrail_tui.history import FilterHistory
+    from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
     from rdstrail_tui.tui.app import RdstrailApp
+    from rdstrail_tui.tui.filter_history import FilterHistory
     from rdstrail_tui.tui.widgets.filter_box import FilterBox
 
     history = FilterHistory(tmp / "data" / f"history-{shot.name}")

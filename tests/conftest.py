@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from rdstrail_tui import cli
+from rdstrail_tui.cli import main as cli
 
 DATA_DIR = Path(__file__).parent / "data" / "rds-events"
 PANTHER_FILE = DATA_DIR / "panther-rds-records.json"
@@ -98,7 +98,7 @@ def _run_in_process(args: Iterable[str], stdin: str | None) -> Result:
 
 @pytest.fixture
 def run_cli() -> Callable[..., Result]:
-    """`run_cli("query", "--format", "jsonl")`: rdstrail_tui.cli.main in this process."""
+    """`run_cli("query", "--format", "jsonl")`: rdstrail_tui.cli.main.main in this process."""
 
     def run(*args: str | Path, stdin: str | None = None) -> Result:
         return _run_in_process([str(arg) for arg in args], stdin)

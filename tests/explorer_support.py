@@ -13,10 +13,11 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.history import FilterHistory
-from rdstrail_tui.ingest import LoadSummary, Scope, load_paths
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.sources.load import LoadSummary, load_paths
 from rdstrail_tui.tui.app import RdstrailApp
+from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.screens.main import MainScreen
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_list import EventList

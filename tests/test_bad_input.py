@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import rdstrail_tui
-from rdstrail_tui import formats
+from rdstrail_tui.ingest import formats
 
 Run = Callable[..., Any]
 
@@ -348,7 +348,7 @@ def test_ctrl_c_during_load(tmp_path: Path, cache_path: Path, run_rdstrail: Run)
 
     assert process.returncode == 130, err
     assert "interrupted" in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
 
     db = sqlite3.connect(cache_path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -423,8 +423,9 @@ def test_demo_query(run_cli: Run, cache_path: Path, tmp_path: Path) -> None:
     shipped = getattr(demo, "shipped_trail_path", None)
     if shipped is None:
         pytest.skip("the demo package has no shipped trail yet")
-    from rdstrail_tui.cache import Cache
-    from rdstrail_tui.ingest import Scope, load_paths
+    from rdstrail_tui.cache.store import Cache
+    from rdstrail_tui.ingest.scope import Scope
+    from rdstrail_tui.sources.load import load_paths
 
     with Cache.open(tmp_path / "reference.db") as cache:
         load_paths(cache, [Path(shipped())], Scope())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rdstrail_tui.config import ConfigError, SavedSource, load_sources
+from rdstrail_tui.sources.config import ConfigError, SavedSource, load_sources
 
 GOOD = """
 [sources.prod]

@@ -13,14 +13,9 @@ from typing import Any
 
 import pytest
 
-from rdstrail_tui.demo import (
-    SHIPPED_DEMO_EVENTS,
-    SHIPPED_DEMO_SEED,
-    STORY_END,
-    generate,
-    shipped_trail_path,
-)
+from rdstrail_tui.demo import SHIPPED_DEMO_EVENTS, SHIPPED_DEMO_SEED, shipped_trail_path
 from rdstrail_tui.demo.__main__ import main as demo_main
+from rdstrail_tui.demo.generator import STORY_END, generate
 
 DATA = Path(__file__).resolve().parents[1] / "rdstrail_tui" / "demo" / "data"
 GUIDE = DATA / "rds-user-guide-createdbinstance.json"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from rdstrail_tui.diff import MISSING, SHAPES, Diff, DiffRow, Status, diff_record
+from rdstrail_tui.present.diff import MISSING, SHAPES, Diff, DiffRow, Status, diff_record
 
 DATA_DIR = Path(__file__).parent / "data" / "rds-events"
 

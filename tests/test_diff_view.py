@@ -14,7 +14,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Footer
 
-from rdstrail_tui.diff import Diff, diff_record
+from rdstrail_tui.present.diff import Diff, diff_record
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 
 GUIDE = Path(__file__).parent / "data" / "rds-events" / "rds-user-guide-createdbinstance.json"

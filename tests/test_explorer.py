@@ -16,13 +16,16 @@ from textual import events
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, Static
 
-from rdstrail_tui import ingest
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.demo import generate
-from rdstrail_tui.filters import parse_filter
-from rdstrail_tui.history import FilterHistory
-from rdstrail_tui.timefmt import format_time
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.demo.generator import generate
+from rdstrail_tui.ingest import chunks
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.present.timefmt import format_time
+from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.sql import where_of
+from rdstrail_tui.sources import load as load_driver
 from rdstrail_tui.tui.app import RdstrailApp
+from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.screens.help import HelpScreen
 from rdstrail_tui.tui.screens.load import LoadScreen
 from rdstrail_tui.tui.screens.main import LoadFinished, LoadProgressed, MainScreen
@@ -77,7 +80,7 @@ def names_containing(text: str) -> int:
 def sql_count(cache_path: Path, text: str) -> int:
     """What the SQL path (not the app's numpy index) counts for a filter."""
     with Cache.open(cache_path) as cache:
-        return cache.count(parse_filter(text))
+        return cache.count(where_of(parse_filter(text)))
 
 
 def assert_cursor_row_drawn(events: EventList) -> None:
@@ -832,7 +835,7 @@ def big_trail(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     the number of distinct RDS events it holds."""
     folder = tmp_path_factory.mktemp("big")
     summary = generate(folder, 60_000)
-    assert summary.bytes_written > ingest.PARALLEL_MIN_BYTES
+    assert summary.bytes_written > chunks.PARALLEL_MIN_BYTES
     rds_ids: set[str] = set()
     for path in (folder / "AWSLogs").rglob("*_CloudTrail_*.json.gz"):
         for record in json.loads(gzip.decompress(path.read_bytes()))["Records"]:
@@ -908,16 +911,17 @@ class GatedChunks:
         self.started = threading.Event()
         self.gate = threading.Event()
         self.chunks = 0
-        real = ingest.load_chunk
+        real = load_driver.load_chunk
 
-        def load_chunk(cache: Cache, paths: list[str], scope: ingest.Scope) -> Any:
+        def load_chunk(cache: Cache, paths: list[str], scope: Scope) -> Any:
             self.chunks += 1
             if self.chunks == 1:
                 self.started.set()
                 assert self.gate.wait(20), "the test never released the first chunk"
             return real(cache, paths, scope)
 
-        monkeypatch.setattr(ingest, "load_chunk", load_chunk)
+        # The load driver's one call per chunk is the seam: the test holds the first.
+        monkeypatch.setattr(load_driver, "load_chunk", load_chunk)
 
     def release(self) -> None:
         self.gate.set()
@@ -966,12 +970,12 @@ async def test_cancel_stops_after_the_current_chunk(
         await wait_until(pilot, lambda: main_screen(app).load_path is None, what="load end")
         await settle(app, pilot)
         assert gated.chunks == 1
-        assert cache_count(cache_path) == ingest.CHUNK_FILES
-        assert status_counts(app) == (ingest.CHUNK_FILES, ingest.CHUNK_FILES)
+        assert cache_count(cache_path) == chunks.CHUNK_FILES
+        assert status_counts(app) == (chunks.CHUNK_FILES, chunks.CHUNK_FILES)
         assert not panel.display
         cancelled = [m for m in notes.messages if m.startswith("Cancelled:")]
         assert cancelled == [
-            f"Cancelled: {ingest.CHUNK_FILES} new events from {ingest.CHUNK_FILES} files"
+            f"Cancelled: {chunks.CHUNK_FILES} new events from {chunks.CHUNK_FILES} files"
             " (0 duplicates, 0 bad inputs)"
         ]
 

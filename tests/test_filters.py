@@ -4,8 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.filters import (
+from rdstrail_tui.cache.schema import Where
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.model.event import Event
+from rdstrail_tui.query.language import (
     FILTER_HELP,
     Filter,
     FilterError,
@@ -14,7 +16,7 @@ from rdstrail_tui.filters import (
     quote_value,
     with_term,
 )
-from rdstrail_tui.model import Event
+from rdstrail_tui.query.sql import where_of
 
 NOW = datetime(2024, 1, 16, 12, 0, tzinfo=UTC)
 
@@ -74,7 +76,9 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
 
 
 def matching(db: Cache, text: str) -> set[str]:
-    return {event.event_id for event in db.events(parse_filter(text, NOW), with_raw=False)}
+    return {
+        event.event_id for event in db.events(where_of(parse_filter(text, NOW)), with_raw=False)
+    }
 
 
 def ids(*numbers: int) -> set[str]:
@@ -195,8 +199,9 @@ def test_values_are_literal(db: Cache, text: str, expected: set[str]) -> None:
 
 
 def test_values_are_bound_not_interpolated() -> None:
-    where, params = parse_filter("user:x');DROP", NOW).where()
-    assert "DROP" not in where
+    where = where_of(parse_filter("user:x');DROP", NOW))
+    sql, params = where.sql, list(where.params)
+    assert "DROP" not in sql
     assert params == ["x');drop"]
 
 
@@ -316,7 +321,7 @@ def test_parsed_terms() -> None:
 def test_empty_filter_matches_everything(db: Cache, text: str) -> None:
     flt = parse_filter(text, NOW)
     assert flt.is_empty()
-    assert flt.where() == ("1", [])
+    assert where_of(flt) == Where("1", ())
     assert matching(db, text) == ALL
 
 

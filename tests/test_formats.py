@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from rdstrail_tui import formats
-from rdstrail_tui.formats import Document, InputError, Kind, decode_bytes, decode_file
+from rdstrail_tui.ingest import formats
+from rdstrail_tui.ingest.formats import Document, InputError, Kind, decode_bytes, decode_file
 
 
 def records_of(document: Document) -> list[tuple[int, bytes | None]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from rdstrail_tui.history import MAX_ENTRIES, FilterHistory
+from rdstrail_tui.tui.filter_history import MAX_ENTRIES, FilterHistory
 
 
 def test_history_survives_a_restart_newest_last_without_duplicates(tmp_path: Path) -> None:

@@ -44,12 +44,45 @@ def test_the_tui_does_import_textual() -> None:
     assert any(textual_imports(path) for path in TUI.rglob("*.py"))
 
 
-def test_importing_the_cli_does_not_load_textual() -> None:
-    code = (
-        "import sys, rdstrail_tui.cli, rdstrail_tui.commands; "
-        "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))"
-    )
+def loaded_modules(code: str) -> set[str]:
+    """Every module a fresh interpreter has loaded after running `code`."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
-    assert result.stdout.strip() == "[]"
+    return set(result.stdout.split())
+
+
+def roots(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+def test_the_version_loads_no_ui_no_aws_no_numpy() -> None:
+    """`rdstrail --version` (and so every command's start) pays for none of them."""
+    code = (
+        "import contextlib, io\n"
+        "from rdstrail_tui.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['--version'])"
+    )
+    loaded = roots(loaded_modules(code))
+    assert "rdstrail_tui" in loaded  # the probe did run the command line
+    assert loaded.isdisjoint({"textual", "boto3", "botocore", "numpy"})
+
+
+def test_a_query_loads_no_ui_and_no_aws() -> None:
+    loaded = roots(loaded_modules("import rdstrail_tui.cli.main, rdstrail_tui.cli.query"))
+    assert loaded.isdisjoint({"textual", "boto3", "botocore"})
+
+
+def test_the_explorer_loads_no_command_line() -> None:
+    """Everything the explorer may import, its lazy imports included: no argparse, and
+    nothing of the CLI package."""
+    modules = loaded_modules(
+        "import rdstrail_tui.tui.app, rdstrail_tui.tui.screens.sync, "
+        "rdstrail_tui.tui.screens.load, rdstrail_tui.sources.request, "
+        "rdstrail_tui.sources.config, rdstrail_tui.demo.shipped_cache"
+    )
+    assert "textual" in roots(modules)  # the probe did load the explorer
+    assert "argparse" not in modules
+    assert not {name for name in modules if name.startswith("rdstrail_tui.cli")}

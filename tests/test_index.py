@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from rdstrail_tui.cache import Cache
+from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo import shipped_trail_path
-from rdstrail_tui.filters import parse_filter
-from rdstrail_tui.index import EventIndex
-from rdstrail_tui.ingest import Scope, load_paths
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.memory import EventIndex
+from rdstrail_tui.query.sql import where_of
+from rdstrail_tui.sources.load import load_paths
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 
@@ -56,7 +58,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
 
 
 def sql_ids(cache: Cache, text: str) -> list[str]:
-    return [e.event_id for e in cache.events(parse_filter(text, NOW), with_raw=False)]
+    return [e.event_id for e in cache.events(where_of(parse_filter(text, NOW)), with_raw=False)]
 
 
 def index_ids(cache: Cache, index: EventIndex, text: str) -> list[str]:

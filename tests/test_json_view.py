@@ -10,7 +10,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widgets import Footer
 
-from rdstrail_tui import jsonlines
+from rdstrail_tui.present import json_layout as jsonlines
 from rdstrail_tui.tui.widgets.json_view import JsonView
 from tests.conftest import GUIDE_FILE
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rdstrail_tui.jsonlines import (
+from rdstrail_tui.present.json_layout import (
     ELLIPSIS,
     JsonDocument,
     Line,

@@ -8,9 +8,9 @@ from pathlib import Path
 from textual import events
 from textual.widgets import Static
 
-from rdstrail_tui.commands import ensure_demo_cache
-from rdstrail_tui.history import FilterHistory
+from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 from rdstrail_tui.tui.app import RdstrailApp
+from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
 

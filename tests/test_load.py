@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 
-from rdstrail_tui import ingest
-from rdstrail_tui.cache import Cache, CacheError
-from rdstrail_tui.ingest import LoadSummary, Scope, load_paths
+from rdstrail_tui.cache.errors import CacheError
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.ingest.chunks import Chunking
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.sources.load import LoadSummary, load_paths
 
 Run = Callable[..., Any]
 
@@ -220,21 +222,11 @@ def test_parallel_load_matches_sequential(
         writers.trail(source / f"f{n}.json.gz", recs)
     writers.bytes(source / "broken.json", b'{"Records": [')
 
-    monkeypatch.setattr(ingest, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(ingest, "CHUNK_FILES", 1)
-    pools: list[int] = []
-    original = ingest._load_parallel
-
-    def counting(*args: Any) -> None:
-        pools.append(args[2])
-        original(*args)
-
-    monkeypatch.setattr(ingest, "_load_parallel", counting)
-
-    parallel = load(tmp_path / "parallel.db", source, workers=2)
-    assert pools == [2], "the worker pool did not run"
-    sequential = load(tmp_path / "sequential.db", source, workers=1)
-    assert pools == [2]
+    one_file_chunks = Chunking(max_files=1, parallel_min_bytes=1)
+    parallel = load(tmp_path / "parallel.db", source, workers=2, chunking=one_file_chunks)
+    assert parallel.processes == 2, "the worker pool did not run"
+    sequential = load(tmp_path / "sequential.db", source, workers=1, chunking=one_file_chunks)
+    assert sequential.processes == 1
 
     fields = ("files", "records", "other_sources", "kept", "new", "bad_files", "bad_records")
     assert {f: getattr(parallel, f) for f in fields} == {f: getattr(sequential, f) for f in fields}
@@ -319,7 +311,7 @@ def test_cache_is_at_most_half_the_json(
     """Two sets: the demo generator's RDS records, and records reshaped from the shared
     panther fixtures, which the compression dictionary was not trained on."""
     if kind == "demo-generator":
-        from rdstrail_tui.demo import generate
+        from rdstrail_tui.demo.generator import generate
 
         source = tmp_path / "trail"
         generate(source, 20_000, seed=7)

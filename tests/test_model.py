@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from rdstrail_tui.model import (
+from rdstrail_tui.model.event import (
     RESOURCE_KEYS,
     RecordError,
     event_from_record,

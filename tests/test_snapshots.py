@@ -13,9 +13,9 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from rdstrail_tui.commands import ensure_demo_cache
-from rdstrail_tui.history import FilterHistory
+from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 from rdstrail_tui.tui.app import RdstrailApp
+from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.screens.load import LoadScreen
 from rdstrail_tui.tui.screens.sync import SyncScreen
 from rdstrail_tui.tui.screens.welcome import WelcomeScreen

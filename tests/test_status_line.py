@@ -12,7 +12,7 @@ import pytest
 from rich.cells import cell_len
 from textual.widgets import Static
 
-from rdstrail_tui.commands import ensure_demo_cache
+from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 from rdstrail_tui.tui.app import RdstrailApp
 from rdstrail_tui.tui.status_line import Coverage, cut_left, cut_right, status_line
 from tests.explorer_support import COMPACT, WIDE, load_into, make_app, settle, status_text

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from rdstrail_tui.cli import build_parser
-from rdstrail_tui.sync_command import SyncRequest, request_from_args
+from rdstrail_tui.cli.parser import build_parser
+from rdstrail_tui.cli.sync import request_from_args
+from rdstrail_tui.sources.request import SyncRequest
 
 Run = Any
 

@@ -25,7 +25,7 @@ import boto3
 import botocore.exceptions
 import pytest
 
-from rdstrail_tui.cache import Cache
+from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.sources import lookup
 from rdstrail_tui.sources.lookup import Cursor, RateLimiter, cursor_key, sync_lookup
 from rdstrail_tui.sources.lookup import limiter as lookup_limiter
@@ -511,7 +511,7 @@ def test_ctrl_c_while_a_page_is_handled_leaves_cache_and_cursor_agreeing(
 _SYNC_SCRIPT = """
 import sys
 from pathlib import Path
-from rdstrail_tui.cache import Cache
+from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.sources.lookup import sync_lookup
 sync_lookup(Cache.open(Path(sys.argv[1])), regions=["us-east-1"], endpoint_url=sys.argv[2],
             rate_per_second=4)

@@ -22,9 +22,10 @@ import botocore.exceptions
 import pytest
 from botocore.credentials import Credentials
 
-from rdstrail_tui.cache import Cache
+from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo import shipped_trail_path
-from rdstrail_tui.ingest import Scope, load_paths
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.sources.load import load_paths
 from rdstrail_tui.sources.s3 import (
     bucket_reader,
     days,

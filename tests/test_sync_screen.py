@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import App
 from textual.widgets import Input, RadioSet, Static
 
-from rdstrail_tui.config import SavedSource
-from rdstrail_tui.sync_command import SyncRequest
+from rdstrail_tui.sources.config import SavedSource
+from rdstrail_tui.sources.request import SyncRequest
 from rdstrail_tui.tui.screens.sync import SyncScreen
 
 

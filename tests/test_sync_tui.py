@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, RadioSet, Static
 
-from rdstrail_tui.cache import Cache
+from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo import shipped_trail_path
-from rdstrail_tui.history import FilterHistory
-from rdstrail_tui.ingest import Scope, load_paths
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.sources.load import load_paths
 from rdstrail_tui.tui import screens
 from rdstrail_tui.tui.app import RdstrailApp
+from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.screens.main import MainScreen, SyncProgressed
 from rdstrail_tui.tui.screens.sync import SyncScreen
 from tests.lookup_server import LookupServer, make_records, set_aws_env

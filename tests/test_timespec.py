@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from rdstrail_tui.timespec import is_bare_date, parse_when
+from rdstrail_tui.query.timespec import is_bare_date, parse_when
 
 NOW = datetime(2024, 1, 16, 12, 0, tzinfo=UTC)
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.commands import ensure_demo_cache
-from rdstrail_tui.filters import parse_filter
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
+from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.sql import where_of
 
 RDSTRAIL = Path(sys.executable).parent / "rdstrail"
 DEADLINE = 30.0  # seconds for any one thing to show up, for slow CI machines
@@ -91,7 +92,7 @@ def test_filter_in_a_real_terminal(isolated_user_dirs: Path, cache_path: Path) -
     # counted from the demo cache itself (the one the explorer will open: same XDG dirs).
     with Cache.open(ensure_demo_cache()) as cache:
         assert cache.count() == 301
-        expected = cache.count(parse_filter("modify"))
+        expected = cache.count(where_of(parse_filter("modify")))
         names = [event.event_name for event in cache.events(with_raw=False)]
     assert expected == sum("modify" in name.lower() for name in names) > 0
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import zstandard
 
 from rdstrail_tui.demo.generator import generate
-from rdstrail_tui.formats import decode_file
-from rdstrail_tui.model import RDS_EVENT_SOURCE
+from rdstrail_tui.ingest.formats import decode_file
+from rdstrail_tui.model.event import RDS_EVENT_SOURCE
 from rdstrail_tui.sources.files import discover
 
 TRAINING_SEED = 20261124

@@ -75,3 +75,16 @@ class SyncSummary:
 
 ProgressCallback = Callable[[SyncSummary], None]
 StopCheck = Callable[[], bool]
+
+
+def summary_line(summary: SyncSummary) -> str:
+    """One line that says what a sync did (raw text: callers make it printable)."""
+    parts = [f"synced {summary.source}: {summary.events_new:,} events new"]
+    parts.append(f"{summary.events_seen:,} received")
+    if summary.objects:
+        parts.append(f"{summary.objects:,} objects downloaded")
+    parts.append(f"{summary.requests:,} requests")
+    parts.append(f"{summary.throttles:,} throttled")
+    if summary.problems:
+        parts.append(f"{len(summary.problems):,} problems (listed above)")
+    return ", ".join(parts) + f" ({summary.seconds:.1f} s)"

@@ -10,9 +10,9 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.history import FilterHistory
-from rdstrail_tui.sanitize import printable
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.screens.help import HelpScreen, help_text
 from rdstrail_tui.tui.screens.main import CacheChanged, MainScreen
 from rdstrail_tui.tui.screens.welcome import WelcomeScreen
@@ -74,7 +74,7 @@ class RdstrailApp(App[int]):
             self.screen.dismiss(None)
 
     def action_open_demo(self) -> None:
-        from rdstrail_tui.commands import ensure_demo_cache
+        from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 
         self.demo = True
         self.cache_path = ensure_demo_cache()

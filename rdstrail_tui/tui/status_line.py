@@ -16,7 +16,7 @@ from functools import cached_property
 
 from rich.cells import cell_len
 
-from rdstrail_tui.timefmt import format_day, format_time
+from rdstrail_tui.present.timefmt import format_day, format_time
 
 ELLIPSIS = "…"
 WIDE_GAP = "    "

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from rdstrail_tui.model import RDS_EVENT_SOURCE
+from rdstrail_tui.model.event import RDS_EVENT_SOURCE
 
 CURSOR_SOURCE = "lookup"
 

@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import time
 
-from rdstrail_tui.cache import Cache
+from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.sources.lookup.cursor import cursor_key
 
 # Added to 1/rate between two requests of a region: the server sees arrival times, which

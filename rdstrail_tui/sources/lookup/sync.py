@@ -23,8 +23,8 @@ import botocore.exceptions
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.model import RDS_EVENT_SOURCE
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.model.event import RDS_EVENT_SOURCE
 from rdstrail_tui.sources.aws import describe_aws_error, error_code, make_client, make_session
 from rdstrail_tui.sources.lookup.cursor import CURSOR_SOURCE, Cursor, cursor_key
 from rdstrail_tui.sources.lookup.limiter import Pace, limiter_key, shared_limiter

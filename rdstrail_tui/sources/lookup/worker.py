@@ -22,7 +22,7 @@ import botocore.exceptions
 import orjson
 from botocore.paginate import TokenEncoder
 
-from rdstrail_tui.model import Event, event_from_record
+from rdstrail_tui.model.event import Event, event_from_record
 from rdstrail_tui.sources.aws import error_code
 from rdstrail_tui.sources.lookup.limiter import RateLimiter
 

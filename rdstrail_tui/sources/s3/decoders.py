@@ -25,10 +25,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.formats import InputError, Kind, decode_bytes
-from rdstrail_tui.ingest import ChunkResult, Scope, _stderr_with_a_descriptor, events_of
-from rdstrail_tui.model import Event
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.ingest.documents import ChunkResult, events_of
+from rdstrail_tui.ingest.formats import InputError, Kind, decode_bytes
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.ingest.workers import spawning_without_sigint, stderr_with_a_descriptor
+from rdstrail_tui.model.event import Event
 
 # A decoder commits after this many objects, or when no work came for COMMIT_WAIT seconds.
 COMMIT_OBJECTS = 128
@@ -157,7 +159,7 @@ class DecoderPool:
         self._senders: list[threading.Thread] = []
         # spawn, not fork: this process runs threads, and forking them can deadlock.
         context = multiprocessing.get_context("spawn")
-        with _stderr_with_a_descriptor():
+        with stderr_with_a_descriptor():
             for _ in range(count):
                 parent, child = context.Pipe()
                 process = context.Process(
@@ -166,7 +168,8 @@ class DecoderPool:
                     name="rdstrail-s3-decoder",
                     daemon=True,
                 )
-                process.start()
+                with spawning_without_sigint():
+                    process.start()
                 child.close()
                 self._pending[parent] = set()
                 self._decoding[parent] = 0

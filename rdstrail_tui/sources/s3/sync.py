@@ -23,9 +23,11 @@ from typing import Any
 import botocore.exceptions
 from botocore.config import Config
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.ingest import PARALLEL_MIN_BYTES, Scope, worker_count
-from rdstrail_tui.model import Event
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.ingest.chunks import PARALLEL_MIN_BYTES
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.ingest.workers import worker_count
+from rdstrail_tui.model.event import Event
 from rdstrail_tui.sources.aws import error_code, make_session
 from rdstrail_tui.sources.s3.bucket_reader import BucketReader
 from rdstrail_tui.sources.s3.days import Day, DayCursor, Listing

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from rdstrail_tui.filters import FILTER_HELP
+from rdstrail_tui.query.language import FILTER_HELP
 from rdstrail_tui.tui.widgets.event_list import MARK_ERROR, MARK_UNKNOWN, MARK_WRITE
 
 # Keys that are handled outside BINDINGS (by the Input widget) and so cannot be listed from

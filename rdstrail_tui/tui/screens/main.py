@@ -22,16 +22,17 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, ProgressBar, Static
 from textual.worker import get_current_worker
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.diff import diff_record
-from rdstrail_tui.filters import Filter, FilterError, parse_filter, with_term
-from rdstrail_tui.history import FilterHistory
-from rdstrail_tui.index import EventIndex
-from rdstrail_tui.ingest import LoadInterrupted, LoadSummary, Scope, load_paths
-from rdstrail_tui.sanitize import printable
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.present.diff import diff_record
+from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.query.language import Filter, FilterError, parse_filter, with_term
+from rdstrail_tui.query.memory import EventIndex
+from rdstrail_tui.query.rows import IndexedRows, SqlRows
+from rdstrail_tui.sources.load import LoadInterrupted, LoadSummary, load_paths
+from rdstrail_tui.sources.request import SyncRequest
 from rdstrail_tui.sources.sync import SyncSummary
-from rdstrail_tui.sync_command import SyncRequest
-from rdstrail_tui.tui.rows import IndexedRows, SqlRows
+from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.status_line import Coverage, status_line
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_list import EventList
@@ -417,7 +418,7 @@ class MainScreen(Screen[None]):
     # -- syncing from AWS ------------------------------------------------------------------
 
     def action_sync(self) -> None:
-        from rdstrail_tui.config import ConfigError, load_sources
+        from rdstrail_tui.sources.config import ConfigError, load_sources
         from rdstrail_tui.tui.screens.sync import SyncScreen
 
         if self.load_path:
@@ -443,8 +444,8 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def run_sync_job(self, request: SyncRequest) -> None:
+        from rdstrail_tui.sources.request import run_sync
         from rdstrail_tui.sources.sync import SyncError, SyncSummary
-        from rdstrail_tui.sync_command import run_sync
 
         worker = get_current_worker()
         summary = SyncSummary(source=request.url or "lookup")
@@ -492,7 +493,7 @@ class MainScreen(Screen[None]):
         if message.error:
             self.notify(printable(message.error), severity="error", markup=False, timeout=10)
             return
-        from rdstrail_tui.sync_command import summary_line
+        from rdstrail_tui.sources.sync import summary_line
 
         summary = message.summary
         lines = [summary_line(summary), *summary.problems[:5]]

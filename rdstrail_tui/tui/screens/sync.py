@@ -14,10 +14,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
-from rdstrail_tui.config import SavedSource
-from rdstrail_tui.sanitize import printable
-from rdstrail_tui.sync_command import SyncRequest
-from rdstrail_tui.timespec import parse_when
+from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.query.timespec import parse_when
+from rdstrail_tui.sources.config import SavedSource
+from rdstrail_tui.sources.request import SyncRequest
 
 FIELDS = (
     ("url", "S3 URL", "s3://bucket/AWSLogs (S3 only)"),

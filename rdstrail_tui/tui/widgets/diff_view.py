@@ -22,8 +22,8 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rdstrail_tui.diff import MISSING, Diff, DiffRow, Status
-from rdstrail_tui.sanitize import printable
+from rdstrail_tui.present.diff import MISSING, Diff, DiffRow, Status
+from rdstrail_tui.present.sanitize import printable
 
 # A value longer than this is cut: the JSON view shows it whole.
 MAX_VALUE = 160

@@ -20,14 +20,14 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.model import Event
-from rdstrail_tui.output import TABLE_COLUMNS, fit_columns
-from rdstrail_tui.sanitize import printable
-from rdstrail_tui.tui.rows import RowSource
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.model.event import Event
+from rdstrail_tui.present.columns import TABLE_COLUMNS, fit_columns
+from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.query.rows import RowSource
 
 # What a column would like on screen; fit_columns drops columns from the right, then squeezes.
-_NATURAL_WIDTHS = [19, 30, 28, 24, 15, 14, 24]
+_NATURAL_WIDTHS = [column.natural for column in TABLE_COLUMNS]
 # One character before the time says what kind of call a row is, so it reads without colour.
 MARK_ERROR = "!"
 MARK_WRITE = "*"

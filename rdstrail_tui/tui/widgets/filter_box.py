@@ -8,9 +8,9 @@ from textual.binding import Binding, BindingType
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input
 
-from rdstrail_tui.filters import FilterError, parse_filter
-from rdstrail_tui.history import FilterHistory
-from rdstrail_tui.sanitize import printable
+from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.query.language import FilterError, parse_filter
+from rdstrail_tui.tui.filter_history import FilterHistory
 
 
 class FilterSyntax(Validator):

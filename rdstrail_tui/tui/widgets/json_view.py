@@ -1,6 +1,6 @@
 """The detail pane: one CloudTrail record, pretty-printed, highlighted and foldable.
 
-A Line API widget: `rdstrail_tui.jsonlines` lays the record out as display lines (wrapped to
+A Line API widget: `present.json_layout` lays the record out as display lines (wrapped to
 the pane, so there is never horizontal scrolling) and `render_line` turns only the visible
 ones into Strips. The layout is rebuilt only when the record, the folds or the width change,
 and each wrapped row is cached per width, so a 256 KB record scrolls as fast as a small one.
@@ -23,7 +23,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rdstrail_tui.jsonlines import JsonDocument, Kind, Layout, Line, message_layout
+from rdstrail_tui.present.json_layout import JsonDocument, Kind, Layout, Line, message_layout
 
 _KINDS: tuple[Kind, ...] = (
     "key",

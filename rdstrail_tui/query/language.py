@@ -1,7 +1,8 @@
 """The filter language shared by the command line and the TUI filter box.
 
 A filter is whitespace-separated terms that must all match; `parse_filter` turns it into a
-`Filter` whose `where()` is an SQLite boolean expression over the `events` table.
+`Filter`: parsed once, then evaluated by `query.sql` (in SQLite) or `query.memory` (over the
+explorer's in-memory index), which must agree term for term.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from rdstrail_tui.model import encode_event_id
-from rdstrail_tui.sanitize import printable
-from rdstrail_tui.timespec import is_bare_date, parse_when
+from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.query.timespec import is_bare_date, parse_when
 
 __all__ = [
     "FILTER_HELP",
@@ -27,7 +27,8 @@ __all__ = [
     "with_term",
 ]
 
-SUBSTRING_COLUMNS = {
+# Keys that match a substring of an Event text field, and that field.
+SUBSTRING_FIELDS = {
     "user": "principal",
     "ip": "source_ip",
     "res": "resource",
@@ -38,17 +39,9 @@ SUBSTRING_COLUMNS = {
     "error": "error_code",
     "name": "event_name",
 }
-KEYS: tuple[str, ...] = (*SUBSTRING_COLUMNS, "id", "is", "since", "until")
+KEYS: tuple[str, ...] = (*SUBSTRING_FIELDS, "id", "is", "since", "until")
 
-# Every term's SQL must be two-valued (never NULL) so that `NOT (...)` is its exact complement:
-# a NULL would drop the row from both `x` and `-x`.
-IS_SQL = {
-    "error": "error_code IS NOT NULL",
-    # Old records carry no readOnly flag (read_only IS NULL): they are neither writes nor reads,
-    # so they match -is:write and -is:read. `IS` rather than `=` keeps the test non-NULL.
-    "write": "read_only IS 0",
-    "read": "read_only IS 1",
-}
+IS_VALUES = ("error", "write", "read")
 
 _TOKEN = re.compile(r'(?:[^\s"]|"(?:[^"\\]|\\.)*")+', re.DOTALL)
 _NON_SPACE = re.compile(r"\S")
@@ -94,52 +87,15 @@ class Term:
     negated: bool = False
     position: int = 0
     length: int = 1
-    # since/until: the inclusive epoch-second bound, fixed at parse time so that where() is
+    # since/until: the inclusive epoch-second bound, fixed at parse time so that evaluating it is
     # repeatable and a relative time means "before the filter was entered".
     bound: int | None = None
-
-    def sql(self) -> tuple[str, list[object]]:
-        sql, params = self._positive_sql()
-        return (f"NOT ({sql})" if self.negated else sql), params
-
-    def _positive_sql(self) -> tuple[str, list[object]]:
-        if column := SUBSTRING_COLUMNS.get(self.key):
-            # Text columns hold ids into the `strings` table, so the substring test runs once
-            # per distinct string, not once per event. instr() is literal (no LIKE wildcards
-            # to escape); COALESCE makes a NULL column "does not contain" rather than unknown.
-            return (
-                f"COALESCE({column} IN "
-                "(SELECT id FROM strings WHERE instr(lower(text), ?) > 0), 0)",
-                [fold(self.value)],
-            )
-        if self.key == "id":
-            return "event_id = ?", [encode_event_id(self.value)]
-        if self.key == "is":
-            return IS_SQL[self.value.lower()], []
-        if self.key == "since":
-            return "event_time >= ?", [self.bound]
-        if self.key == "until":
-            return "event_time <= ?", [self.bound]
-        raise AssertionError(f"unhandled key {self.key!r}")
 
 
 @dataclass(frozen=True)
 class Filter:
     text: str
     terms: tuple[Term, ...]
-
-    def where(self) -> tuple[str, list[object]]:
-        """An SQL boolean expression (parenthesise it before combining with OR) and its
-        parameters; "1" for an empty filter."""
-        if not self.terms:
-            return "1", []
-        clauses: list[str] = []
-        params: list[object] = []
-        for term in self.terms:
-            sql, term_params = term.sql()
-            clauses.append(sql)
-            params.extend(term_params)
-        return " AND ".join(clauses), params
 
     def is_empty(self) -> bool:
         return not self.terms
@@ -192,7 +148,7 @@ def _parse_term(raw: str, position: int, now: datetime) -> Term:
             raise fail('empty phrase "": put some text between the quotes')
 
     bound: int | None = None
-    if key == "is" and value.lower() not in IS_SQL:
+    if key == "is" and value.lower() not in IS_VALUES:
         raise fail(f"unknown value 'is:{_show(value)}': use is:error, is:write or is:read")
     if key in ("since", "until"):
         try:

@@ -6,7 +6,7 @@ vectorised lookups: a few milliseconds. The cache stays the store; the index hol
 only and is rebuilt from it (under a second for a million events) or extended with the rows a
 load adds.
 
-Semantics match the SQL that `filters` compiles, term for term (the tests hold them to it).
+Semantics match the SQL that `query.sql` builds, term for term (the tests hold them to it).
 """
 
 from __future__ import annotations
@@ -18,36 +18,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.filters import SUBSTRING_COLUMNS, Filter, Term, fold
+from rdstrail_tui.cache.schema import INDEX_COLUMNS
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.query.language import SUBSTRING_FIELDS, Filter, Term, fold
 
 IntArray = npt.NDArray[np.int64]
 Column = npt.NDArray[np.integer[Any]]
 Mask = npt.NDArray[np.bool_]
 
-# Column name -> SQL expression. NULL error_code becomes 0 (no string has id 0) and NULL
-# read_only -1, so "no error" and "unknown" are plain values in an integer array.
 # Interned-string ids fit 32 bits and read_only 8; only rowid and time need 64. At a million
-# events that is 35 MB instead of 96.
+# events that is 35 MB instead of 96. The columns themselves are the cache's INDEX_COLUMNS.
 _DTYPES: dict[str, type[np.integer[Any]]] = {
     "rowid": np.int64,
     "event_time": np.int64,
     "read_only": np.int8,
 }
-_COLUMNS: dict[str, str] = {
-    "rowid": "rowid",
-    "event_time": "event_time",
-    "event_name": "event_name",
-    "event_source": "event_source",
-    "region": "region",
-    "account": "account",
-    "principal": "principal",
-    "source_ip": "source_ip",
-    "user_agent": "user_agent",
-    "read_only": "coalesce(read_only, -1)",
-    "error_code": "coalesce(error_code, 0)",
-    "resource": "resource",
-}
+_COLUMNS: tuple[str, ...] = tuple(INDEX_COLUMNS)
 
 
 def _parse(text: str) -> IntArray:
@@ -80,7 +66,7 @@ class EventIndex:
         Memory is what limits this at a million events, so each column is parsed, narrowed
         and reordered one at a time, and every intermediate is dropped as soon as it can be.
         """
-        texts = cache.column_texts(list(_COLUMNS.values()), after_rowid=self.max_rowid)
+        texts = cache.index_columns(_COLUMNS, after_rowid=self.max_rowid)
         new: dict[str, Column] = {}
         for position, name in enumerate(_COLUMNS):
             new[name] = _parse(texts[position]).astype(_DTYPES.get(name, np.int32))
@@ -126,7 +112,7 @@ class EventIndex:
         return self.rowids[mask]
 
     def _match(self, term: Term, cache: Cache) -> Mask:
-        column_name = SUBSTRING_COLUMNS.get(term.key)
+        column_name = SUBSTRING_FIELDS.get(term.key)
         if column_name is not None:
             column = self.columns[column_name]
             ids = cache.string_ids_containing(fold(term.value))

@@ -6,35 +6,21 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.commands import (
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
     cache_path,
 )
-from rdstrail_tui.config import SavedSource, load_sources
-from rdstrail_tui.sanitize import printable
-from rdstrail_tui.sources.sync import ProgressCallback, StopCheck, SyncSummary
-from rdstrail_tui.timespec import parse_when
-
-
-@dataclass(frozen=True)
-class SyncRequest:
-    """One sync, whether from the command line or a saved source."""
-
-    kind: str  # "lookup" or "s3"
-    url: str = ""
-    regions: tuple[str, ...] = ()
-    accounts: tuple[str, ...] = ()
-    since: datetime | None = None
-    until: datetime | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
+from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.query.timespec import parse_when
+from rdstrail_tui.sources.config import SavedSource, load_sources
+from rdstrail_tui.sources.request import RequestError, SyncRequest, run_sync
+from rdstrail_tui.sources.sync import SyncError, summary_line
 
 
 def request_from_args(args: argparse.Namespace) -> SyncRequest:
@@ -83,68 +69,23 @@ def request_from_args(args: argparse.Namespace) -> SyncRequest:
     )
 
 
-def run_sync(
-    cache: Cache,
-    request: SyncRequest,
-    on_progress: ProgressCallback | None = None,
-    should_stop: StopCheck | None = None,
-) -> SyncSummary:
-    """Run one sync; both sources share this entry so the CLI and the explorer agree."""
-    from rdstrail_tui.sources.lookup import sync_lookup
-    from rdstrail_tui.sources.s3 import sync_s3
-
-    if request.kind == "lookup":
-        return sync_lookup(
-            cache,
-            regions=list(request.regions) or [_default_region(request.profile)],
-            since=request.since,
-            until=request.until,
-            profile=request.profile,
-            endpoint_url=request.endpoint_url,
-            on_progress=on_progress,
-            should_stop=should_stop,
-        )
-    return sync_s3(
-        cache,
-        request.url,
-        accounts=list(request.accounts) or None,
-        regions=list(request.regions) or None,
-        since=request.since,
-        until=request.until,
-        profile=request.profile,
-        endpoint_url=request.endpoint_url,
-        on_progress=on_progress,
-        should_stop=should_stop,
-    )
-
-
-def _default_region(profile: str | None) -> str:
-    from rdstrail_tui.sources.aws import make_session
-
-    region = make_session(profile).region_name
-    if not region:
-        raise UsageError(
-            "sync lookup: no region: pass --region (repeatable), or set one for the profile"
-        )
-    return str(region)
-
-
 def sync(args: argparse.Namespace) -> int:
-    from rdstrail_tui.sources.sync import SyncError
-
     request = request_from_args(args)
     stop = threading.Event()
     with Cache.open(cache_path(args)) as cache:
         try:
             if sys.stderr.isatty():
+                # Lazy: rich is needed only for live progress on a terminal.
                 from rich.console import Console
 
-                from rdstrail_tui.sync_progress import SyncProgress
+                from rdstrail_tui.cli.sync_progress import SyncProgress
 
                 with SyncProgress(Console(stderr=True)) as progress:
                     summary = run_sync(cache, request, progress.update, stop.is_set)
             else:
                 summary = run_sync(cache, request, None, stop.is_set)
+        except RequestError as error:
+            raise UsageError(str(error)) from None
         except SyncError as error:
             print(f"rdstrail: {printable(str(error))}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -162,15 +103,3 @@ def sync(args: argparse.Namespace) -> int:
     if summary.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_BAD_INPUT if summary.problems else EXIT_OK
-
-
-def summary_line(summary: SyncSummary) -> str:
-    parts = [f"synced {summary.source}: {summary.events_new:,} events new"]
-    parts.append(f"{summary.events_seen:,} received")
-    if summary.objects:
-        parts.append(f"{summary.objects:,} objects downloaded")
-    parts.append(f"{summary.requests:,} requests")
-    parts.append(f"{summary.throttles:,} throttled")
-    if summary.problems:
-        parts.append(f"{len(summary.problems):,} problems (listed above)")
-    return ", ".join(parts) + f" ({summary.seconds:.1f} s)"

@@ -14,7 +14,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from rdstrail_tui.ingest import LoadSummary
+from rdstrail_tui.sources.load import LoadSummary
 
 
 class LoadProgress:

@@ -1,92 +1,22 @@
-"""Writers for `rdstrail query`: table, JSON Lines, JSON and CSV, streamed row by row."""
+"""Writers of events: table, JSON Lines, JSON and CSV, streamed row by row. The CLI's query
+uses them, and so will an export from the explorer."""
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import chain, islice
 from typing import IO
 
-from rdstrail_tui.model import Event
-from rdstrail_tui.sanitize import printable
-from rdstrail_tui.timefmt import format_time
+from rdstrail_tui.model.event import Event
+from rdstrail_tui.present.columns import COLUMN_GAP, TABLE_COLUMNS, cell, fit_columns
+from rdstrail_tui.present.sanitize import printable
 
 FORMATS = ("table", "jsonl", "json", "csv")
 # Rows looked at to size the table's columns before streaming the rest.
 SAMPLE_ROWS = 500
-COLUMN_GAP = "  "
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    value: Callable[[Event], str]
-    minimum: int  # never narrower than this
-    comfortable: int  # a column is dropped rather than squeezed below this
-    maximum: int
-
-
-# Left to right in order of importance: columns that do not fit are dropped from the right,
-# so time and eventName always stay.
-TABLE_COLUMNS: tuple[Column, ...] = (
-    Column("TIME (UTC)", lambda e: format_time(e.event_time), 19, 19, 19),
-    Column("EVENT", lambda e: e.event_name, 12, 22, 40),
-    Column("PRINCIPAL", lambda e: e.principal, 10, 14, 40),
-    Column("RESOURCE", lambda e: e.resource, 8, 14, 32),
-    Column("SOURCE IP", lambda e: e.source_ip, 9, 15, 39),
-    Column("REGION", lambda e: e.region, 9, 9, 14),
-    Column("ERROR", lambda e: e.error_code or "", 5, 12, 32),
-)
-
-
-def fit_columns(
-    rows: list[list[str]],
-    width: int | None,
-    columns: tuple[Column, ...] = TABLE_COLUMNS,
-    natural: list[int] | None = None,
-) -> list[int]:
-    """Widths for as many columns as fit in `width` (None: no limit), from sampled rows or,
-    where the caller knows better (a list that scrolls), the given natural widths."""
-    if natural is None:
-        natural = [
-            max([len(column.header), *(len(row[i]) for row in rows)])
-            for i, column in enumerate(columns)
-        ]
-    if width is None:
-        return natural
-    wanted = [min(natural[i], column.maximum) for i, column in enumerate(columns)]
-    comfortable = [min(wanted[i], column.comfortable) for i, column in enumerate(columns)]
-    count = len(columns)
-    while count > 2 and _span(comfortable[:count]) > width:
-        count -= 1
-    widths = comfortable[:count]
-    # Room left over goes to the most important columns first, up to what their values need.
-    for index in range(count):
-        room = width - _span(widths)
-        if room <= 0:
-            break
-        widths[index] += min(room, wanted[index] - widths[index])
-    # Still too wide (a very narrow terminal): squeeze from the right, down to the minimums.
-    for index in reversed(range(count)):
-        excess = _span(widths) - width
-        if excess <= 0:
-            break
-        floor = min(columns[index].minimum, wanted[index])
-        widths[index] -= min(excess, max(widths[index] - floor, 0))
-    return widths
-
-
-def _span(widths: list[int]) -> int:
-    return sum(widths) + len(COLUMN_GAP) * (len(widths) - 1)
-
-
-def _cell(text: str, width: int, ellipsis: str) -> str:
-    if len(text) > width:
-        return text[: max(width - len(ellipsis), 0)] + ellipsis
-    return text.ljust(width)
 
 
 def write_table(
@@ -105,7 +35,7 @@ def write_table(
 
     def line(values: list[str]) -> str:
         parts = [
-            _cell(value, w, ellipsis) if truncate else value.ljust(w)
+            cell(value, w, ellipsis) if truncate else value.ljust(w)
             for value, w in zip(values, widths, strict=False)
         ]
         return COLUMN_GAP.join(parts).rstrip()

@@ -10,7 +10,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from rdstrail_tui.sanitize import printable
+from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.sources.sync import SyncSummary
 
 

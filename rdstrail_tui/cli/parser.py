@@ -1,30 +1,15 @@
-"""The `rdstrail` command: argument parsing, dispatch, and turning failures into one-line errors.
-
-Exit status: 0 success; 1 when some inputs were bad or the cache cannot be used; 2 for usage
-errors; 130 when interrupted.
-"""
+"""The `rdstrail` command line: its options, and the split of filter terms from options."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from rdstrail_tui import __version__, commands
-from rdstrail_tui.cache import CACHE_ENV, CacheError
-from rdstrail_tui.commands import (
-    EXIT_BAD_INPUT,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    UsageError,
-)
-from rdstrail_tui.config import ConfigError, default_config_path
-from rdstrail_tui.filters import FILTER_HELP, FilterError
-from rdstrail_tui.output import FORMATS
-from rdstrail_tui.sanitize import printable
+from rdstrail_tui import __version__
+from rdstrail_tui.cache.paths import CACHE_ENV, default_cache_path
+from rdstrail_tui.present.writers import FORMATS
+from rdstrail_tui.query.language import FILTER_HELP, quote_value
+from rdstrail_tui.sources.config import default_config_path
 
 DESCRIPTION = """\
 Explore the AWS CloudTrail record of Amazon RDS: who changed which database, when, from
@@ -64,8 +49,6 @@ Saved sources live in {config}:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rdstrail_tui.cache import default_cache_path
-
     cache_help = f"cache file (default: ${CACHE_ENV}, else {default_cache_path()})"
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a --cache given before the command is not overwritten by the default here.
@@ -218,8 +201,6 @@ def split_filter_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
 def filter_text(terms: list[str]) -> str:
     """Join shell arguments into filter text. An argument holding a double quote is filter
     text as written; `user:Jane Doe` (the shell ate the quotes) is one term."""
-    from rdstrail_tui.filters import quote_value
-
     parts = []
     for term in terms:
         if '"' in term or not any(ch.isspace() for ch in term):
@@ -233,65 +214,7 @@ def filter_text(terms: list[str]) -> str:
     return " ".join(parts)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    try:
-        return _main(arguments)
-    except KeyboardInterrupt:
-        print("rdstrail: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader (head, less) has gone; nothing more to say. Point stdout at devnull so
-        # the interpreter's own flush at exit does not complain.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
-    except Exception as error:  # the last line of defence: one line, never a traceback
-        if os.environ.get("RDSTRAIL_DEBUG"):
-            raise
-        message = printable(f"{type(error).__name__}: {error}")
-        print(
-            f"rdstrail: unexpected error: {message} (set RDSTRAIL_DEBUG=1 for details)",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
-
-
-def _main(argv: list[str]) -> int:
-    options, terms = split_filter_arguments(_command_first(argv))
-    parser = build_parser()
-    args = parser.parse_args(options)
-    args.filter = filter_text(terms)
-    try:
-        if args.command is None:
-            return commands.open_explorer(args)
-        if args.command == "load":
-            return commands.load(args)
-        if args.command == "query":
-            return commands.query(args)
-        if args.command == "stats":
-            return commands.stats(args)
-        if args.command == "sync":
-            from rdstrail_tui.sync_command import sync
-
-            return sync(args)
-        if args.cache_command == "info":
-            return commands.cache_info(args)
-        return commands.cache_clear(args)
-    except FilterError as error:
-        print(f"rdstrail: bad filter: {printable(str(error))}", file=sys.stderr)
-        for line in error.pointer(args.filter).splitlines():
-            print(printable(line), file=sys.stderr)
-        return EXIT_USAGE
-    except UsageError as error:
-        print(f"rdstrail: {printable(str(error))}", file=sys.stderr)
-        return EXIT_USAGE
-    except (CacheError, ConfigError) as error:
-        print(f"rdstrail: {printable(str(error))}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-
-
-def _command_first(argv: list[str]) -> list[str]:
+def command_first(argv: list[str]) -> list[str]:
     """Let global options come before the command (`rdstrail --cache F query x`) while
     still finding the command for the filter split."""
     leading: list[str] = []

@@ -6,7 +6,6 @@ Everything here is pure: a record (already parsed JSON) goes in, an `Event` come
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -86,23 +85,6 @@ RESOURCE_KEYS: tuple[str, ...] = (
 # Matched lowered: keys arrive in RDS's camel case, but case varies across API versions
 # (DBInstanceIdentifier in some older records).
 _RESOURCE_PRIORITY = {key.lower(): rank for rank, key in enumerate(RESOURCE_KEYS)}
-
-
-def encode_event_id(event_id: str) -> str | bytes:
-    """CloudTrail eventIDs are UUIDs: stored as their 16 bytes they take less than half the
-    room in the table and in its unique index. Anything else is kept as written."""
-    if len(event_id) == 36:
-        try:
-            parsed = uuid.UUID(event_id)
-        except ValueError:
-            return event_id
-        if str(parsed) == event_id:  # only the canonical lowercase form round-trips exactly
-            return parsed.bytes
-    return event_id
-
-
-def decode_event_id(stored: str | bytes) -> str:
-    return str(uuid.UUID(bytes=stored)) if isinstance(stored, bytes) else stored
 
 
 def parse_event_time(value: object) -> int:

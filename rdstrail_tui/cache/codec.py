@@ -18,7 +18,7 @@ COMPRESSION_LEVEL = 3
 
 def packaged_dictionary() -> bytes:
     """The dictionary new caches start with (built by `bench/build_zdict.py`)."""
-    resource = resources.files("rdstrail_tui").joinpath("zdict.bin")
+    resource = resources.files("rdstrail_tui.cache").joinpath("zdict.bin")
     return resource.read_bytes() if resource.is_file() else b""
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from rdstrail_tui.sanitize import printable
+from rdstrail_tui.present.sanitize import printable
 
 Kind = Literal[
     "plain", "key", "string", "number", "boolean", "null", "punctuation", "masked", "folded"

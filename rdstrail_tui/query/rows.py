@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from rdstrail_tui.cache import Cache
-from rdstrail_tui.filters import Filter
-from rdstrail_tui.index import IntArray
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.query.language import Filter
+from rdstrail_tui.query.memory import IntArray
+from rdstrail_tui.query.sql import where_of
 
 
 class RowSource(Protocol):
@@ -42,10 +43,10 @@ class SqlRows:
     """The matching events straight from SQLite: fine for a first paint and for scrolling the
     unfiltered list (the time index makes any OFFSET cheap), slower for filters."""
 
-    def __init__(self, cache: Cache, where: Filter) -> None:
+    def __init__(self, cache: Cache, flt: Filter) -> None:
         self._cache = cache
-        self._where = where
-        self._count = cache.count(where)
+        self._where = where_of(flt)
+        self._count = cache.count(self._where)
 
     def __len__(self) -> int:
         return self._count

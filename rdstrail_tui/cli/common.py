@@ -1,0 +1,31 @@
+"""What every command shares: exit statuses, usage errors, one-line messages, the cache."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rdstrail_tui.cache.paths import default_cache_path
+from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
+from rdstrail_tui.present.sanitize import printable
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 1  # some inputs were bad, or the cache cannot be used
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as written (exit 2)."""
+
+
+def err(message: str) -> None:
+    print(f"rdstrail: {printable(message)}", file=sys.stderr)
+
+
+def cache_path(args: argparse.Namespace) -> Path:
+    if getattr(args, "demo", False):
+        return ensure_demo_cache()
+    path: Path | None = getattr(args, "cache", None)
+    return path or default_cache_path()

@@ -1,0 +1,103 @@
+"""Loading chunks on every core: worker processes that each write their own transactions.
+
+Each worker decodes a chunk and writes its events into the cache in one transaction of its
+own; only small result summaries travel back to the parent.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stderr
+from pathlib import Path
+
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.ingest.chunks import load_chunk
+from rdstrail_tui.ingest.documents import ChunkResult
+from rdstrail_tui.ingest.scope import Scope
+
+# (the index of the named path a chunk came from, its files, what to keep)
+ChunkTask = tuple[int, list[str], Scope]
+
+_worker_cache: Cache | None = None
+
+
+def _start_worker(cache_path: str) -> None:
+    # The parent alone handles Ctrl-C: it stops the workers, whose open transactions then
+    # roll back, so a chunk is never half-written. (Started under spawning_without_sigint,
+    # this process has ignored SIGINT from birth; this covers one started by a thread.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _worker_cache
+    _worker_cache = Cache.open(Path(cache_path))
+
+
+def _run_chunk(task: ChunkTask) -> tuple[int, ChunkResult]:
+    assert _worker_cache is not None, "worker started without a cache"
+    root, paths, scope = task
+    return root, load_chunk(_worker_cache, paths, scope)
+
+
+@contextmanager
+def spawning_without_sigint() -> Iterator[None]:
+    """Start worker processes inside this so that they ignore SIGINT from their first
+    instruction. Ctrl-C at a terminal signals the whole process group; a worker that is
+    still importing when it arrives would print a KeyboardInterrupt traceback before its
+    initializer could ignore it. An ignored signal stays ignored across exec (and Python
+    then installs no handler of its own), so the parent ignores it for the few milliseconds
+    the processes take to start. Only the main thread may change handlers; elsewhere (the
+    explorer's load thread, where Ctrl-C is a key, not a signal) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def stderr_with_a_descriptor() -> AbstractContextManager[object]:
+    """multiprocessing hands sys.stderr's descriptor to the helper process it starts. A UI
+    that captures stderr (Textual does, while it runs) leaves none, and spawning fails with
+    "bad value(s) in fds_to_keep": lend it the process's real stderr for that moment."""
+    try:
+        if sys.stderr is not None and sys.stderr.fileno() >= 0:
+            return nullcontext()
+    except (AttributeError, OSError, ValueError):
+        pass
+    return redirect_stderr(sys.__stderr__)
+
+
+def worker_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def load_parallel(
+    cache: Cache,
+    tasks: list[ChunkTask],
+    workers: int,
+    collect: Callable[[int, ChunkResult], None],
+) -> None:
+    """Run every task in a pool of `workers` processes, handing each result to `collect`
+    as it arrives (in no particular order)."""
+    # spawn, not fork: the parent may run a progress thread, and forking a threaded
+    # process can deadlock the child.
+    context = multiprocessing.get_context("spawn")
+    with stderr_with_a_descriptor(), spawning_without_sigint():
+        pool = context.Pool(min(workers, len(tasks)), _start_worker, (str(cache.path),))
+    try:
+        for root, result in pool.imap_unordered(_run_chunk, tasks):
+            collect(root, result)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
