@@ -1,5 +1,5 @@
 """LookupEvents benchmark: a full sync of 20,000 RDS events (400 pages) from the local fake
-CloudTrail (tests/lookup_server.py) at the API's 2 requests per second.
+CloudTrail (tests/support/lookup_server.py) at the API's 2 requests per second.
 
     python bench/sources_lookup.py [--events 20000] [--other 2000]
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from rdstrail_tui.cache.store import Cache  # noqa: E402
 from rdstrail_tui.sources.lookup import sync_lookup  # noqa: E402
 from rdstrail_tui.sources.sync import SyncSummary  # noqa: E402
-from tests.lookup_server import ACCESS_KEY, SECRET_KEY, LookupServer, make_records  # noqa: E402
+from tests.support.lookup_server import ACCESS_KEY, SECRET_KEY, LookupServer, make_records  # noqa: E402
 
 RATE = 2.0
 TARGET_RATIO = 1.1

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -39,8 +39,8 @@ ROOT = HERE.parent
 OUT = HERE / "out"
 BUCKET = "trail"
 # The demo story ends 2026-11-20 and spans up to 60 days; the User Guide record is of 2018.
-SINCE = datetime(2018, 1, 1, tzinfo=UTC)
-UNTIL = datetime(2026, 11, 21, tzinfo=UTC)
+SINCE = datetime(2018, 1, 1, tzinfo=timezone.utc)
+UNTIL = datetime(2026, 11, 21, tzinfo=timezone.utc)
 
 
 def make_trail(events: int) -> Path:
@@ -170,7 +170,7 @@ def main() -> int:
         return 0
 
     sys.path.insert(0, str(ROOT))
-    from tests.seaweed import running_seaweed
+    from tests.support.seaweed import running_seaweed
 
     trail = make_trail(args.events)
     files = [p for p in trail.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts]

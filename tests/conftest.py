@@ -3,6 +3,7 @@ in-process or as a real process, the copied RDS records, and writers for test in
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import io
 import itertools
@@ -11,7 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,3 +239,59 @@ def count_cached(run_cli: Callable[..., Result]) -> Callable[..., int]:
         return len(result.out_lines)
 
     return count
+
+
+@pytest.fixture
+def good_file(tmp_path: Path, record_factory: Callable[..., dict[str, Any]]) -> Path:
+    path = tmp_path / "good" / "good.json.gz"
+    path.parent.mkdir()
+    path.write_bytes(
+        gzip.compress(json.dumps({"Records": [record_factory(), record_factory()]}).encode())
+    )
+    return path
+
+
+# -- tiers ---------------------------------------------------------------------------------
+
+TIERS = ("unit", "tui", "integration")
+# Tests that hold to a pace (the API's 2 requests a second) or drive a real terminal must
+# not race another test for the two cores: they run in one worker's queue (an xdist group),
+# and while one runs no other test starts (see `one_at_a_time_for_serial`).
+SERIAL_GROUP = "serial"
+# One SeaweedFS per test run instead of one per worker: every S3 test goes to one worker.
+SEAWEED_GROUP = "seaweedfs"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test is marked with its tier, from its folder, so `pytest -m unit` runs the fast
+    tier alone; xdist groups keep one server per run and serial tests apart."""
+    root = Path(__file__).parent
+    for item in items:
+        tier = Path(item.path).relative_to(root).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in tests/{'|'.join(TIERS)}/")
+        item.add_marker(getattr(pytest.mark, tier))
+        if item.get_closest_marker("serial"):
+            item.add_marker(pytest.mark.xdist_group(SERIAL_GROUP))
+        elif "seaweed" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(SEAWEED_GROUP))
+
+
+@pytest.fixture(autouse=True)
+def one_at_a_time_for_serial(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Every test holds a shared lock on one file that all xdist workers see, a serial test
+    an exclusive one: a serial test waits for the other worker's current test to end, and
+    the other worker starts nothing until it is done."""
+    if not hasattr(request.config, "workerinput"):  # not under xdist: already one at a time
+        yield
+        return
+    lock_path = tmp_path_factory.getbasetemp().parent / "serial.lock"
+    with open(lock_path, "a") as lock:
+        serial = request.node.get_closest_marker("serial") is not None
+        fcntl.flock(lock, fcntl.LOCK_EX if serial else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -26,7 +26,7 @@ TARGET = Path(__file__).resolve().parent.parent / "rdstrail_tui" / "zdict.bin"
 
 
 def rds_samples(trail: Path) -> list[bytes]:
-    samples = []
+    samples: list[bytes] = []
     needle = f'"eventSource":"{RDS_EVENT_SOURCE}"'.encode()
     for path in discover([trail]).files:
         for _, raw in decode_file(path).records:
@@ -43,7 +43,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         generate(Path(scratch), args.events, seed=TRAINING_SEED)
         samples = rds_samples(Path(scratch))
-    dictionary = zstandard.train_dictionary(args.size, samples, level=3, threads=-1)
+    # A list of any bytes-like object (lists are invariant: a list[bytes] is not one).
+    training: list[bytes | bytearray | memoryview] = list(samples)
+    dictionary = zstandard.train_dictionary(args.size, training, level=3, threads=-1)
     TARGET.write_bytes(dictionary.as_bytes())
     plain = sum(map(len, samples))
     packed = zstandard.ZstdCompressor(level=3, dict_data=dictionary)

@@ -60,7 +60,5 @@ def format_stats(result: Stats) -> str:
         names = [printable(name) or "-" for name, _ in rows]
         width = max(len(title), *(len(name) for name in names))
         lines.append(f"{title:<{width}}  {'COUNT':>9}")
-        lines.extend(
-            f"{name:<{width}}  {count:>9,}" for name, (_, count) in zip(names, rows, strict=True)
-        )
+        lines.extend(f"{name:<{width}}  {count:>9,}" for name, (_, count) in zip(names, rows))
     return "\n".join(lines)

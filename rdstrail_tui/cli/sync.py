@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.cli.common import (
@@ -24,7 +24,7 @@ from rdstrail_tui.sources.sync import SyncError, summary_line
 
 
 def request_from_args(args: argparse.Namespace) -> SyncRequest:
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
 
     def when(text: str | None, option: str) -> datetime | None:
         if text is None:

@@ -17,7 +17,7 @@ import math
 import random
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import orjson
@@ -284,8 +284,8 @@ def generate(
         rds_records=delivery.rds_records + 1,
         accounts=tuple(accounts),
         regions=tuple(regions),
-        first_event=datetime.fromtimestamp(first, UTC),
-        last_event=datetime.fromtimestamp(last, UTC),
+        first_event=datetime.fromtimestamp(first, timezone.utc),
+        last_event=datetime.fromtimestamp(last, timezone.utc),
         window_minutes=window // 60,
         bytes_written=writer.bytes,
     )

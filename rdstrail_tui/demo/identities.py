@@ -52,7 +52,7 @@ BROWSER_WIN = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/2010010
 SSO_ROLE = "AWSReservedSSO_AdministratorAccess_abc123"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Actor:
     """One principal of the cast; ``kind`` is ``user``, ``role``, ``root`` or ``service``."""
 
@@ -152,7 +152,7 @@ CAST: tuple[Actor, ...] = (
 ACTORS: dict[str, Actor] = {a.key: a for a in CAST}
 
 
-@dataclass(slots=True)
+@dataclass
 class CallerSession:
     """One sign-in / credential session: every record it makes shares these values."""
 

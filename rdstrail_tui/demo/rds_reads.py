@@ -5,14 +5,15 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Optional
 
 from rdstrail_tui.demo.ids import java_time
 from rdstrail_tui.demo.rds_model import DBCluster, DBInstance, RdsCatalog, subnet_group_name
 
 Json = dict[str, Any]
 Error = tuple[str, str]
-ReadBuilder = Callable[[random.Random, RdsCatalog, int], tuple[Json | None, Error | None]]
+# Evaluated at run time, where Python 3.9 has no `X | None`.
+ReadBuilder = Callable[[random.Random, RdsCatalog, int], tuple[Optional[Json], Optional[Error]]]
 
 THROTTLED: Error = ("ThrottlingException", "Rate exceeded")
 

@@ -73,35 +73,13 @@ class RecordFactory:
         """One serialised record (compact JSON bytes, CloudTrail field order)."""
         rng = self.rng
         old = rng.random() < self.old_version_rate
-        if old:
-            version = "1.02"
-        elif s.identity["type"] == "AWSService":
-            version = "1.08"
-        else:
-            version = "1.09"
-        rec: Json = {
-            "eventVersion": version,
-            "userIdentity": s.identity,
-            "eventTime": iso(t),
-            "eventSource": source,
-            "eventName": name,
-            "awsRegion": region,
-            "sourceIPAddress": s.source_ip,
-            "userAgent": s.user_agent,
-        }
-        if error is not None:
-            if error[0]:
-                rec["errorCode"] = error[0]
-            rec["errorMessage"] = error[1]
+        rec = _head(s, region, t, source, name, old=old)
+        _add_error(rec, error)
         rec["requestParameters"] = params
         rec["responseElements"] = response
         if additional is not None:
             rec["additionalEventData"] = additional
-        if request_id is None:
-            rec["requestID"] = uuid4(rng)
-        elif request_id:
-            rec["requestID"] = request_id
-        rec["eventID"] = uuid4(rng)
+        self._add_ids(rec, request_id)
         if old:
             return orjson.dumps(rec)
         rec["readOnly"] = read_only
@@ -112,6 +90,21 @@ class RecordFactory:
         rec["recipientAccountId"] = s.account
         if shared_event_id is not None:
             rec["sharedEventID"] = shared_event_id
+        self._add_context(rec, s, source, region)
+        return orjson.dumps(rec)
+
+    def _add_ids(self, rec: Json, request_id: str | None) -> None:
+        """requestID (a new one unless given; none when given as '') and eventID, drawn in
+        that order from ``rng``."""
+        if request_id is None:
+            rec["requestID"] = uuid4(self.rng)
+        elif request_id:
+            rec["requestID"] = request_id
+        rec["eventID"] = uuid4(self.rng)
+
+    def _add_context(self, rec: Json, s: CallerSession, source: str, region: str) -> None:
+        """The fields after sharedEventID: the session's VPC endpoint, TLS and console use,
+        with eventCategory where CloudTrail puts it among them."""
         if s.vpc_endpoint is not None:
             rec["vpcEndpointId"] = s.vpc_endpoint
             rec["vpcEndpointAccountId"] = s.account
@@ -120,4 +113,31 @@ class RecordFactory:
             rec["tlsDetails"] = self.tls(source, region, s.user_agent in _LEGACY_AGENTS)
         if s.console:
             rec["sessionCredentialFromConsole"] = "true"
-        return orjson.dumps(rec)
+
+
+def _head(s: CallerSession, region: str, t: int, source: str, name: str, *, old: bool) -> Json:
+    """The fields from eventVersion to userAgent."""
+    if old:
+        version = "1.02"
+    elif s.identity["type"] == "AWSService":
+        version = "1.08"
+    else:
+        version = "1.09"
+    return {
+        "eventVersion": version,
+        "userIdentity": s.identity,
+        "eventTime": iso(t),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": s.source_ip,
+        "userAgent": s.user_agent,
+    }
+
+
+def _add_error(rec: Json, error: tuple[str, str] | None) -> None:
+    """errorCode (when there is one) and errorMessage of a failed call."""
+    if error is not None:
+        if error[0]:
+            rec["errorCode"] = error[0]
+        rec["errorMessage"] = error[1]

@@ -3,6 +3,8 @@
 Sessions are planned up front as small tuples (start time, profile, place, actor, how many RDS
 and other calls) so that the exact number of records is known, then expanded into serialised
 records only when the writer reaches their delivery window.
+
+One job over 400 lines: the plan of who works when, whose parts only make sense together.
 """
 
 from __future__ import annotations
@@ -420,7 +422,7 @@ def plan_sessions(
             rds_budget -= 1
             other_budget -= 3
     weights = [p.weight * p.mean_size for p in PROFILES]
-    natural = sum(w * p.rds_share for w, p in zip(weights, PROFILES, strict=True)) / sum(weights)
+    natural = sum(w * p.rds_share for w, p in zip(weights, PROFILES)) / sum(weights)
     wanted = rds_budget / max(1, rds_budget + other_budget)
     factor = wanted / natural if natural else 0.0
     all_profiles = Picker([(i, p.weight) for i, p in enumerate(PROFILES)])

@@ -7,10 +7,10 @@ import calendar
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 #: The demo story ends here (exclusive); every generated event is earlier.
-STORY_END = datetime(2026, 11, 20, 18, 0, 0, tzinfo=UTC)
+STORY_END = datetime(2026, 11, 20, 18, 0, 0, tzinfo=timezone.utc)
 
 MIN_SPAN_DAYS = 14
 MAX_SPAN_DAYS = 60
@@ -68,7 +68,7 @@ class Timeline:
     def __post_init__(self) -> None:
         total = 0.0
         for hour_start in range(self.start - self.start % 3600, self.end, 3600):
-            dt = datetime.fromtimestamp(hour_start, UTC)
+            dt = datetime.fromtimestamp(hour_start, timezone.utc)
             weight = _HOUR_WEIGHTS[dt.hour] * (_WEEKEND if dt.weekday() >= 5 else 1.0)
             total += weight
             self._hours.append(hour_start)

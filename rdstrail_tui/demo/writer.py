@@ -46,7 +46,7 @@ def log_key(account: str, region: str, stamp: int, file_id: str) -> str:
     return f"AWSLogs/{account}/CloudTrail/{region}/{y}/{m}/{d}/{name}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Delivered:
     stamp: int
     key: str

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Optional, cast
 
 import msgspec
 from isal import igzip
@@ -85,11 +85,13 @@ class Document:
         return f"Records[{index}]"
 
 
+# msgspec evaluates these annotations at run time, where Python 3.9 has no `X | None`: the
+# structs spell their optional fields with typing.Optional.
 class _Envelope(msgspec.Struct):
     """The top-level keys that tell the formats apart; the rest is skipped unparsed."""
 
-    Records: list[msgspec.Raw] | None = None
-    Events: list[msgspec.Raw] | None = None
+    Records: Optional[list[msgspec.Raw]] = None  # noqa: UP045
+    Events: Optional[list[msgspec.Raw]] = None  # noqa: UP045
     eventID: object = None
     eventTime: object = None
     digestStartTime: object = None
@@ -97,11 +99,11 @@ class _Envelope(msgspec.Struct):
 
 
 class _LookupEntry(msgspec.Struct):
-    CloudTrailEvent: str | None = None
+    CloudTrailEvent: Optional[str] = None  # noqa: UP045
 
 
 class _Probe(msgspec.Struct):
-    eventSource: str | None = None
+    eventSource: Optional[str] = None  # noqa: UP045
 
 
 class _ProbeTrail(msgspec.Struct):

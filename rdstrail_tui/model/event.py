@@ -6,7 +6,8 @@ Everything here is pure: a record (already parsed JSON) goes in, an `Event` come
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 RDS_EVENT_SOURCE = "rds.amazonaws.com"
@@ -37,7 +38,7 @@ class Event(NamedTuple):
 
     @property
     def time(self) -> datetime:
-        return datetime.fromtimestamp(self.event_time, UTC)
+        return datetime.fromtimestamp(self.event_time, timezone.utc)
 
 
 # requestParameters / responseElements keys that name the resource a call is about, most
@@ -93,12 +94,24 @@ def parse_event_time(value: object) -> int:
     if not isinstance(value, str) or not value:
         raise RecordError("eventTime is missing")
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(_older_iso(value))
     except ValueError:
         raise RecordError(f"eventTime {value!r} is not an ISO date-time") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.replace(tzinfo=timezone.utc)
     return int(parsed.timestamp())
+
+
+# Before 3.11 fromisoformat takes neither a "Z" nor fractions of other than 3 or 6 digits.
+_ZULU = re.compile(r"[Zz]$")
+_FRACTION = re.compile(r"\.(\d+)(?=$|[+-])")
+
+
+def _older_iso(value: str) -> str:
+    """`value` in the subset of ISO 8601 that every Python's fromisoformat reads, with the
+    same meaning: a trailing Z as +00:00, a fraction as 6 digits (whole seconds are kept)."""
+    value = _ZULU.sub("+00:00", value)
+    return _FRACTION.sub(lambda m: "." + m[1][:6].ljust(6, "0"), value, count=1)
 
 
 def _text(value: object) -> str:

@@ -7,6 +7,9 @@ spans. The widget only maps kinds to styles.
 
 Every key and value comes from whoever called AWS, so all text that reaches a span has been
 through `printable`: a span never holds a control, escape or bidi character.
+
+One job at about 440 lines: flattening, folding and wrapping share the row model and the
+cell-width rules, and are tested as one.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def line_text(line: Line) -> str:
     return "".join(text for text, _ in line)
 
 
-@dataclass(slots=True)
+@dataclass
 class Row:
     """One line of the fully unfolded, unwrapped pretty-print."""
 
@@ -87,7 +90,7 @@ class Row:
         return self.end >= 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Layout:
     """The display lines of a document at one width and fold state."""
 
@@ -135,13 +138,13 @@ def _scalar(value: object) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
         return ((json.dumps(value), "number"),), ()
     if isinstance(value, dict):
         return (("{}", "punctuation"),), ()
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return (("[]", "punctuation"),), ()
     # Not a JSON type (a caller's own object): shown as its text, made safe all the same.
     return ((printable(str(value)), "plain"),), ()
 
 
-@dataclass(slots=True)
+@dataclass
 class _Frame:
     """A container being flattened: iteration is explicit so depth is not bounded by
     Python's recursion limit (the record is attacker-controlled)."""
@@ -170,7 +173,7 @@ def flatten(value: object) -> list[Row]:
     stack: list[_Frame] = []
 
     def add(head: tuple[Span, ...], member: object, depth: int, parent: int, comma: bool) -> None:
-        if isinstance(member, dict | list | tuple) and member:
+        if isinstance(member, (dict, list, tuple)) and member:
             is_object = isinstance(member, dict)
             bracket = "{" if is_object else "["
             row = Row(depth, head, ((bracket, "punctuation"),), comma=comma, parent=parent)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from itertools import chain, islice
 from typing import IO
 
@@ -36,7 +36,7 @@ def write_table(
     def line(values: list[str]) -> str:
         parts = [
             cell(value, w, ellipsis) if truncate else value.ljust(w)
-            for value, w in zip(values, widths, strict=False)
+            for value, w in zip(values, widths)
         ]
         return COLUMN_GAP.join(parts).rstrip()
 
@@ -116,7 +116,7 @@ def neutralise(cell: str) -> str:
 def csv_rows(events: Iterable[Event]) -> Iterator[list[str]]:
     for e in events:
         values = [
-            datetime.fromtimestamp(e.event_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            datetime.fromtimestamp(e.event_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             e.event_name,
             e.event_source,
             e.principal,

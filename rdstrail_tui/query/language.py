@@ -11,7 +11,7 @@ import difflib
 import re
 import string
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.timespec import is_bare_date, parse_when
@@ -56,7 +56,7 @@ _NEEDS_QUOTES = re.compile(r'[\s":]|^-|^$')
 # SQLite's lower() folds ASCII only (unless built with ICU, which Python's sqlite3 is not), so
 # the value is folded the same way: non-ASCII letters then match case-sensitively, not never.
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SECOND = timedelta(seconds=1)
 
 
@@ -103,7 +103,7 @@ class Filter:
 
 def parse_filter(text: str, now: datetime | None = None) -> Filter:
     """Parse a filter; relative times count back from `now` (default: the current time)."""
-    when = datetime.now(UTC) if now is None else now
+    when = datetime.now(timezone.utc) if now is None else now
     if when.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     terms: list[Term] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 __all__ = ["is_bare_date", "parse_when"]
 
@@ -39,7 +39,7 @@ def parse_when(text: str, now: datetime) -> datetime:
     try:
         if match := _RELATIVE.fullmatch(spec):
             span = timedelta(**{_UNITS[match[2]]: int(match[1])})
-            return (now - span).astimezone(UTC)
+            return (now - span).astimezone(timezone.utc)
         if match := _ISO.fullmatch(spec):
             return _from_iso(match)
     except OverflowError:
@@ -64,12 +64,12 @@ def _from_iso(match: re.Match[str]) -> datetime:
         micro,
         tzinfo=_zone(zone),
     )
-    return moment.astimezone(UTC)
+    return moment.astimezone(timezone.utc)
 
 
 def _zone(zone: str | None) -> timezone:
     if zone is None or zone in ("Z", "z"):
-        return UTC
+        return timezone.utc
     hours, minutes = int(zone[1:3]), int(zone[3:].lstrip(":") or 0)
     if hours > 23 or minutes > 59:
         raise ValueError(f"offset {zone} out of range")

@@ -7,15 +7,23 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from typing import TYPE_CHECKING, Literal, overload
 
 import boto3
 import botocore.exceptions
 import botocore.loaders
 import botocore.session
-from botocore.client import BaseClient
 from botocore.config import Config
 
 from rdstrail_tui.sources.sync import SyncError
+
+if TYPE_CHECKING:  # boto3-stubs (a test dependency): the clients' types, for mypy only
+    from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
+
+# The services the sources make clients for; each has its typed overload of make_client.
+Service = Literal["cloudtrail", "s3", "sts"]
 
 # Credential failures whose fix is to log in again.
 _EXPIRED = {
@@ -66,20 +74,59 @@ def make_session(profile: str | None) -> boto3.Session:
     return session
 
 
+@overload
 def make_client(
     session: boto3.Session,
-    service: str,
+    service: Literal["cloudtrail"],
     region: str | None,
     endpoint_url: str | None = None,
     *,
     max_attempts: int = 5,
     pool_size: int = 10,
-) -> BaseClient:
+) -> CloudTrailClient: ...
+
+
+@overload
+def make_client(
+    session: boto3.Session,
+    service: Literal["s3"],
+    region: str | None,
+    endpoint_url: str | None = None,
+    *,
+    max_attempts: int = 5,
+    pool_size: int = 10,
+) -> S3Client: ...
+
+
+@overload
+def make_client(
+    session: boto3.Session,
+    service: Literal["sts"],
+    region: str | None,
+    endpoint_url: str | None = None,
+    *,
+    max_attempts: int = 5,
+    pool_size: int = 10,
+) -> STSClient: ...
+
+
+def make_client(
+    session: boto3.Session,
+    service: Service,
+    region: str | None,
+    endpoint_url: str | None = None,
+    *,
+    max_attempts: int = 5,
+    pool_size: int = 10,
+) -> CloudTrailClient | S3Client | STSClient:
+    """A client of `service` with standard retries, `pool_size` kept-alive connections and
+    rdstrail in its user agent (`endpoint_url` for another endpoint than AWS's)."""
     config = Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
         max_pool_connections=pool_size,
         user_agent_extra="rdstrail",
     )
+    # `service` is one of the literals: the stubs' overloads give the union of their clients.
     return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
 
 
@@ -99,7 +146,7 @@ def describe_aws_error(error: BaseException, *, what: str, profile: str | None) 
             f"{what}: no AWS credentials found ({named}): pass --profile, set AWS_PROFILE, "
             "or configure keys or an instance role"
         )
-    if isinstance(error, botocore.exceptions.TokenRetrievalError | botocore.exceptions.SSOError):
+    if isinstance(error, (botocore.exceptions.TokenRetrievalError, botocore.exceptions.SSOError)):
         return f"{what}: the SSO session for {named} has expired or is missing: run `{login}`"
     if code in _EXPIRED:
         return f"{what}: the credentials of {named} have expired or are not valid: run `{login}`"

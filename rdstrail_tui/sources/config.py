@@ -21,11 +21,17 @@ them, and boto3 finds them.
 from __future__ import annotations
 
 import os
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, before it joined the standard library
+    import tomli as tomllib
 
 CONFIG_ENV = "RDSTRAIL_CONFIG"
 _KEYS = {"s3", "lookup", "profile", "regions", "accounts", "endpoint_url", "since"}
@@ -60,7 +66,7 @@ def load_sources(path: Path | None = None) -> dict[str, SavedSource]:
     """Every saved source, by name; none when there is no config file."""
     path = path or default_config_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except OSError as error:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.ingest.chunks import Chunking, chunks, file_size, load_chunk
+from rdstrail_tui.ingest.chunks import Chunking, chunks, file_size
+from rdstrail_tui.ingest.chunks import load_chunk as load_chunk  # tests patch it here
 from rdstrail_tui.ingest.documents import ChunkResult
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.ingest.workers import ChunkTask, load_parallel, worker_count
@@ -104,6 +105,6 @@ def load_paths(
         report()
         raise LoadInterrupted(summary) from None
     finally:
-        for path, count in zip(paths, added, strict=True):
+        for path, count in zip(paths, added):
             cache.record_source(f"file:{path.resolve()}", "files", count)
     return summary

@@ -12,9 +12,11 @@ from textual.screen import Screen
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.tui.actions import ExplorerState, palette_actions
 from rdstrail_tui.tui.filter_history import FilterHistory
+from rdstrail_tui.tui.messages import CacheChanged
 from rdstrail_tui.tui.screens.help import HelpScreen, help_text
-from rdstrail_tui.tui.screens.main import CacheChanged, MainScreen
+from rdstrail_tui.tui.screens.main import MainScreen
 from rdstrail_tui.tui.screens.welcome import WelcomeScreen
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_list import EventList
@@ -74,6 +76,7 @@ class RdstrailApp(App[int]):
             self.screen.dismiss(None)
 
     def action_open_demo(self) -> None:
+        # Lazy: the demo package loads only when the demo is asked for.
         from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 
         self.demo = True
@@ -94,29 +97,12 @@ class RdstrailApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         main = self.main_screen
-        yield SystemCommand("Filter", "Focus the filter box (/)", main.action_focus_filter)
-        yield SystemCommand(
-            "Load events", "Load a file or directory into the cache (L)", main.action_load
-        )
-        yield SystemCommand(
-            "Sync from AWS", "LookupEvents or an S3 trail into the cache (S)", main.action_sync
-        )
-        if main.load_path:
-            yield SystemCommand("Cancel load", "Stop the running load (x)", main.action_cancel_load)
-        yield SystemCommand(
-            "JSON / Diff", "Switch the detail between JSON and Diff (d)", main.action_toggle_diff
-        )
-        yield SystemCommand(
-            "Copy event JSON", "Copy the event to the clipboard (y)", main.action_copy_json
-        )
-        yield SystemCommand(
-            "Show only errors", "Toggle is:error in the filter (e)", main.action_toggle_errors
-        )
-        yield SystemCommand("Help", "Every key and the filter language (?)", self.action_help)
-        if not self.demo:
-            yield SystemCommand(
-                "Open the demo trail", "Explore the bundled demo instead", self.action_open_demo
-            )
+        state = ExplorerState(demo=self.demo, job_running=bool(main.load_path))
+        for action, entry in palette_actions(state):
+            # The key as the Footer and the help show it.
+            key = self.get_key_display(action.binding()) if action.key else None
+            target: object = self if action.on_app else main
+            yield SystemCommand(entry.title, entry.help_line(key), getattr(target, action.method))
 
     def on_unmount(self) -> None:
         if self.cache is not None:

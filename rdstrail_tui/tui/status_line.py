@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from functools import cached_property
 
 from rich.cells import cell_len
@@ -52,7 +52,7 @@ class Coverage:
         synced = synced_short = ""
         if self.last_sync is not None:
             synced = f"last sync {format_time(self.last_sync)} UTC"
-            moment = datetime.fromtimestamp(self.last_sync, UTC)
+            moment = datetime.fromtimestamp(self.last_sync, timezone.utc)
             synced_short = f"synced {moment:%m-%d %H:%M}"
         ladder = [
             (regions, span, sources, synced),

@@ -168,6 +168,6 @@ def _parse(text: str | None) -> float | None:
         value = json.loads(text)["last_request"]
     except (ValueError, TypeError, KeyError):
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)

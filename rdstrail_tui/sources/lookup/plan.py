@@ -8,7 +8,7 @@ exactly [since or 90 days back, until or now] instead, and also clears any gap i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from rdstrail_tui.sources.lookup.cursor import Cursor
 from rdstrail_tui.sources.sync import SyncError
@@ -23,7 +23,7 @@ OVERLAP_SECONDS = 600
 
 def _utc_epoch(value: datetime) -> int:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
+        value = value.replace(tzinfo=timezone.utc)
     return int(value.timestamp())
 
 
@@ -48,15 +48,15 @@ def plan_windows(
     if end < floor:
         notes.append(
             "LookupEvents keeps 90 days: nothing before "
-            f"{datetime.fromtimestamp(floor, UTC):%Y-%m-%d %H:%M}Z can be fetched (sync the "
-            "S3 trail for older events)"
+            f"{datetime.fromtimestamp(floor, timezone.utc):%Y-%m-%d %H:%M}Z can be fetched "
+            "(sync the S3 trail for older events)"
         )
         return [], notes
     if start < floor:
         notes.append(
             "LookupEvents keeps 90 days: fetching from "
-            f"{datetime.fromtimestamp(floor, UTC):%Y-%m-%d %H:%M}Z (sync the S3 trail for "
-            "older events)"
+            f"{datetime.fromtimestamp(floor, timezone.utc):%Y-%m-%d %H:%M}Z (sync the S3 trail "
+            "for older events)"
         )
         start = floor
     return [(start, end)], notes

@@ -17,8 +17,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
+import boto3
 import botocore.exceptions
 from botocore.config import Config
 from botocore.parsers import ResponseParserError
@@ -37,6 +38,9 @@ from rdstrail_tui.sources.sync import (
     SyncError,
     SyncSummary,
 )
+
+if TYPE_CHECKING:  # boto3-stubs (a test dependency), for mypy only
+    from mypy_boto3_cloudtrail import CloudTrailClient
 
 # After Ctrl-C, how long the calling thread waits for pages already on their way.
 DRAIN_SECONDS = 5.0
@@ -64,7 +68,7 @@ def _describe(error: BaseException, *, what: str, profile: str | None) -> str:
     return " ".join(describe_aws_error(error, what=what, profile=profile).split())
 
 
-def _caller_account(session: Any, region: str, endpoint_url: str | None) -> str | None:
+def _caller_account(session: boto3.Session, region: str, endpoint_url: str | None) -> str | None:
     """The account the credentials belong to, or None when STS cannot say. Never raises
     (an endpoint that is no STS may answer anything): a credential problem surfaces from
     LookupEvents with its own message."""
@@ -109,30 +113,105 @@ def sync_lookup(
         raise SyncError("LookupEvents: no region given: pass --region")
     if not rate_per_second > 0:
         raise ValueError("rate_per_second must be positive")
-    names = list(dict.fromkeys(regions))
-    summary = SyncSummary(source=CURSOR_SOURCE)
-    session = make_session(profile)
-    account = _caller_account(session, names[0], endpoint_url)
-    now = int(time.time())
-    stop = threading.Event()
-    out: queue.Queue[Message] = queue.Queue()
+    sync = _LookupSync(
+        cache,
+        names=list(dict.fromkeys(regions)),
+        since=since,
+        until=until,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        event_source=event_source,
+        on_progress=on_progress,
+        should_stop=should_stop,
+        rate_per_second=rate_per_second,
+    )
+    return sync.run()
 
-    states: dict[str, _Region] = {}
-    notes: dict[str, None] = {}  # the same note for every region: said once
-    for name in names:
-        key = cursor_key(
-            name,
-            account=account,
-            profile=profile,
-            endpoint_url=endpoint_url,
-            event_source=event_source,
-        )
-        cursor = Cursor.parse(cache.get_cursor(CURSOR_SOURCE, key))
-        windows, region_notes = plan_windows(cursor, now, since, until)
-        notes.update(dict.fromkeys(region_notes))
+
+class _LookupSync:
+    """One sync of the regions `names`: their windows planned, a worker started for each,
+    and what the workers post turned into inserts, cursors and progress on this thread."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        *,
+        names: list[str],
+        since: datetime | None,
+        until: datetime | None,
+        profile: str | None,
+        endpoint_url: str | None,
+        event_source: str,
+        on_progress: ProgressCallback | None,
+        should_stop: StopCheck | None,
+        rate_per_second: float,
+    ) -> None:
+        self.cache = cache
+        self.names = names
+        self.since = since
+        self.until = until
+        self.profile = profile
+        self.endpoint_url = endpoint_url
+        self.event_source = event_source
+        self.on_progress = on_progress
+        self.should_stop = should_stop
+        self.rate_per_second = rate_per_second
+        self.summary = SyncSummary(source=CURSOR_SOURCE)
+        self.stop = threading.Event()
+        self.out: queue.Queue[Message] = queue.Queue()
+        self.states: dict[str, _Region] = {}
+        # Regions whose page was being cached when Ctrl-C came: that page may be lost, so
+        # their later pages are dropped too, or the cursor would claim what the cache lacks.
+        self.broken: set[str] = set()
+        self.in_hand: Message | None = None
+
+    # -- running -------------------------------------------------------------------------
+
+    def run(self) -> SyncSummary:
+        self._plan()
+        self._report()
+        self._start_workers()
         try:
-            client = make_client(
-                session, "cloudtrail", name, endpoint_url, max_attempts=0, pool_size=2
+            self._loop()
+        except KeyboardInterrupt:
+            self._drain()
+            raise
+        finally:
+            self._finish()
+        for state in self.states.values():
+            state.thread.join(timeout=1.0)
+        failed = self._failed()
+        if failed and len(failed) == len(self.states) and not self._fetched():
+            raise SyncError(_all_failed(failed, self.profile))
+        return self.summary
+
+    # -- planning ------------------------------------------------------------------------
+
+    def _plan(self) -> None:
+        """Each region's cursor, windows, client, limiter and worker (not started yet)."""
+        session = make_session(self.profile)
+        account = _caller_account(session, self.names[0], self.endpoint_url)
+        now = int(time.time())
+        notes: dict[str, None] = {}  # the same note for every region: said once
+        for name in self.names:
+            key = cursor_key(
+                name,
+                account=account,
+                profile=self.profile,
+                endpoint_url=self.endpoint_url,
+                event_source=self.event_source,
+            )
+            cursor = Cursor.parse(self.cache.get_cursor(CURSOR_SOURCE, key))
+            windows, region_notes = plan_windows(cursor, now, self.since, self.until)
+            notes.update(dict.fromkeys(region_notes))
+            client = self._client(session, name)
+            self.states[name] = self._region(name, key, cursor, windows, client, account)
+        self.summary.problems.extend(notes)
+
+    def _client(self, session: boto3.Session, name: str) -> CloudTrailClient:
+        try:
+            return make_client(
+                session, "cloudtrail", name, self.endpoint_url, max_attempts=0, pool_size=2
             )
         except ValueError as error:  # botocore: "Invalid endpoint: ..."
             raise SyncError(
@@ -140,116 +219,140 @@ def sync_lookup(
             ) from None
         except botocore.exceptions.BotoCoreError as error:
             raise SyncError(
-                _describe(error, what=f"LookupEvents in {name}", profile=profile)
+                _describe(error, what=f"LookupEvents in {name}", profile=self.profile)
             ) from None
-        place = limiter_key(name, account=account, profile=profile, endpoint_url=endpoint_url)
-        limiter = shared_limiter(place, rate_per_second)
+
+    def _region(
+        self,
+        name: str,
+        key: str,
+        cursor: Cursor,
+        windows: list[tuple[int, int]],
+        client: CloudTrailClient,
+        account: str | None,
+    ) -> _Region:
+        place = limiter_key(
+            name, account=account, profile=self.profile, endpoint_url=self.endpoint_url
+        )
+        limiter = shared_limiter(place, self.rate_per_second)
         # A new process's limiter knows nothing of the requests the last one sent.
-        pace = Pace(cache, place, limiter)
+        pace = Pace(self.cache, place, limiter)
         pace.resume()
-        worker = Worker(name, client, windows, event_source, limiter, out, stop)
+        worker = Worker(name, client, windows, self.event_source, limiter, self.out, self.stop)
         thread = threading.Thread(target=worker.run, name=f"rdstrail-lookup-{name}", daemon=True)
-        states[name] = _Region(
+        return _Region(
             name=name,
             key=key,
             cursor=cursor,
-            progress=summary.region(name, account or ""),
+            progress=self.summary.region(name, account or ""),
             worker=worker,
             thread=thread,
             pace=pace,
         )
-    summary.problems.extend(notes)
 
-    def report() -> None:
-        if on_progress is not None:
-            on_progress(summary)
+    # -- the message loop ----------------------------------------------------------------
 
-    # Regions whose page was being cached when Ctrl-C came: that page may be lost, so their
-    # later pages are dropped too, or the cursor would claim what the cache lacks.
-    broken: set[str] = set()
-    in_hand: list[Message] = []
+    def _start_workers(self) -> None:
+        for state in self.states.values():
+            state.thread.start()
 
-    def handle(message: Message) -> None:
-        state = states[message.region]
-        progress = state.progress
-        progress.requests = message.requests
-        progress.throttles = message.throttles
-        if isinstance(message, Page) and message.region in broken:
-            pass
-        elif isinstance(message, Page):
-            new = cache.insert(message.events)
-            newest = max((e.event_time for e in message.events), default=None)
-            state.cursor.page_done(
-                message.window, complete=message.last, reached=message.oldest, newest=newest
-            )
-            if not state.cursor.account and message.events:
-                state.cursor.account = message.events[0].account
-            cache.set_cursor(CURSOR_SOURCE, state.key, state.cursor.dump())
-            progress.pages += 1
-            progress.events_seen += message.seen
-            progress.events_new += new
-            if not progress.account and message.events:
-                progress.account = message.events[0].account
-            summary.problems.extend(message.problems)
-        elif isinstance(message, Done):
-            state.finished = True
-            state.pace.save()
-            if message.error is not None:
-                state.error = message.error
-                line = _describe(
-                    message.error, what=f"LookupEvents in {state.name}", profile=profile
-                )
-                progress.error = line
-                summary.problems.append(line)
-            elif not message.stopped:
-                progress.done = True
-        report()
+    def _loop(self) -> None:
+        while self._pending():
+            self._receive()
+            if self.should_stop is not None and not self.stop.is_set() and self.should_stop():
+                self.summary.interrupted = True
+                self.stop.set()  # workers end after the request in flight; its page is kept
 
-    def receive() -> None:
+    def _drain(self) -> None:
+        """After Ctrl-C: the pages already on their way are cached, for a while."""
+        self.summary.interrupted = True
+        self.stop.set()
+        if isinstance(self.in_hand, Page):
+            self.broken.add(self.in_hand.region)
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while self._pending() and time.monotonic() < deadline:
+            self._receive()
+
+    def _receive(self) -> None:
         try:
-            message = out.get(timeout=0.1)
+            message = self.out.get(timeout=0.1)
         except queue.Empty:
             return
-        in_hand[:] = [message]
-        handle(message)
-        in_hand.clear()
+        self.in_hand = message
+        self._handle(message)
+        self.in_hand = None
 
-    def pending() -> bool:
-        return any(not state.finished for state in states.values())
+    def _pending(self) -> bool:
+        return any(not state.finished for state in self.states.values())
 
-    report()
-    for state in states.values():
-        state.thread.start()
-    try:
-        while pending():
-            receive()
-            if should_stop is not None and not stop.is_set() and should_stop():
-                summary.interrupted = True
-                stop.set()  # workers end after the request in flight; its page is kept
-    except KeyboardInterrupt:
-        summary.interrupted = True
-        stop.set()
-        broken.update(message.region for message in in_hand if isinstance(message, Page))
-        deadline = time.monotonic() + DRAIN_SECONDS
-        while pending() and time.monotonic() < deadline:
-            receive()
-        raise
-    finally:
-        stop.set()
+    def _handle(self, message: Message) -> None:
+        state = self.states[message.region]
+        state.progress.requests = message.requests
+        state.progress.throttles = message.throttles
+        if isinstance(message, Page):
+            if message.region not in self.broken:
+                self._page(state, message)
+        elif isinstance(message, Done):
+            self._done(state, message)
+        self._report()
+
+    # -- a page ----------------------------------------------------------------------------
+
+    def _page(self, state: _Region, page: Page) -> None:
+        """One transaction for the page's events, then the cursor moved over them."""
+        new = self.cache.insert(page.events)
+        self._write_cursor(state, page)
+        progress = state.progress
+        progress.pages += 1
+        progress.events_seen += page.seen
+        progress.events_new += new
+        if not progress.account and page.events:
+            progress.account = page.events[0].account
+        self.summary.problems.extend(page.problems)
+
+    def _write_cursor(self, state: _Region, page: Page) -> None:
+        newest = max((e.event_time for e in page.events), default=None)
+        state.cursor.page_done(page.window, complete=page.last, reached=page.oldest, newest=newest)
+        if not state.cursor.account and page.events:
+            state.cursor.account = page.events[0].account
+        self.cache.set_cursor(CURSOR_SOURCE, state.key, state.cursor.dump())
+
+    # -- a worker's end --------------------------------------------------------------------
+
+    def _done(self, state: _Region, done: Done) -> None:
+        state.finished = True
+        state.pace.save()
+        if done.error is not None:
+            state.error = done.error
+            line = _describe(done.error, what=f"LookupEvents in {state.name}", profile=self.profile)
+            state.progress.error = line
+            self.summary.problems.append(line)
+        elif not done.stopped:
+            state.progress.done = True
+
+    # -- finishing -------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        """Stop the workers, store the limiters' pace, and record the source when anything
+        could be fetched."""
+        self.stop.set()
         # After stop.set() no limiter lets another request go: this is the last one sent.
-        for state in states.values():
+        for state in self.states.values():
             state.pace.save()
-        summary.finished = time.monotonic()
-        failed = [state for state in states.values() if state.error is not None]
-        fetched = any(state.progress.pages for state in states.values())
-        if fetched or len(failed) < len(states):
-            cache.record_source(f"lookup:{','.join(names)}", "lookup", summary.events_new)
+        self.summary.finished = time.monotonic()
+        if self._fetched() or len(self._failed()) < len(self.states):
+            source = f"lookup:{','.join(self.names)}"
+            self.cache.record_source(source, "lookup", self.summary.events_new)
 
-    for state in states.values():
-        state.thread.join(timeout=1.0)
-    if failed and len(failed) == len(states) and not fetched:
-        raise SyncError(_all_failed(failed, profile))
-    return summary
+    def _failed(self) -> list[_Region]:
+        return [state for state in self.states.values() if state.error is not None]
+
+    def _fetched(self) -> bool:
+        return any(state.progress.pages for state in self.states.values())
+
+    def _report(self) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.summary)
 
 
 def _all_failed(failed: list[_Region], profile: str | None) -> str:

@@ -15,8 +15,8 @@ import random
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Union
 
 import botocore.exceptions
 import orjson
@@ -25,6 +25,13 @@ from botocore.paginate import TokenEncoder
 from rdstrail_tui.model.event import Event, event_from_record
 from rdstrail_tui.sources.aws import error_code
 from rdstrail_tui.sources.lookup.limiter import RateLimiter
+
+if TYPE_CHECKING:  # boto3-stubs (a test dependency), for mypy only
+    from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_cloudtrail.type_defs import (
+        LookupEventsResponseTypeDef,
+        PaginatorConfigTypeDef,
+    )
 
 PAGE_SIZE = 50  # LookupEvents' maximum MaxResults
 
@@ -102,7 +109,8 @@ class Done:
     stopped: bool = False
 
 
-Message = Page | Status | Done
+# Evaluated at run time: Union, not `|`, so that Python 3.9 can import the module.
+Message = Union[Page, Status, Done]
 
 
 class _Stopped(Exception):
@@ -120,17 +128,17 @@ def _is_transient(error: BaseException) -> bool:
     if isinstance(error, botocore.exceptions.ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         return error_code(error) in _TRANSIENT_CODES or (isinstance(status, int) and status >= 500)
-    if isinstance(error, botocore.exceptions.SSLError | botocore.exceptions.ProxyConnectionError):
+    if isinstance(error, (botocore.exceptions.SSLError, botocore.exceptions.ProxyConnectionError)):
         return False
     return isinstance(
-        error, botocore.exceptions.ConnectionError | botocore.exceptions.HTTPClientError
+        error, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)
     )
 
 
 def _is_connect_failure(error: BaseException) -> bool:
     return isinstance(
         error,
-        botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError,
+        (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError),
     )
 
 
@@ -140,7 +148,7 @@ def _is_connect_failure(error: BaseException) -> bool:
 def _epoch(value: object) -> int | None:
     if isinstance(value, datetime):
         return int(value.timestamp())
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return int(value)
     return None
 
@@ -151,7 +159,7 @@ class Worker:
     def __init__(
         self,
         region: str,
-        client: Any,
+        client: CloudTrailClient,
         windows: list[tuple[int, int]],
         event_source: str,
         limiter: RateLimiter,
@@ -181,20 +189,22 @@ class Worker:
         else:
             self.out.put(Done(self.region, self.requests, self.throttles))
 
-    def _pages(self, window: tuple[int, int], token: str | None) -> Iterator[dict[str, Any]]:
+    def _pages(
+        self, window: tuple[int, int], token: str | None
+    ) -> Iterator[LookupEventsResponseTypeDef]:
         """The paginator over a fixed window (NextToken is only valid with the parameters it
         was issued for), resumed at `token` after a retried failure."""
-        config: dict[str, Any] = {"PageSize": PAGE_SIZE}
+        config: PaginatorConfigTypeDef = {"PageSize": PAGE_SIZE}
         if token:
             config["StartingToken"] = TokenEncoder().encode({"NextToken": token})
         paginator = self.client.get_paginator("lookup_events")
-        pages: Iterator[dict[str, Any]] = iter(
+        pages: Iterator[LookupEventsResponseTypeDef] = iter(
             paginator.paginate(
                 LookupAttributes=[
                     {"AttributeKey": "EventSource", "AttributeValue": self.event_source}
                 ],
-                StartTime=datetime.fromtimestamp(window[0], UTC),
-                EndTime=datetime.fromtimestamp(window[1], UTC),
+                StartTime=datetime.fromtimestamp(window[0], timezone.utc),
+                EndTime=datetime.fromtimestamp(window[1], timezone.utc),
                 PaginationConfig=config,
             )
         )
@@ -250,7 +260,9 @@ class Worker:
                     continue
                 raise
 
-    def _page(self, window: tuple[int, int], page: dict[str, Any], *, last: bool) -> Page:
+    def _page(
+        self, window: tuple[int, int], page: LookupEventsResponseTypeDef, *, last: bool
+    ) -> Page:
         entries = page.get("Events") or []
         events: list[Event] = []
         problems: list[str] = []

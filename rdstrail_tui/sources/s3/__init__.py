@@ -6,6 +6,7 @@ from the bucket into the cache, incrementally.
     bucket_reader.py  the GETs and listings, cheaply
     decoders.py       decoding, on a download thread or in decoder processes
     errors.py         which failures end a sync, and one line about each
+    committing.py     a downloaded object until its day cursor moves: batches, commits
     sync.py           the pipeline that runs them, and `sync_s3`
 
 Names are loaded on first use: the decoder processes import this package on their way to

@@ -24,16 +24,20 @@ import re
 import ssl
 import threading
 import xml.etree.ElementTree as ElementTree
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import botocore.httpsession
 import botocore.utils
 from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest
 
 from rdstrail_tui.sources.s3.days import Listing
 from rdstrail_tui.sources.s3.errors import refused_request
+
+if TYPE_CHECKING:  # boto3-stubs (a test dependency), for mypy only
+    from botocore.credentials import Credentials
+    from mypy_boto3_s3 import S3Client
 
 # Refusals of the direct way (a signature S3 does not take) before it is given up for good.
 DIRECT_REFUSALS = 3
@@ -48,7 +52,7 @@ class BucketReader:
     """GETs and lists one bucket, directly when it can, through boto3 otherwise. `adopt()`
     after a successful boto3 listing on the same thread turns the direct way on."""
 
-    def __init__(self, client: Any, bucket: str, credentials: Any) -> None:
+    def __init__(self, client: S3Client, bucket: str, credentials: Credentials | None) -> None:
         self._client = client
         self._bucket = bucket
         self._credentials = credentials  # botocore's (refreshable) credentials, or None
@@ -65,7 +69,7 @@ class BucketReader:
         self.direct = False
         client.meta.events.register("before-send.s3.ListObjectsV2", self._capture)
 
-    def _capture(self, request: Any, **_: Any) -> None:
+    def _capture(self, request: AWSPreparedRequest, **_: Any) -> None:
         self._seen.request = (request.url, request.headers.get("Authorization"))
 
     def adopt(self) -> None:
@@ -186,6 +190,8 @@ class BucketReader:
         request = AWSRequest(method="GET", url=f"{self._scheme}://{self._netloc}{target}")
         request.headers["Host"] = self._netloc
         request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+        if self._credentials is None:
+            return 0, b""
         try:
             # Frozen per request: a refreshable credential may change between its fields.
             signer = S3SigV4Auth(self._credentials.get_frozen_credentials(), "s3", self._region)

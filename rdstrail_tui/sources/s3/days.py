@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import orjson
 
@@ -42,7 +42,7 @@ def name_time(key: str) -> datetime | None:
     if match is None:
         return None
     try:
-        return datetime.strptime(match[1], "%Y%m%dT%H%M").replace(tzinfo=UTC)
+        return datetime.strptime(match[1], "%Y%m%dT%H%M").replace(tzinfo=timezone.utc)
     except ValueError:
         return None
 

@@ -21,10 +21,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rdstrail_tui.sources.s3.errors import is_fatal
 from rdstrail_tui.sources.sync import RegionProgress, SyncError, SyncSummary
+
+if TYPE_CHECKING:  # boto3-stubs (a test dependency), for mypy only
+    from mypy_boto3_s3 import S3Client
 
 LOGS_FOLDER = "AWSLogs"
 TRAIL_FOLDER = "CloudTrail"
@@ -79,7 +82,7 @@ class TrailLayout:
 
     def __init__(
         self,
-        client: Any,
+        client: S3Client,
         bucket: str,
         prefix: str,
         *,
@@ -111,26 +114,45 @@ class TrailLayout:
             folders = self._folders(self.prefix)
         except Exception as error:  # boto3's, whatever they are: one line
             raise SyncError(self.describe(error, self.source)) from None
+        logs, below = self._logs_folder(folders)
+        accounts = self._wanted_accounts(self._accounts(logs, below, folders))
+        self._find_places(listers, accounts, below)
+        for index, place in enumerate(self.places):
+            place.index = index
+        if (self.last_day - self.first_day).days > PRUNE_AFTER_DAYS:
+            self._prune_months(listers)
+        self._count_days()
+        return self.places
+
+    def _logs_folder(self, folders: list[str]) -> tuple[str, list[str]]:
+        """The AWSLogs/ folder the URL is in or holds, and the URL's folders below it."""
         parts = self.prefix.split("/")[:-1]
         if LOGS_FOLDER in parts:
             at = len(parts) - 1 - parts[::-1].index(LOGS_FOLDER)
-            logs = "/".join(parts[: at + 1]) + "/"
-            below = parts[at + 1 :]
-        elif LOGS_FOLDER in folders:
-            logs = f"{self.prefix}{LOGS_FOLDER}/"
-            below = []
-        else:
-            raise SyncError(
-                f"{self.source}: no CloudTrail logs here: expected {LOGS_FOLDER}/ under it "
-                f"(s3://BUCKET/[PREFIX/]{LOGS_FOLDER}/<account>/{TRAIL_FOLDER}/<region>/...)"
-            )
-        accounts = self._accounts(logs, below, folders)
-        if self.accounts is not None:
-            found_accounts = {account for _, account in accounts}
-            missing = [a for a in self.accounts if a not in found_accounts]
-            accounts = [pair for pair in accounts if pair[1] in set(self.accounts)]
-            if missing:
-                self.problem(f"{self.source}: no logs of account {', '.join(missing)} here")
+            return "/".join(parts[: at + 1]) + "/", parts[at + 1 :]
+        if LOGS_FOLDER in folders:
+            return f"{self.prefix}{LOGS_FOLDER}/", []
+        raise SyncError(
+            f"{self.source}: no CloudTrail logs here: expected {LOGS_FOLDER}/ under it "
+            f"(s3://BUCKET/[PREFIX/]{LOGS_FOLDER}/<account>/{TRAIL_FOLDER}/<region>/...)"
+        )
+
+    def _wanted_accounts(self, accounts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The (account folder, account id) pairs of the accounts asked for, if any were."""
+        if self.accounts is None:
+            return accounts
+        found_accounts = {account for _, account in accounts}
+        missing = [a for a in self.accounts if a not in found_accounts]
+        accounts = [pair for pair in accounts if pair[1] in set(self.accounts)]
+        if missing:
+            self.problem(f"{self.source}: no logs of account {', '.join(missing)} here")
+        return accounts
+
+    def _find_places(
+        self, listers: ThreadPoolExecutor, accounts: list[tuple[str, str]], below: list[str]
+    ) -> None:
+        """List each account's regions (concurrently) into `places`; an account whose
+        listing fails is a problem line, unless nothing else could be read either."""
         trail_at = below.index(TRAIL_FOLDER) if TRAIL_FOLDER in below else -1
         only_region = below[trail_at + 1] if 0 <= trail_at < len(below) - 1 else None
         futures = [
@@ -141,12 +163,7 @@ class TrailLayout:
         for account, base, future in futures:
             names, requests, failure = future.result()
             if failure is not None:
-                where = f"s3://{self.bucket}/{base}{TRAIL_FOLDER}/"
-                self._raise_if_fatal(failure, where)
-                progress = self.summary.region("*", account)
-                progress.requests += requests
-                progress.error = self.describe(failure, where)
-                self.problem(progress.error)
+                self._regions_failed(account, base, requests, failure)
                 continue
             found = [
                 Place(
@@ -163,16 +180,30 @@ class TrailLayout:
             if found:
                 found[0].progress.requests += requests  # the listing of the account's regions
             self.places.extend(found)
+        self._check_found(found_regions)
+
+    def _regions_failed(
+        self, account: str, base: str, requests: int, failure: BaseException
+    ) -> None:
+        where = f"s3://{self.bucket}/{base}{TRAIL_FOLDER}/"
+        self._raise_if_fatal(failure, where)
+        progress = self.summary.region("*", account)
+        progress.requests += requests
+        progress.error = self.describe(failure, where)
+        self.problem(progress.error)
+
+    def _check_found(self, found_regions: set[str]) -> None:
+        """A problem line for each region asked for and not found, and for finding none."""
         if self.regions is not None:
             missing = [r for r in self.regions if r not in found_regions]
             if missing:
                 self.problem(f"{self.source}: no logs of region {', '.join(missing)} here")
         if not self.places:
             self.problem(f"{self.source}: no account-region with CloudTrail logs found here")
-        for index, place in enumerate(self.places):
-            place.index = index
-        if (self.last_day - self.first_day).days > PRUNE_AFTER_DAYS:
-            self._prune_months(listers)
+
+    def _count_days(self) -> None:
+        """Each place's day prefixes to list: every day of the window, or those of the
+        months it has logs for."""
         per_month = Counter((day.year, day.month) for day in self._days())
         for place in self.places:
             if place.months is None:
@@ -180,7 +211,6 @@ class TrailLayout:
             else:
                 place.days_total = sum(per_month[month] for month in place.months)
             place.progress.done = place.days_total == 0
-        return self.places
 
     def day_prefixes(self) -> Iterator[tuple[Place, str]]:
         """(account-region, day prefix) to list, newest day first."""
@@ -282,9 +312,7 @@ class TrailLayout:
                 found.update((int(year), int(m)) for m in names if _MONTH.fullmatch(m))
             return found, requests, failure
 
-        for place, (found, requests, failure) in zip(
-            self.places, listers.map(months, self.places), strict=True
-        ):
+        for place, (found, requests, failure) in zip(self.places, listers.map(months, self.places)):
             place.progress.requests += requests
             if failure is not None:
                 self._raise_if_fatal(failure, f"s3://{self.bucket}/{place.base}")

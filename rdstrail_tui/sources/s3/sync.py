@@ -7,7 +7,11 @@ on_progress and should_stop are only used on the calling thread. At most `thread
 objects are between the start of their download and the end of their decoding at any time,
 whatever the size of the bucket. A small sync decodes on the download threads and inserts
 on the calling thread, in batches; a large one hands decoding and inserts to decoder
-processes (see decoders.py).
+processes (see decoders.py). What becomes of a downloaded object until its day cursor moves
+is committing.py's.
+
+Over 400 lines as one job: the loop, the lister and download threads it feeds and the stop
+share the state that bounds the pipeline (prefixes being listed, keys ready, downloads).
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from __future__ import annotations
 import queue
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Union
 
+import boto3
 import botocore.exceptions
 from botocore.config import Config
 
@@ -27,17 +33,11 @@ from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.ingest.chunks import PARALLEL_MIN_BYTES
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.ingest.workers import worker_count
-from rdstrail_tui.model.event import Event
 from rdstrail_tui.sources.aws import error_code, make_session
 from rdstrail_tui.sources.s3.bucket_reader import BucketReader
+from rdstrail_tui.sources.s3.committing import Committer, Fetched, LogObject
 from rdstrail_tui.sources.s3.days import Day, DayCursor, Listing
-from rdstrail_tui.sources.s3.decoders import (
-    Commits,
-    Decoded,
-    DecoderPool,
-    Decodes,
-    decode_object,
-)
+from rdstrail_tui.sources.s3.decoders import Commits, DecoderPool, Decodes, decode_object
 from rdstrail_tui.sources.s3.errors import describe_s3_error, is_fatal
 from rdstrail_tui.sources.s3.layout import Place, TrailLayout, parse_s3_url
 from rdstrail_tui.sources.sync import (
@@ -47,6 +47,9 @@ from rdstrail_tui.sources.sync import (
     SyncSummary,
 )
 
+if TYPE_CHECKING:  # boto3-stubs (a test dependency), for mypy only
+    from mypy_boto3_s3 import S3Client
+
 DEFAULT_DAYS = 7
 # A file is delivered minutes after its events: one of the last hour may sit in the next
 # day's folder.
@@ -54,12 +57,6 @@ LATE_DELIVERY = timedelta(hours=1)
 LIST_THREADS = 4
 LIST_AHEAD = 16  # day prefixes being listed at once
 READY_MAX = 4096  # keys listed and waiting for a download thread
-# Decoding in worker processes, a few objects per task.
-DECODE_BATCH_BYTES = 1024 * 1024
-# An insert batch: one transaction per account-region in it.
-FLUSH_EVENTS = 10_000
-FLUSH_OBJECTS = 256
-FLUSH_SECONDS = 1.0
 PROGRESS_SECONDS = 0.1
 MAX_PROBLEMS = 200
 
@@ -96,7 +93,7 @@ def sync_s3(
     if threads < 1:
         raise ValueError("threads must be at least 1")
     bucket, prefix = parse_s3_url(url)
-    until_utc = _utc(until) if until is not None else datetime.now(UTC)
+    until_utc = _utc(until) if until is not None else datetime.now(timezone.utc)
     since_utc = _utc(since) if since is not None else until_utc - timedelta(days=DEFAULT_DAYS)
     if since_utc > until_utc:
         raise SyncError(
@@ -122,27 +119,11 @@ def sync_s3(
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-@dataclass(eq=False)
-class _Object:
-    day: Day
-    index: int
-    size: int
-
-    @property
-    def key(self) -> str:
-        return self.day.keys[self.index]
-
-
-@dataclass
-class _Fetched:
-    data: bytes | None = None  # to decode in a worker process
-    decoded: Decoded | None = None  # decoded on the download thread
-    error: BaseException | None = None
-    requests: int = 0
-    throttles: int = 0
+    return (
+        value.replace(tzinfo=timezone.utc)
+        if value.tzinfo is None
+        else value.astimezone(timezone.utc)
+    )
 
 
 # Messages from the threads and the decoders to the calling thread.
@@ -156,8 +137,12 @@ class _Listed:
 
 @dataclass
 class _Downloaded:
-    obj: _Object
-    fetched: _Fetched
+    obj: LogObject
+    fetched: Fetched
+
+
+# Evaluated at run time: Union, not `|`, so that Python 3.9 can import the module.
+_Message = Union[_Listed, _Downloaded, Decodes, Commits]
 
 
 class _Fatal(Exception):
@@ -197,29 +182,27 @@ class _S3Sync:
         self.should_stop = should_stop
         self.threads = threads
         self.limit = threads * 2
-        self.decode_batch = max(1, self.limit // 4)
         self.summary = SyncSummary(source=self.source)
         self.places: list[Place] = []
-        self.messages: queue.Queue[_Listed | _Downloaded | Decodes | Commits] = queue.Queue()
-        self.ready: deque[_Object] = deque()
+        self.messages: queue.Queue[_Message] = queue.Queue()
+        self.ready: deque[LogObject] = deque()
         self.listing = 0  # day prefixes being listed
-        self.downloads: dict[_Object, Future[None]] = {}  # queued or running
-        self.outstanding = 0  # objects between their download and their insert
-        self.to_decode: list[tuple[_Object, bytes]] = []
-        self.to_decode_bytes = 0
-        self.batch: list[tuple[_Object, list[Event]]] = []
-        self.batch_events = 0
-        self.last_flush = time.monotonic()
+        self.downloads: dict[LogObject, Future[None]] = {}  # queued or running
+        self.committer = Committer(
+            cache,
+            self.source,
+            bucket,
+            scope,
+            decode_batch=max(1, self.limit // 4),
+            problem=self._problem,
+            describe=self._describe,
+            raise_if_fatal=self._raise_if_fatal,
+        )
         self.last_report = 0.0
         self.listed_bytes = 0  # of the objects to read: past a few MB, decoders start
         self.stopping = False
         self.fatal: str | None = None
         self.dropped_problems = 0
-        self.decoders: DecoderPool | None = None
-        self.batches: dict[int, list[_Object]] = {}  # sent to the decoders, not committed
-        self.decoding: set[int] = set()  # of those, not decoded yet
-        self.batch_numbers = 0
-        self.client: Any = None
         self.reader: BucketReader | None = None
         # The day cursors as the sync starts: each day prefix is listed once per sync.
         self.cursors = cache.cursors(self.source)
@@ -228,8 +211,54 @@ class _S3Sync:
 
     def run(self) -> SyncSummary:
         session = make_session(self.profile)
+        client = self._client(session)
+        self.reader = BucketReader(client, self.bucket, session.get_credentials())
+        listers = ThreadPoolExecutor(LIST_THREADS, thread_name_prefix="rdstrail-s3-list")
+        fetchers = ThreadPoolExecutor(self.threads, thread_name_prefix="rdstrail-s3-get")
+        clean = False
         try:
-            self.client = session.client(
+            layout = TrailLayout(
+                client,
+                self.bucket,
+                self.prefix,
+                accounts=self.accounts,
+                regions=self.regions,
+                first_day=self.first_day,
+                last_day=self.last_day,
+                summary=self.summary,
+                problem=self._problem,
+                describe=self._describe,
+            )
+            self.places = layout.discover(listers)
+            self.committer.places = self.places
+            # Discovery listed the bucket on this thread: GETs go where that listing went.
+            self.reader.adopt()
+            self._report(force=True)
+            self._loop(layout, listers, fetchers)
+            clean = True
+        except KeyboardInterrupt:
+            self.summary.interrupted = True
+            self._stop()
+            self.committer.flush()
+            raise
+        finally:
+            listers.shutdown(wait=clean, cancel_futures=True)
+            fetchers.shutdown(wait=clean, cancel_futures=True)
+            self.committer.close(wait=clean)
+            self.reader.close()
+            self.summary.finished = time.monotonic()
+            if self.dropped_problems:
+                self.summary.problems.append(f"... and {self.dropped_problems} more problems")
+            if self.places:
+                self.cache.record_source(self.source, "s3", self.summary.events_new)
+        self._report(force=True)
+        if self.fatal is not None:
+            raise SyncError(self.fatal)
+        return self.summary
+
+    def _client(self, session: boto3.Session) -> S3Client:
+        try:
+            return session.client(
                 "s3",
                 region_name=session.region_name,
                 endpoint_url=self.endpoint_url,
@@ -245,49 +274,6 @@ class _S3Sync:
             raise SyncError(f"{self.source}: {error}: check --endpoint-url") from None
         except botocore.exceptions.BotoCoreError as error:
             raise SyncError(self._describe(error, self.source)) from None
-        self.reader = BucketReader(self.client, self.bucket, session.get_credentials())
-        listers = ThreadPoolExecutor(LIST_THREADS, thread_name_prefix="rdstrail-s3-list")
-        fetchers = ThreadPoolExecutor(self.threads, thread_name_prefix="rdstrail-s3-get")
-        clean = False
-        try:
-            layout = TrailLayout(
-                self.client,
-                self.bucket,
-                self.prefix,
-                accounts=self.accounts,
-                regions=self.regions,
-                first_day=self.first_day,
-                last_day=self.last_day,
-                summary=self.summary,
-                problem=self._problem,
-                describe=self._describe,
-            )
-            self.places = layout.discover(listers)
-            # Discovery listed the bucket on this thread: GETs go where that listing went.
-            self.reader.adopt()
-            self._report(force=True)
-            self._loop(layout, listers, fetchers)
-            clean = True
-        except KeyboardInterrupt:
-            self.summary.interrupted = True
-            self._stop()
-            self._flush()
-            raise
-        finally:
-            listers.shutdown(wait=clean, cancel_futures=True)
-            fetchers.shutdown(wait=clean, cancel_futures=True)
-            if self.decoders is not None:
-                self.decoders.close(wait=clean)
-            self.reader.close()
-            self.summary.finished = time.monotonic()
-            if self.dropped_problems:
-                self.summary.problems.append(f"... and {self.dropped_problems} more problems")
-            if self.places:
-                self.cache.record_source(self.source, "s3", self.summary.events_new)
-        self._report(force=True)
-        if self.fatal is not None:
-            raise SyncError(self.fatal)
-        return self.summary
 
     # -- the event loop --------------------------------------------------------------
 
@@ -298,42 +284,50 @@ class _S3Sync:
         more_units = True
         while True:
             if not self.stopping:
-                while more_units and self.listing < LIST_AHEAD and len(self.ready) < READY_MAX:
-                    unit = next(units, None)
-                    if unit is None:
-                        more_units = False
-                        break
-                    self._list_later(listers, *unit)
-                while self.ready and self.outstanding < self.limit:
+                if more_units:
+                    more_units = self._list_ahead(listers, units)
+                while self.ready and self.committer.outstanding < self.limit:
                     self._fetch_later(fetchers, self.ready.popleft())
-                self._decode_later()
-            idle = not self.listing and not self.outstanding and not self.batches
+                self.committer.decode_later(downloading=bool(self.downloads))
+            idle = (
+                not self.listing and not self.committer.outstanding and not self.committer.batches
+            )
             if idle and (self.stopping or (not more_units and not self.ready)):
                 break
-            try:
-                message = self.messages.get(timeout=PROGRESS_SECONDS)
-            except queue.Empty:
-                message = None
-            while message is not None:
-                self._receive(message)
-                try:
-                    message = self.messages.get_nowait()
-                except queue.Empty:
-                    message = None
-            if self.batch and (
-                self.batch_events >= FLUSH_EVENTS
-                or len(self.batch) >= FLUSH_OBJECTS
-                or time.monotonic() - self.last_flush >= FLUSH_SECONDS
-            ):
-                self._flush()
+            self._receive_waiting()
+            if self.committer.flush_due():
+                self.committer.flush()
             self._report()
             if not self.stopping and self.should_stop is not None and self.should_stop():
                 self.summary.interrupted = True
                 self._stop()
-        self._flush()
+        self.committer.flush()
         if not self.stopping:
             for place in self.places:
                 place.progress.done = not place.failed
+
+    def _list_ahead(self, listers: ThreadPoolExecutor, units: Iterator[tuple[Place, str]]) -> bool:
+        """Start listing day prefixes, up to LIST_AHEAD at once and while few keys wait for a
+        download; False once every day prefix has been started."""
+        while self.listing < LIST_AHEAD and len(self.ready) < READY_MAX:
+            unit = next(units, None)
+            if unit is None:
+                return False
+            self._list_later(listers, *unit)
+        return True
+
+    def _receive_waiting(self) -> None:
+        """The messages that come within PROGRESS_SECONDS, and all that wait with them."""
+        try:
+            message = self.messages.get(timeout=PROGRESS_SECONDS)
+        except queue.Empty:
+            return
+        while True:
+            self._receive(message)
+            try:
+                message = self.messages.get_nowait()
+            except queue.Empty:
+                return
 
     def _stop(self) -> None:
         """Start nothing more; what is queued is dropped (read again next time)."""
@@ -342,12 +336,10 @@ class _S3Sync:
         for obj, future in list(self.downloads.items()):
             if future.cancel():
                 del self.downloads[obj]
-                self.outstanding -= 1
-        self.outstanding -= len(self.to_decode)
-        self.to_decode = []
-        self.to_decode_bytes = 0
+                self.committer.outstanding -= 1
+        self.committer.stop()
 
-    def _receive(self, message: _Listed | _Downloaded | Decodes | Commits) -> None:
+    def _receive(self, message: _Message) -> None:
         try:
             if isinstance(message, _Listed):
                 self.listing -= 1
@@ -355,11 +347,11 @@ class _S3Sync:
                     self._accept_listing(message)
             elif isinstance(message, _Downloaded):
                 self.downloads.pop(message.obj, None)
-                self._downloaded(message.obj, message.fetched)
+                self.committer.downloaded(message.obj, message.fetched)
             elif isinstance(message, Decodes):
-                self._decodes(message)
+                self.committer.decodes(message)
             else:
-                self._commits(message)
+                self.committer.commits(message)
         except _Fatal as fatal:
             if self.fatal is None:
                 self.fatal = str(fatal)
@@ -376,7 +368,7 @@ class _S3Sync:
     def _list(self, place: Place, cursor: DayCursor) -> None:
         """List one day prefix (on a lister thread) and post the result."""
         assert self.reader is not None
-        listed_at = datetime.now(UTC)
+        listed_at = datetime.now(timezone.utc)
         listing = Listing()
         try:
             listing = self.reader.list_keys(cursor.prefix, cursor.start_after())
@@ -392,33 +384,35 @@ class _S3Sync:
             place.failed = True
             place.progress.error = self._describe(listing.error, where)
             self._problem(place.progress.error)
-            self._day_finished(place)
+            self.committer.day_finished(place)
             return
         day = Day(place, listed.cursor.prefix, listed.cursor, listed.listed_at)
         for index, size in day.accept(listing):
-            self.ready.append(_Object(day, index, size))
+            self.ready.append(LogObject(day, index, size))
             self.listed_bytes += size
-        self._advance(day)
+        self.committer.advance(day)
 
-    # -- downloading and decoding ----------------------------------------------------
+    # -- downloading -----------------------------------------------------------------
 
-    def _fetch_later(self, fetchers: ThreadPoolExecutor, obj: _Object) -> None:
+    def _fetch_later(self, fetchers: ThreadPoolExecutor, obj: LogObject) -> None:
         inline = not self._use_decoders()
-        self.outstanding += 1
+        self.committer.outstanding += 1
         self.downloads[obj] = fetchers.submit(self._fetch, obj, inline)
 
     def _use_decoders(self) -> bool:
-        if self.decoders is not None:
-            return self.decoders.alive
+        if self.committer.decoders is not None:
+            return self.committer.decoders.alive
         if self.listed_bytes < PARALLEL_MIN_BYTES or worker_count() < 2:
             return False
-        self.decoders = DecoderPool(worker_count(), self.cache.path, self.scope, self.messages.put)
+        self.committer.decoders = DecoderPool(
+            worker_count(), self.cache.path, self.scope, self.messages.put
+        )
         return True
 
-    def _fetch(self, obj: _Object, inline: bool) -> None:
+    def _fetch(self, obj: LogObject, inline: bool) -> None:
         """Download one object, decode it when `inline` (on a download thread), post it."""
         assert self.reader is not None
-        fetched = _Fetched()
+        fetched = Fetched()
         try:
             data, fetched.requests, fetched.throttles = self.reader.get(obj.key)
             if inline:
@@ -430,148 +424,6 @@ class _S3Sync:
             fetched.error = error
         finally:
             self.messages.put(_Downloaded(obj, fetched))
-
-    def _downloaded(self, obj: _Object, fetched: _Fetched) -> None:
-        progress = obj.day.place.progress
-        progress.requests += fetched.requests
-        progress.throttles += fetched.throttles
-        if fetched.error is not None:
-            self.outstanding -= 1
-            self._fetch_failed(obj, fetched.error)
-            return
-        progress.objects += 1
-        if fetched.decoded is not None:
-            self.outstanding -= 1
-            self._decoded(obj, fetched.decoded)
-        elif fetched.data is not None and not self.stopping:
-            self.to_decode.append((obj, fetched.data))
-            self.to_decode_bytes += len(fetched.data)
-        else:
-            self.outstanding -= 1  # stopping: read again next time
-
-    def _decode_later(self) -> None:
-        """Hand downloaded objects to the decoders: a batch when there is enough for one,
-        or whatever is there when no download is running."""
-        while self.to_decode and (
-            len(self.to_decode) >= self.decode_batch
-            or self.to_decode_bytes >= DECODE_BATCH_BYTES
-            or not self.downloads
-        ):
-            items, self.to_decode = (
-                self.to_decode[: self.decode_batch],
-                self.to_decode[self.decode_batch :],
-            )
-            self.to_decode_bytes -= sum(len(data) for _, data in items)
-            number = self.batch_numbers
-            self.batch_numbers += 1
-            payload = [(obj.day.place.index, self._url(obj.key), data) for obj, data in items]
-            if self.decoders is not None and self.decoders.submit(number, payload):
-                self.batches[number] = [obj for obj, _ in items]
-                self.decoding.add(number)
-                continue
-            for obj, data in items:  # no decoder process left: decode here
-                self.outstanding -= 1
-                self._decoded(obj, decode_object(self._url(obj.key), data, self.scope))
-
-    def _decodes(self, answer: Decodes) -> None:
-        """A batch is decoded: its objects' bytes are gone, so others may come."""
-        objects = self.batches.get(answer.number)
-        if objects is None or answer.number not in self.decoding:
-            return
-        self.decoding.discard(answer.number)
-        self.outstanding -= len(objects)
-        for obj, decoded in zip(objects, answer.results, strict=True):
-            self._count(obj, decoded)
-
-    def _commits(self, answer: Commits) -> None:
-        """A decoder process cached these batches (or could not)."""
-        for index, new in answer.new.items():
-            self.places[index].progress.events_new += new
-        for number in answer.numbers:
-            objects = self.batches.pop(number, None)
-            if objects is None:
-                continue
-            if number in self.decoding:  # its decoder died first
-                self.decoding.discard(number)
-                self.outstanding -= len(objects)
-            if answer.error is None:
-                self._committed(objects)
-                continue
-            for obj in objects:
-                self._failed(obj, f"{self._url(obj.key)}: not cached: {answer.error}")
-
-    def _fetch_failed(self, obj: _Object, error: BaseException) -> None:
-        where = self._url(obj.key)
-        self._raise_if_fatal(error, where)
-        if error_code(error) == "NoSuchKey":
-            # Deleted since the listing (a lifecycle rule): nothing left to read.
-            self._problem(f"{where}: deleted before it could be read")
-            self.batch.append((obj, []))
-            return
-        self._failed(obj, self._describe(error, where))
-
-    def _failed(self, obj: _Object, line: str) -> None:
-        """An object that may be readable next time: it holds its prefix's cursor."""
-        obj.day.place.progress.error = line
-        self._problem(line)
-        obj.day.mark_failed()
-        self._check_day(obj.day)
-
-    def _decoded(self, obj: _Object, decoded: Decoded) -> None:
-        """Decoded on this process: its events join the batch this thread inserts."""
-        self._count(obj, decoded)
-        self.batch.append((obj, decoded.events))
-        self.batch_events += len(decoded.events)
-
-    def _count(self, obj: _Object, decoded: Decoded) -> None:
-        obj.day.place.progress.events_seen += decoded.result.kept
-        for line in decoded.result.problems:
-            self._problem(line)
-        if decoded.error is not None:
-            self._problem(decoded.error)
-
-    # -- committing ------------------------------------------------------------------
-
-    def _flush(self) -> None:
-        """Insert the batch (a transaction per account-region), then move the cursors over
-        the objects it holds."""
-        if not self.batch:
-            return
-        groups: dict[int, tuple[Place, list[Event]]] = {}
-        for obj, events in self.batch:
-            if events:
-                groups.setdefault(id(obj.day.place), (obj.day.place, []))[1].extend(events)
-        for place, events in groups.values():
-            place.progress.events_new += self.cache.insert(events)
-        objects = [obj for obj, _ in self.batch]
-        self.batch = []
-        self.batch_events = 0
-        self.last_flush = time.monotonic()
-        self._committed(objects)
-
-    def _committed(self, objects: list[_Object]) -> None:
-        """These objects' events are in the cache: move their prefixes' cursors."""
-        days: dict[int, Day] = {}
-        for obj in objects:
-            obj.day.mark_done(obj.index)
-            days[id(obj.day)] = obj.day
-        for day in days.values():
-            self._advance(day)
-
-    def _advance(self, day: Day) -> None:
-        value = day.advance()
-        if value is not None:
-            self.cache.set_cursor(self.source, day.prefix, value)
-        self._check_day(day)
-
-    def _check_day(self, day: Day) -> None:
-        if day.finish():
-            self._day_finished(day.place)
-
-    def _day_finished(self, place: Place) -> None:
-        place.days_finished += 1
-        if place.days_finished >= place.days_total and not place.failed:
-            place.progress.done = True
 
     # -- reporting -------------------------------------------------------------------
 

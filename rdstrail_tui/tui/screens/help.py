@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
@@ -22,24 +22,21 @@ FILTER_BOX_KEYS = (
 )
 
 
-def describe(bindings: list[BindingType], key_display: object) -> list[str]:
-    """One line per action: its keys and what it does."""
-    from textual.app import App
-
-    assert isinstance(key_display, App)
+def describe(bindings: list[BindingType], app: App[Any]) -> list[str]:
+    """One line per action: its keys (as `app` shows keys) and what it does."""
     lines: dict[str, tuple[list[str], str]] = {}
     for binding in Binding.make_bindings(bindings):
         if not binding.description:
             continue
         keys, _ = lines.setdefault(binding.action, ([], binding.description))
-        shown = key_display.get_key_display(binding)
+        shown = app.get_key_display(binding)
         if shown not in keys:
             keys.append(shown)
     return [f"  {' / '.join(keys):<18} {text}" for keys, text in lines.values()]
 
 
-def help_text(sections: list[tuple[str, list[BindingType]]], app: object) -> str:
-    parts = []
+def help_text(sections: list[tuple[str, list[BindingType]]], app: App[Any]) -> str:
+    parts: list[str] = []
     for title, bindings in sections:
         parts.append(title)
         parts.extend(describe(bindings, app))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -11,7 +11,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 
-class LoadScreen(ModalScreen[str | None]):
+# Optional, not "| None": a base class is evaluated at run time, and Python 3.9 has no
+# "|" between types.
+class LoadScreen(ModalScreen[Optional[str]]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_empty", "Cancel")]
     DEFAULT_CSS = """
     LoadScreen { align: center middle; }

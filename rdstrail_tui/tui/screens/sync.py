@@ -3,8 +3,8 @@ profile and time window. Returns a SyncRequest; the main screen runs it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import ClassVar
+from datetime import datetime, timezone
+from typing import ClassVar, Optional
 
 from rich.text import Text
 from textual import on
@@ -34,7 +34,9 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(word for word in text.replace(",", " ").split() if word)
 
 
-class SyncScreen(ModalScreen[SyncRequest | None]):
+# Optional, not "| None": a base class is evaluated at run time, and Python 3.9 has no
+# "|" between types.
+class SyncScreen(ModalScreen[Optional[SyncRequest]]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_none", "Cancel"),
         Binding("ctrl+s", "start", "Start sync"),
@@ -99,7 +101,7 @@ class SyncScreen(ModalScreen[SyncRequest | None]):
 
     def request(self) -> SyncRequest:
         """The form as a SyncRequest; ValueError with a message when it cannot be one."""
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
         pressed = self.query_one(RadioSet).pressed_button
         saved = self.saved.get(pressed.name or "") if pressed is not None else None
         index = self.query_one(RadioSet).pressed_index

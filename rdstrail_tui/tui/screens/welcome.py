@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,7 +24,9 @@ Here:
   q   quit"""
 
 
-class WelcomeScreen(ModalScreen[str | None]):
+# Optional, not "| None": a base class is evaluated at run time, and Python 3.9 has no
+# "|" between types.
+class WelcomeScreen(ModalScreen[Optional[str]]):
     """Dismissed with "load", "demo" or None (quit)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

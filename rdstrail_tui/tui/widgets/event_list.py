@@ -15,7 +15,6 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -25,6 +24,7 @@ from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.columns import TABLE_COLUMNS, fit_columns
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.rows import RowSource
+from rdstrail_tui.tui.messages import EventHighlighted, EventOpened
 
 # What a column would like on screen; fit_columns drops columns from the right, then squeezes.
 _NATURAL_WIDTHS = [column.natural for column in TABLE_COLUMNS]
@@ -58,7 +58,8 @@ def mark_of(event: Event) -> str:
 
 
 class EventList(ScrollView, can_focus=True):
-    """Newest first; Enter opens the selected event."""
+    """Newest first; Enter opens the selected event. Posts EventHighlighted as the cursor
+    moves and EventOpened on Enter."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False),
@@ -89,18 +90,6 @@ class EventList(ScrollView, can_focus=True):
     """
 
     cursor: reactive[int] = reactive(0, repaint=False, init=False)
-
-    class Highlighted(Message):
-        """The cursor rests on another event (or on none: rowid None)."""
-
-        def __init__(self, rowid: int | None) -> None:
-            super().__init__()
-            self.rowid = rowid
-
-    class Opened(Message):
-        def __init__(self, rowid: int) -> None:
-            super().__init__()
-            self.rowid = rowid
 
     def __init__(self, cache: Cache, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -133,7 +122,7 @@ class EventList(ScrollView, can_focus=True):
         self.set_reactive(EventList.cursor, min(position or 0, max(len(rows) - 1, 0)))
         self._scroll_cursor_into_view(center=position is not None)
         self.refresh()
-        self.post_message(self.Highlighted(self.current_rowid))
+        self.post_message(EventHighlighted(self.current_rowid))
 
     def forget_events(self) -> None:
         """Drop fetched events, e.g. after the cache was cleared."""
@@ -207,7 +196,7 @@ class EventList(ScrollView, can_focus=True):
     def _header(self, width: int) -> Strip:
         widths = self._widths()
         titles = [column.header for column in TABLE_COLUMNS[: len(widths)]]
-        text = "  " + _GAP.join(t.ljust(w)[:w] for t, w in zip(titles, widths, strict=False))
+        text = "  " + _GAP.join(t.ljust(w)[:w] for t, w in zip(titles, widths))
         style = self.get_component_rich_style("eventlist--header")
         return Strip([Segment(text[:width], style)]).extend_cell_length(width, style)
 
@@ -216,7 +205,7 @@ class EventList(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         widths = self._widths()
         cells = []
-        for column, cell_width in zip(TABLE_COLUMNS, widths, strict=False):
+        for column, cell_width in zip(TABLE_COLUMNS, widths):
             # Event text is attacker-controlled: escaped, and drawn as plain Segments.
             value = printable(column.value(event))
             if len(value) > cell_width:
@@ -259,7 +248,7 @@ class EventList(ScrollView, can_focus=True):
         self.refresh_line(old + 1)
         self.refresh_line(new + 1)
         self._scroll_cursor_into_view()
-        self.post_message(self.Highlighted(self.current_rowid))
+        self.post_message(EventHighlighted(self.current_rowid))
 
     def _scroll_cursor_into_view(self, center: bool = False) -> None:
         rows_shown = self.size.height - 1  # below the header
@@ -298,4 +287,4 @@ class EventList(ScrollView, can_focus=True):
     def action_open(self) -> None:
         rowid = self.current_rowid
         if rowid is not None:
-            self.post_message(self.Opened(rowid))
+            self.post_message(EventOpened(rowid))

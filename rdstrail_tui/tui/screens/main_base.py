@@ -1,0 +1,51 @@
+"""What the parts of the main screen share: its state, focus and the status line.
+
+The main screen is put together from parts: `FilterHandling` (filtering.py),
+`DetailHandling` (detail.py) and `MainScreen` itself (main.py), which sets the state
+declared here. Each part is a Screen subclass, not a plain mixin, because Textual registers
+`@on` handlers only on classes of its own.
+"""
+
+from __future__ import annotations
+
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Static
+
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.query.memory import EventIndex
+from rdstrail_tui.tui.status_line import Coverage, status_line
+from rdstrail_tui.tui.widgets.event_list import EventList
+
+
+class MainScreenBase(Screen[None]):
+    cache: Cache
+    source_label: str
+    index: EventIndex | None  # None until the first build is ready
+    total: int  # events in the cache
+    coverage: Coverage | None
+
+    @property
+    def compact(self) -> bool:
+        """80x24 and the like: the list alone, an opened event in its place."""
+        return self.has_class("-compact")
+
+    def _focus(self, widget: Widget) -> None:
+        """Focus now, not on the next idle (Widget.focus): keys that arrive in one burst (a
+        paste, a slow SSH link delivering `/modify` in one packet) must reach the widget the
+        key before them chose, or the `d` of "modify" would toggle the diff instead. Checks
+        of focus use `self.focused`, which this sets at once (`has_focus` follows later)."""
+        self.set_focus(widget)
+
+    def _update_status(self) -> None:
+        """Counts and coverage, shortened to fit the line (see `status_line`)."""
+        status = self.query_one("#status", Static)
+        text = status_line(
+            self.source_label,
+            len(self.query_one(EventList).rows),
+            self.total,
+            width=max(1, self.app.size.width - status.styles.gutter.width),
+            indexing=self.index is None and self.total > 0,
+            coverage=self.coverage,
+        )
+        status.update(text)

@@ -1,0 +1,193 @@
+"""The installed command in real processes: bad inputs reported without a traceback, and
+Ctrl-C during a parallel load leaving a sound cache that the same load completes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rdstrail_tui
+from tests.support.bad_inputs import BAD_INPUTS, BadInput, check_reported
+
+Run = Callable[..., Any]
+
+
+@pytest.mark.parametrize("make_bad", BAD_INPUTS, ids=lambda f: f.__name__)
+def test_bad_input_real_process(
+    make_bad: Callable[..., BadInput],
+    tmp_path: Path,
+    run_cli: Run,
+    run_rdstrail: Run,
+    count_cached: Callable[[], int],
+    shared_records: Path,
+    good_file: Path,
+    record_factory: Run,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert run_cli("load", shared_records).code == 0
+    bad = make_bad(tmp_path, record_factory, monkeypatch)
+    if bad.in_process_only:
+        pytest.skip("running as root: an unreadable file can only be simulated in-process")
+
+    result = run_rdstrail("load", bad.path, good_file)
+
+    assert result.code == 1
+    check_reported(result.err, bad)
+    assert result.out == ""
+    assert count_cached() == 72 + 2 + bad.good_inside
+
+
+# -- Ctrl-C ----------------------------------------------------------------------------------
+
+_RECORD = (
+    '{{"eventVersion":"1.08","userIdentity":{{"type":"AssumedRole",'
+    '"principalId":"AROAEXAMPLE:s{n}","arn":"arn:aws:sts::111122223333:assumed-role/Ops/s{n}",'
+    '"accountId":"111122223333"}},"eventTime":"2024-02-{d:02d}T{h:02d}:{m:02d}:{s:02d}Z",'
+    '"eventSource":"rds.amazonaws.com","eventName":"{name}","awsRegion":"us-east-1",'
+    '"sourceIPAddress":"10.0.{a}.{b}","userAgent":"aws-cli/2.15.0",'
+    '"requestParameters":{{"dBInstanceIdentifier":"db-{r}"}},"responseElements":null,'
+    '"requestID":"req-{n}","eventID":"00000000-0000-4000-8000-{n:012d}","readOnly":false,'
+    '"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333",'
+    '"eventCategory":"Management"}}'
+)
+_NAMES = ("ModifyDBInstance", "DescribeDBInstances", "CreateDBSnapshot", "RebootDBInstance")
+
+
+def synthetic_trail(dest: Path, files: int, per_file: int) -> None:
+    dest.mkdir(parents=True)
+    n = 0
+    for f in range(files):
+        records = []
+        for _ in range(per_file):
+            records.append(
+                _RECORD.format(
+                    n=n,
+                    d=1 + n % 28,
+                    h=n % 24,
+                    m=n % 60,
+                    s=n // 60 % 60,
+                    name=_NAMES[n % 4],
+                    a=n % 256,
+                    b=n // 256 % 256,
+                    r=n % 97,
+                )
+            )
+            n += 1
+        body = ('{"Records":[' + ",".join(records) + "]}").encode()
+        (dest / f"111122223333_CloudTrail_us-east-1_{f:05d}.json.gz").write_bytes(
+            gzip.compress(body, compresslevel=1)
+        )
+
+
+def big_trail(dest: Path) -> None:
+    demo_main = Path(rdstrail_tui.__file__).parent / "demo" / "__main__.py"
+    if demo_main.exists():
+        subprocess.run(
+            [sys.executable, "-m", "rdstrail_tui.demo", str(dest), "--events", "300000"],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    else:
+        synthetic_trail(dest, files=3000, per_file=100)
+
+
+def cached_count(path: Path) -> int:
+    """Events committed so far, read beside a running load (0 until the schema exists)."""
+    if not path.exists():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(db.execute("SELECT count(*) FROM events").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.serial
+def test_ctrl_c_during_load(tmp_path: Path, cache_path: Path, run_rdstrail: Run) -> None:
+    trail = tmp_path / "trail"
+    big_trail(trail)
+    clean = run_rdstrail("load", "--cache", tmp_path / "clean.db", trail, timeout=300)
+    assert clean.code == 0, clean.err
+    clean_count = cached_count(tmp_path / "clean.db")
+    assert clean_count > 1000
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rdstrail_tui", "load", str(trail)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+        start_new_session=True,  # its own process group, as a shell job has
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while cached_count(cache_path) == 0:
+            assert process.poll() is None, "the load ended before anything was cached"
+            assert time.monotonic() < deadline, "nothing was cached within 60 s"
+            time.sleep(0.01)
+        # Ctrl-C at a terminal signals the whole foreground process group.
+        os.killpg(process.pid, signal.SIGINT)
+        _, err_bytes = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    err = err_bytes.decode()
+
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    assert "Traceback" not in err, err
+
+    db = sqlite3.connect(cache_path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    partial = cached_count(cache_path)
+    assert 0 < partial < clean_count, "the load was not interrupted part-way"
+
+    again = run_rdstrail("load", trail, timeout=300)
+    assert again.code == 0, again.err
+    assert cached_count(cache_path) == clean_count
+    # Duplicates also count events the trail itself delivers twice, so only "new" is exact.
+    assert f"{clean_count - partial:,} events new" in again.err
+
+
+# -- the command itself ----------------------------------------------------------------
+
+
+@pytest.fixture
+def loaded(run_cli: Run, shared_records: Path) -> None:
+    result = run_cli("load", shared_records)
+    assert result.code == 0, result.err
+
+
+def test_version_as_module(run_rdstrail: Run) -> None:
+    result = run_rdstrail("--version")
+    assert result.code == 0
+    assert result.out.strip() == f"rdstrail {rdstrail_tui.__version__}"
+    assert result.err == ""
+
+
+@pytest.mark.usefixtures("loaded")
+def test_query_modify_counts_like_the_data(
+    run_rdstrail: Run, shared_record_list: list[dict[str, Any]]
+) -> None:
+    expected = sum("modify" in rec["eventName"].lower() for rec in shared_record_list)
+    assert expected > 0
+    result = run_rdstrail("query", "modify", "--format", "jsonl")
+    assert result.code == 0
+    assert result.out.count("\n") == expected
+    assert all("modify" in json.loads(line)["eventName"].lower() for line in result.out_lines)

@@ -1,0 +1,401 @@
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+
+from rdstrail_tui.cache.schema import Where
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.model.event import Event
+from rdstrail_tui.query.language import (
+    FILTER_HELP,
+    Filter,
+    FilterError,
+    Term,
+    parse_filter,
+    quote_value,
+    with_term,
+)
+from rdstrail_tui.query.sql import where_of
+
+NOW = datetime(2024, 1, 16, 12, 0, tzinfo=timezone.utc)
+
+RDS = "rds.amazonaws.com"
+# id, time (UTC), name, source, region, account, principal, ip, agent, read_only, error, resource
+ROWS = [
+    ("e1", "2024-01-15T09:00:00", "ModifyDBInstance", RDS, "us-east-1", "111122223333",
+     "role/Admin/jane", "10.0.0.5", "aws-cli/2.15.0", 0, None, "prod-db-1"),
+    ("e2", "2024-01-15T23:59:59", "ModifyDBCluster", RDS, "eu-west-1", "444455556666",
+     "Jane Doe", "192.168.1.20", "console.amazonaws.com", 0, None, "aurora-main"),
+    ("e3", "2024-01-16T00:00:00", "CreateDBSnapshot", RDS, "us-east-1", "111122223333",
+     "alice", "10.0.0.6", "Boto3/1.34", 0, None, "snap%2024"),
+    ("e4", "2024-01-14T12:00:00", "DescribeDBInstances", RDS, "us-east-1", "111122223333",
+     RDS, RDS, RDS, 1, None, ""),
+    ("e5", "2024-01-16T10:30:00", "DeleteDBInstance", RDS, "us-east-1", "111122223333",
+     "bob", "10.0.0.7", "aws-cli/2.15.0", 0, "AccessDenied", "prod-db-1"),
+    ("e6", "2023-06-01T08:00:00", "RebootDBInstance", RDS, "us-west-2", "",
+     'Ops "Lead"', "198.51.100.4", "legacy-tool", None, None, "legacy\\db"),
+    ("e7", "2024-01-16T11:00:00", "ModifyDBInstance", RDS, "us-east-1", "111122223333",
+     "role/Admin/jane", "10.0.0.5", "aws-cli", 0, "InvalidParameterCombination", "prod_db_2"),
+    ("e8", "2024-01-16T11:55:00", "DescribeDBClusters", RDS, "eu-west-1", "444455556666",
+     "Émile", "10.1.0.9", "Mozilla/5.0", 1, None, "aurora-main"),
+    ("e9", "2024-01-10T12:00:00", "AddTagsToResource", RDS, "ap-southeast-2", "111122223333",
+     "ci-bot", "203.0.113.10", "Terraform/1.6", 0, None,
+     "arn:aws:rds:ap-southeast-2:111122223333:db:tagged"),
+    ("e10", "2024-01-02T12:00:00", "ExecuteStatement", "rds-data.amazonaws.com", "us-east-1",
+     "111122223333", "role/Admin/jane", "10.0.0.5", "console.amazonaws.com", 0, None, "new-db"),
+]  # fmt: skip
+ALL = {row[0] for row in ROWS}
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
+    """The rows above in a real cache, so every filter runs against the real schema."""
+    cache = Cache.open(tmp_path_factory.mktemp("filters") / "events.db")
+    cache.insert(
+        Event(
+            event_id=row[0],
+            event_time=int(datetime.fromisoformat(row[1]).replace(tzinfo=timezone.utc).timestamp()),
+            event_name=row[2],
+            event_source=row[3],
+            region=row[4],
+            account=row[5],
+            principal=row[6],
+            source_ip=row[7],
+            user_agent=row[8],
+            read_only=None if row[9] is None else bool(row[9]),
+            error_code=row[10],
+            error_message=None if row[10] is None else f"{row[10]}: details",
+            resource=row[11],
+            raw=b"{}",
+        )
+        for row in ROWS
+    )
+    yield cache
+    cache.close()
+
+
+def matching(db: Cache, text: str) -> set[str]:
+    return {
+        event.event_id for event in db.events(where_of(parse_filter(text, NOW)), with_raw=False)
+    }
+
+
+def ids(*numbers: int) -> set[str]:
+    return {f"e{n}" for n in numbers}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Bare words and name: are case-insensitive substrings of the event name.
+        ("modify", ids(1, 2, 7)),
+        ("MODIFY", ids(1, 2, 7)),
+        ("dbinstance", ids(1, 4, 5, 6, 7)),
+        ("name:Modify", ids(1, 2, 7)),
+        ("NAME:cluster", ids(2, 8)),
+        # Each keyed substring column.
+        ("user:jane", ids(1, 2, 7, 10)),
+        ("user:ADMIN", ids(1, 7, 10)),
+        ("ip:10.0.0.5", ids(1, 7, 10)),
+        ("ip:10.0.0", ids(1, 3, 5, 7, 10)),
+        ("res:prod", ids(1, 5, 7)),
+        ("res:db:tagged", ids(9)),
+        ("region:eu-west", ids(2, 8)),
+        ("region:US-EAST-1", ids(1, 3, 4, 5, 7, 10)),
+        ("account:4444", ids(2, 8)),
+        ("source:data", ids(10)),
+        ("agent:aws-cli", ids(1, 5, 7)),
+        ("agent:TERRAFORM", ids(9)),
+        ("error:denied", ids(5)),
+        ("error:Invalid", ids(7)),
+        # Keys are case-insensitive too.
+        ("USER:bob", ids(5)),
+        ("Ip:192.168", ids(2)),
+        # id: is exact and case-sensitive.
+        ("id:e3", ids(3)),
+        ("id:E3", set()),
+        ("id:e", set()),
+        # is:, with unknown read_only (e6) being neither a write nor a read.
+        ("is:error", ids(5, 7)),
+        ("is:write", ids(1, 2, 3, 5, 7, 9, 10)),
+        ("is:read", ids(4, 8)),
+        ("IS:Read", ids(4, 8)),
+        # All terms must match.
+        ("modify user:jane", ids(1, 2, 7)),
+        ("modify user:jane -is:error since:2024-01-15", ids(1, 2)),
+        ("is:write region:us-east-1 agent:console", ids(10)),
+    ],
+)
+def test_terms(db: Cache, text: str, expected: set[str]) -> None:
+    assert matching(db, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("-modify", ALL - ids(1, 2, 7)),
+        ("-name:modify", ALL - ids(1, 2, 7)),
+        ("-user:jane", ALL - ids(1, 2, 7, 10)),
+        ("-res:prod", ALL - ids(1, 5, 7)),
+        ("-id:e3", ALL - ids(3)),
+        # error_code is NULL for successful calls: they do not contain "denied".
+        ("-error:denied", ALL - ids(5)),
+        ("-error:a", ALL - ids(5, 7)),
+        ("-is:error", ALL - ids(5, 7)),
+        # Unknown read_only is not a write and not a read, so both negations keep it.
+        ("-is:write", ids(4, 6, 8)),
+        ("-is:read", ALL - ids(4, 8)),
+        ("-since:2024-01-16", ids(1, 2, 4, 6, 9, 10)),
+        ("-until:2024-01-15", ids(3, 5, 7, 8)),
+        ("-describe -is:error -user:admin", ids(2, 3, 6, 9)),
+    ],
+)
+def test_negation(db: Cache, text: str, expected: set[str]) -> None:
+    assert matching(db, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('user:"Jane Doe"', ids(2)),
+        ('user:"jane doe"', ids(2)),
+        ('-user:"Jane Doe" user:jane', ids(1, 7, 10)),
+        (r'user:"Ops \"Lead\""', ids(6)),
+        (r'user:"\"Lead"', ids(6)),
+        (r'res:"legacy\\db"', ids(6)),
+        # Outside quotes a backslash is just a character.
+        (r"res:legacy\db", ids(6)),
+        ('"DBClu"', ids(2, 8)),
+        ('-"modify"', ALL - ids(1, 2, 7)),
+        # A quoted colon is text: this is a bare phrase, and no event name has a colon.
+        ('"user:jane"', set()),
+        ('user:Jane" "Doe', ids(2)),
+    ],
+)
+def test_quoting(db: Cache, text: str, expected: set[str]) -> None:
+    assert matching(db, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # LIKE wildcards and escapes are plain characters.
+        ("res:%", ids(3)),
+        ("res:snap%", ids(3)),
+        ("res:prod_db", ids(7)),
+        ("res:_", ids(7)),
+        ("res:\\", ids(6)),
+        ("ip:.", ALL),
+        # Non-ASCII letters compare exactly; only ASCII letters fold.
+        ("user:Émile", ids(8)),
+        ("user:ÉMILE", ids(8)),
+        ("user:émile", set()),
+        ("user:x');DROP", set()),
+    ],
+)
+def test_values_are_literal(db: Cache, text: str, expected: set[str]) -> None:
+    assert matching(db, text) == expected
+
+
+def test_values_are_bound_not_interpolated() -> None:
+    where = where_of(parse_filter("user:x');DROP", NOW))
+    sql, params = where.sql, list(where.params)
+    assert "DROP" not in sql
+    assert params == ["x');drop"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("since:2024-01-16", ids(3, 5, 7, 8)),
+        ("since:2024-01-16T10:30", ids(5, 7, 8)),
+        ("since:2024-01-16T10:30:01", ids(7, 8)),
+        ("since:2024-01-16T01:00+02:00", ids(2, 3, 5, 7, 8)),
+        ("since:2024-01-15T23:59:59.5Z", ids(3, 5, 7, 8)),
+        ("until:2024-01-14", ids(4, 6, 9, 10)),
+        # A bare date in until: includes that whole day (e2 is at 23:59:59).
+        ("until:2024-01-15", ids(1, 2, 4, 6, 9, 10)),
+        ("until:2024-01-15T23:59:59", ids(1, 2, 4, 6, 9, 10)),
+        ("until:2024-01-15T23:59:58", ids(1, 4, 6, 9, 10)),
+        ("until:2024-01-16T01:00:00.5+01:00", ids(1, 2, 3, 4, 6, 9, 10)),
+        ("since:2024-01-15 until:2024-01-15", ids(1, 2)),
+        ("since:2024-01-14 until:2024-01-15t12:00z modify", ids(1)),
+        # Relative times count back from NOW (2024-01-16T12:00Z); bounds are inclusive.
+        ("since:300s", ids(8)),
+        ("since:30m", ids(8)),
+        ("since:6h", ids(5, 7, 8)),
+        ("since:7d", ALL - ids(6, 10)),
+        ("since:2w", ALL - ids(6)),
+        ("until:2w", ids(6, 10)),
+        ("SINCE:1d until:1h", ids(2, 3, 5, 7)),
+        ("since:0001-01-01 until:9999-12-31", ALL),
+    ],
+)
+def test_time_bounds(db: Cache, text: str, expected: set[str]) -> None:
+    assert matching(db, text) == expected
+
+
+def test_default_now_is_the_current_time() -> None:
+    (term,) = parse_filter("since:1h").terms
+    assert term.bound is not None
+    assert abs(term.bound - (time.time() - 3600)) < 60
+
+
+def test_naive_now_is_rejected() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        parse_filter("modify", datetime(2024, 1, 16))
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "term", "message"),
+    [
+        ("modify usr:bob", 7, "usr:bob", "unknown key 'usr:' — did you mean 'user:'? Keys: user"),
+        ("USR:bob", 0, "USR:bob", "did you mean 'user:'?"),
+        ("-resource:db1", 0, "-resource:db1", "did you mean 'res:'?"),
+        ("err:x", 0, "err:x", "did you mean 'error:'?"),
+        ("foo:bar", 0, "foo:bar", "Keys: user ip res region account source agent error"),
+        (":x", 0, ":x", "unknown key ':'"),
+        ("modify user:", 7, "user:", "'user:' needs a value"),
+        ('user:""', 0, 'user:""', "'user:' needs a value"),
+        ('a ""', 2, '""', "empty phrase"),
+        ("modify is:writes", 7, "is:writes", "use is:error, is:write or is:read"),
+        ("-is:ok", 0, "-is:ok", "unknown value 'is:ok'"),
+        ("since:yesterdayy x", 0, "since:yesterdayy", "since: bad time 'yesterdayy': use an ISO"),
+        ("x until:2024-02-30", 2, "until:2024-02-30", "day is out of range"),
+        ('modify user:"Jane Doe', 7, 'user:"Jane Doe', "unterminated quote"),
+        ('"abc', 0, '"abc', "unterminated quote"),
+        ('a user:"x\\"', 2, 'user:"x\\"', "unterminated quote"),
+        ('ab"c d', 0, 'ab"c d', "unterminated quote"),
+        ("modify - user:x", 7, "-", "'-' must be followed by a term"),
+        ("modify -", 7, "-", "'-' must be followed by a term"),
+    ],
+)
+def test_errors(text: str, position: int, term: str, message: str) -> None:
+    with pytest.raises(FilterError) as info:
+        parse_filter(text, NOW)
+    err = info.value
+    assert isinstance(err, ValueError)
+    assert (err.position, err.length, err.term) == (position, len(term), term)
+    assert message in str(err)
+    assert "\n" not in str(err)
+    assert err.pointer(text) == f"{text}\n{' ' * position}^{'~' * (len(term) - 1)}"
+
+
+def test_first_error_wins() -> None:
+    with pytest.raises(FilterError) as info:
+        parse_filter("usr:a is:bad", NOW)
+    assert info.value.term == "usr:a"
+
+
+def test_control_characters_do_not_break_errors_or_pointer() -> None:
+    text = "a\tb\x1b[31m k\x00y:z"
+    with pytest.raises(FilterError) as info:
+        parse_filter(text, NOW)
+    err = info.value
+    assert err.term == "k\x00y:z"
+    assert "\n" not in str(err) and "\x00" not in str(err)
+    shown, caret = err.pointer(text).split("\n")
+    assert len(shown) == len(text)
+    assert caret.index("^") == text.index("k")
+
+
+@pytest.mark.parametrize("word", ["()", "%", "\\", "a-b", "x\x00", "ünïcode", "a=b"])
+def test_bare_words_without_colon_are_never_errors(db: Cache, word: str) -> None:
+    assert matching(db, word) == set()
+
+
+def test_parsed_terms() -> None:
+    text = ' modify  -USER:"Jane Doe"\tis:read '
+    assert parse_filter(text, NOW) == Filter(
+        text,
+        (
+            Term("name", "modify", False, 1, 6),
+            Term("user", "Jane Doe", True, 9, 16),
+            Term("is", "read", False, 26, 7),
+        ),
+    )
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\t\n"])
+def test_empty_filter_matches_everything(db: Cache, text: str) -> None:
+    flt = parse_filter(text, NOW)
+    assert flt.is_empty()
+    assert where_of(flt) == Where("1", ())
+    assert matching(db, text) == ALL
+
+
+def test_non_empty_filter_is_not_empty() -> None:
+    assert not parse_filter("x", NOW).is_empty()
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("bob", "bob"),
+        ("Jane Doe", '"Jane Doe"'),
+        ('say "hi"', r'"say \"hi\""'),
+        ('a\\"b', r'"a\\\"b"'),
+        ("a:b", '"a:b"'),
+        ("-x", '"-x"'),
+        ("", '""'),
+        ("tab\there", '"tab\\there"'),
+        ("back\\slash", "back\\slash"),
+    ],
+)
+def test_quote_value(value: str, written: str) -> None:
+    assert quote_value(value) == written
+
+
+@pytest.mark.parametrize(
+    "value", ["bob", "Jane Doe", 'say "hi"', 'a\\"b\\', "a:b", "-x", "tab\there", "x\\"]
+)
+def test_with_term_round_trips_values(value: str) -> None:
+    keyed = parse_filter(with_term("modify", f"user:{value}"), NOW).terms
+    assert [(t.key, t.value) for t in keyed] == [("name", "modify"), ("user", value)]
+    if not value.startswith("-"):  # a leading '-' in the term means "exclude"
+        bare = parse_filter(with_term("modify", value), NOW).terms
+        assert [(t.key, t.value, t.negated) for t in bare][-1] == ("name", value, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "result"),
+    [
+        ("modify ", "user:Jane Doe", 'modify user:"Jane Doe"'),
+        ("", "-is:error", "-is:error"),
+        ("  ", "USER:bob", "user:bob"),
+        ("x", "-user:Jane Doe", 'x -user:"Jane Doe"'),
+        ("x", "a:b", 'x "a:b"'),
+        ("x", "-describe", "x -describe"),
+        ("x", "name:-x", 'x name:"-x"'),
+        ("x", "res:arn:aws:rds", 'x res:"arn:aws:rds"'),
+    ],
+)
+def test_with_term(text: str, term: str, result: str) -> None:
+    assert with_term(text, term) == result
+
+
+def test_help_fits_a_terminal() -> None:
+    lines = FILTER_HELP.splitlines()
+    assert len(lines) <= 25
+    assert max(len(line) for line in lines) <= 78
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["evil\x1b[2Jname", "bidi\u202eflip", "tab\there", "back\\slash", 'quo"te', "bell\x07"],
+)
+def test_quoted_values_round_trip_through_visible_escapes(value: str) -> None:
+    """Quick filters on hostile values: the filter text holds only printable characters,
+    and parses back to exactly the original value."""
+    written = quote_value(value)
+    assert written.isprintable()
+    (term,) = parse_filter(f"user:{written}", NOW).terms
+    assert term.value == value
+
+
+def test_escapes_are_read_only_inside_quotes() -> None:
+    (term,) = parse_filter(r'agent:"C:\x64"', NOW).terms
+    assert term.value == "C:d"  # \x64 is "d" inside quotes
+    (bare,) = parse_filter(r"res:a\x64", NOW).terms
+    assert bare.value == r"a\x64"  # outside quotes a backslash is just a character

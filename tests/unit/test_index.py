@@ -1,0 +1,92 @@
+"""The explorer's in-memory index must select exactly what the SQL of the CLI selects, in the
+same newest-first order, for every kind of term."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.demo import shipped_trail_path
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.memory import EventIndex
+from rdstrail_tui.query.sql import where_of
+from rdstrail_tui.sources.load import load_paths
+
+NOW = datetime(2026, 11, 21, tzinfo=timezone.utc)
+
+FILTERS = [
+    "",
+    "modify",
+    "-describe",
+    "user:admin",
+    "-user:alice",
+    "res:prod",
+    "ip:10.",
+    "region:eu",
+    "account:4444",
+    "source:rds",
+    "agent:terraform",
+    "error:denied",
+    "-error:denied",
+    "is:error",
+    "-is:error",
+    "is:write",
+    "is:read",
+    "-is:read",
+    "since:2026-11-15",
+    "until:2026-11-10",
+    "since:3d",
+    "modify -is:error user:a",
+    'user:"AWSReservedSSO"',
+    "id:no-such-event",
+    "nothing-matches-this",
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
+    path = tmp_path_factory.mktemp("index") / "events.db"
+    with Cache.open(path) as opened:
+        shared = Path(__file__).parents[1] / "data" / "rds-events"
+        load_paths(opened, [shipped_trail_path(), shared], Scope())
+        yield opened
+
+
+def sql_ids(cache: Cache, text: str) -> list[str]:
+    return [e.event_id for e in cache.events(where_of(parse_filter(text, NOW)), with_raw=False)]
+
+
+def index_ids(cache: Cache, index: EventIndex, text: str) -> list[str]:
+    rowids = [int(r) for r in index.select(parse_filter(text, NOW), cache)]
+    events = cache.events_by_rowid(rowids)
+    return [events[rowid].event_id for rowid in rowids]
+
+
+@pytest.mark.parametrize("text", FILTERS)
+def test_index_selects_what_sql_selects(cache: Cache, text: str) -> None:
+    index = EventIndex.build(cache)
+    assert len(index) == cache.count()
+    assert index_ids(cache, index, text) == sql_ids(cache, text)
+
+
+def test_an_exact_id_finds_its_event(cache: Cache) -> None:
+    index = EventIndex.build(cache)
+    some = next(cache.events(with_raw=False)).event_id
+    assert index_ids(cache, index, f"id:{some}") == [some]
+
+
+def test_extending_takes_in_new_events_in_order(tmp_path: Path) -> None:
+    with Cache.open(tmp_path / "events.db") as cache:
+        load_paths(cache, [Path(__file__).parents[1] / "data" / "rds-events"], Scope())
+        index = EventIndex.build(cache)
+        assert len(index) == 72
+        load_paths(cache, [shipped_trail_path()], Scope())
+        grown = index.extended(cache)
+        assert len(grown) == cache.count() > 72
+        assert index_ids(cache, grown, "") == sql_ids(cache, "")
+        assert grown.extended(cache) is grown  # nothing new: the same index
