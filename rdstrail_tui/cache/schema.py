@@ -86,24 +86,12 @@ _EVENT_COLUMNS = (
 INSERT_EVENT = (
     f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}, raw) VALUES ({', '.join('?' * 14)})"
 )
-# The text of each interned column, for reading events back.
-_TEXT_COLUMNS = (
-    "event_name",
-    "event_source",
-    "region",
-    "account",
-    "principal",
-    "source_ip",
-    "user_agent",
-)
+# The text columns in the order an Event holds them: the first seven, read_only, the rest.
 SELECT_EVENTS = (
     "SELECT e.event_id, e.event_time, "
-    + ", ".join(f"(SELECT text FROM strings WHERE id = e.{c})" for c in _TEXT_COLUMNS)
+    + ", ".join(f"(SELECT text FROM strings WHERE id = e.{c})" for c in INTERNED_FIELDS[:7])
     + ", e.read_only, "
-    + ", ".join(
-        f"(SELECT text FROM strings WHERE id = e.{c})"
-        for c in ("error_code", "error_message", "resource")
-    )
+    + ", ".join(f"(SELECT text FROM strings WHERE id = e.{c})" for c in INTERNED_FIELDS[7:])
 )
 # Where SELECT_EVENTS puts the rowid when a query appends it after the raw column.
 ROWID_POSITION = 14
