@@ -9,6 +9,7 @@ test runs once per distinct text.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -207,3 +208,54 @@ def time_at_least(bound: int) -> Where:
 
 def time_at_most(bound: int) -> Where:
     return Where("event_time <= ?", (bound,))
+
+
+def text_contains_any(field: str, folded: str | Sequence[str]) -> Where:
+    """The interned text field contains any of `folded` (already ASCII-lowered), in one pass
+    over the strings for all of them; a NULL column contains nothing."""
+    return _text_in(field, strings_matching(folded, exact=False))
+
+
+def text_equals(field: str, folded: str | Sequence[str]) -> Where:
+    """The interned text field is one of `folded` (already ASCII-lowered) in any ASCII case,
+    as lower() sees it; a NULL column equals nothing."""
+    return _text_in(field, strings_matching(folded, exact=True))
+
+
+def strings_matching(folded: str | Sequence[str], *, exact: bool) -> tuple[str, tuple[str, ...]]:
+    """The condition on a `strings` row (SQL and its parameters) that its text contains, or
+    with `exact` equals, one of `folded` (already ASCII-lowered), ASCII case-insensitively.
+
+    instr() is literal (no LIKE wildcards to escape). For equality, the UNIQUE index on the
+    text is case-sensitive, yet every text that lower()s to `f` sorts between `f` with its
+    letters upper-cased and `f` itself (ASCII capitals sort before small letters): a BETWEEN
+    on the index finds the candidates and lower() confirms them, a point lookup for a value
+    without letters (an IP, an account) and a range instead of every string otherwise.
+    """
+    values = (folded,) if isinstance(folded, str) else tuple(folded)  # a str is one value
+    if not values:
+        return "0", ()
+    if not exact:
+        return " OR ".join("instr(lower(text), ?) > 0" for _ in values), values
+    tests = " OR ".join("(text BETWEEN ? AND ? AND lower(text) = ?)" for _ in values)
+    return tests, tuple(p for f in values for p in (f.translate(_ASCII_UPPER), f, f))
+
+
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+
+
+def _text_in(field: str, strings: tuple[str, tuple[str, ...]]) -> Where:
+    if field not in INTERNED_FIELDS:
+        raise ValueError(f"{field!r} is not an interned text field")
+    test, params = strings
+    # COALESCE keeps the test two-valued: NULL IN (...) is NULL, which NOT would not flip.
+    return Where(f"COALESCE({field} IN (SELECT id FROM strings WHERE {test}), 0)", params)
+
+
+def event_id_in(event_ids: str | Sequence[str]) -> Where:
+    """The event's ID is one of `event_ids` (exact, case-sensitive), through its UNIQUE index."""
+    ids = (event_ids,) if isinstance(event_ids, str) else tuple(event_ids)
+    if len(ids) == 1:
+        return event_id_is(ids[0])
+    marks = ", ".join("?" * len(ids))
+    return Where(f"event_id IN ({marks})" if ids else "0", tuple(encode_event_id(i) for i in ids))

@@ -265,6 +265,37 @@ class Cache:
             )
         return [found.get(int(i), "") for i in ids]
 
+    def text_lengths(self, ids: Sequence[int]) -> list[int]:
+        """The lengths in characters of the interned strings with these ids, in the same
+        order (0 for an unknown id): what the explorer sizes its columns from. SQLite's
+        length() counts characters, so the texts themselves never leave the database."""
+        found: dict[int, int] = {}
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            chunk = [int(i) for i in ids[start : start + LOOKUP_BATCH]]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                self._db.execute(
+                    f"SELECT id, length(text) FROM strings WHERE id IN ({marks})", chunk
+                )
+            )
+        return [found.get(int(i), 0) for i in ids]
+
+    def texts_beyond_ascii(self, ids: Sequence[int]) -> dict[int, str]:
+        """Of the interned strings with these ids, those holding anything but printable
+        ASCII (control characters, non-ASCII letters), by id: the few whose width on screen
+        is not their length, which the caller measures itself."""
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), LOOKUP_BATCH):
+            chunk = [int(i) for i in ids[start : start + LOOKUP_BATCH]]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                self._db.execute(
+                    f"SELECT id, text FROM strings WHERE id IN ({marks}) AND text GLOB '*[^ -~]*'",
+                    chunk,
+                )
+            )
+        return found
+
     def last_sync(self) -> tuple[int, int | None]:
         """How many sources were loaded or synced, and when the last AWS sync ran (epoch)."""
         return reports.last_sync(self._db)

@@ -9,6 +9,7 @@ from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.cli.common import EXIT_OK, UsageError, cache_path
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.timefmt import format_time
+from rdstrail_tui.sources.sync import counted
 
 
 def cache_info(args: argparse.Namespace) -> int:
@@ -34,7 +35,7 @@ def cache_info(args: argparse.Namespace) -> int:
     for index, source in enumerate(info.sources):
         label = "sources  " if index == 0 else "         "
         lines.append(
-            f"{label}{printable(source.source)}  ({source.events_added:,} events added, "
+            f"{label}{printable(source.source)}  ({counted(source.events_added, 'event')} added, "
             f"last {format_time(source.last_loaded)} UTC)"
         )
     print("\n".join(lines))
@@ -64,5 +65,5 @@ def cache_clear(args: argparse.Namespace) -> int:
             return EXIT_OK
     with Cache.open(path) as cache:
         removed = cache.clear()
-    print(printable(f"cleared {removed:,} events from {path}"))
+    print(printable(f"cleared {counted(removed, 'event')} from {path}"))
     return EXIT_OK

@@ -3,16 +3,44 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.cli.common import cache_path
+from rdstrail_tui.cli.common import UsageError, cache_path
+from rdstrail_tui.sources.config import load_explorer_settings
 
 
 def open_explorer(args: argparse.Namespace) -> int:
+    # Before the cache is touched: a refusal leaves nothing behind.
+    missing = missing_terminal()
+    if missing:
+        raise UsageError(
+            f"the explorer needs a terminal; {missing} is not one (try rdstrail query)"
+        )
+    # --mouse / --no-mouse, else the config file's [explorer] mouse, else off.
+    mouse: bool | None = args.mouse
+    if mouse is None:
+        mouse = load_explorer_settings().mouse
     path = cache_path(args)
     with Cache.open(path):
         pass  # create or migrate before the UI starts, so errors are plain lines
+    # Textual falls back to 24-bit colour when it detects no colour system, which a dumb
+    # terminal would print as garbage: 16 colours there, unless the user chose otherwise.
+    if os.environ.get("TERM", "") in ("", "dumb", "unknown"):
+        os.environ.setdefault("TEXTUAL_COLOR_SYSTEM", "standard")
     # Lazy: only the explorer loads textual; every other command starts without it.
     from rdstrail_tui.tui.app import run_explorer
 
-    return run_explorer(path, demo=bool(getattr(args, "demo", False)))
+    return run_explorer(path, demo=bool(getattr(args, "demo", False)), mouse=mouse)
+
+
+def missing_terminal() -> str | None:
+    """Which of stdout and stdin is not a terminal, if one is not. Textual would write its
+    escape codes into a pipe or file, and with stdin not a terminal it has no keys to read
+    (not even q), so both must be one."""
+    if not sys.stdout.isatty():
+        return "stdout"
+    if not sys.stdin.isatty():
+        return "stdin"
+    return None

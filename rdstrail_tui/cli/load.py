@@ -7,49 +7,80 @@ import sys
 from pathlib import Path
 
 from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, cache_path, err
+from rdstrail_tui.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    cache_path,
+    err,
+)
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.sources.load import LoadInterrupted, LoadSummary, load_paths
+from rdstrail_tui.sources.load import (
+    EventSourceError,
+    Inputs,
+    LoadInterrupted,
+    LoadSummary,
+    event_source,
+    find_inputs,
+    load_paths,
+)
+from rdstrail_tui.sources.sync import counted
 
 
 def load(args: argparse.Namespace) -> int:
-    if args.all_sources:
-        scope = Scope(None)
-    elif args.event_source:
-        scope = Scope(frozenset(args.event_source))
-    else:
-        scope = Scope()
+    scope = scope_of(args)
+    # The paths are walked before the cache is opened: a load with nothing to read (a
+    # mistyped path, an empty directory) says so and leaves no cache behind.
+    inputs = find_inputs(args.paths)
+    if not inputs.file_count:
+        for problem in inputs.problems:
+            err(problem)
+        return EXIT_BAD_INPUT
     path = cache_path(args)
     with Cache.open(path) as cache:
         try:
-            if sys.stderr.isatty():
-                # Lazy: rich is needed only for a live bar on a terminal.
-                from rich.console import Console
-
-                from rdstrail_tui.cli.load_progress import LoadProgress
-
-                with LoadProgress(Console(stderr=True)) as progress:
-                    summary = load_paths(cache, args.paths, scope, progress.update, args.workers)
-            else:
-                summary = load_paths(cache, args.paths, scope, workers=args.workers)
+            summary = _run(cache, inputs, scope, args.workers)
         except LoadInterrupted as stop:
             _report_problems(stop.summary)
-            err(
-                f"interrupted: {stop.summary.new:,} new events from {stop.summary.files:,} "
-                f"files were cached before it, and nothing half-written; run the same load "
-                f"again to finish (cached events are skipped)"
-            )
+            # Chunks commit whole: nothing is half-written, and cached events are skipped.
+            new = counted(stop.summary.new, "new event")
+            err(f"interrupted: {new} cached; run the same load again to finish")
             return EXIT_INTERRUPTED
     _report_problems(summary)
-    print(load_summary_line(summary, path), file=sys.stderr)
+    for line in load_summary_lines(summary, path):
+        print(line, file=sys.stderr)
     if summary.bad_inputs:
         err(
-            f"{summary.bad_inputs:,} bad inputs were skipped (listed above); fix or remove "
-            "them and load again: events already cached are kept"
+            f"{counted(summary.bad_inputs, 'bad input')} skipped (listed above): fix or "
+            "remove, then load again"
         )
         return EXIT_BAD_INPUT
     return EXIT_OK
+
+
+def scope_of(args: argparse.Namespace) -> Scope:
+    if args.all_sources:
+        return Scope(None)
+    if not args.event_source:
+        return Scope()
+    try:
+        return Scope(frozenset(event_source(text) for text in args.event_source))
+    except EventSourceError as error:
+        raise UsageError(str(error)) from None
+
+
+def _run(cache: Cache, inputs: Inputs, scope: Scope, workers: int | None) -> LoadSummary:
+    if not sys.stderr.isatty():
+        return load_paths(cache, inputs, scope, workers=workers)
+    # Lazy: rich is needed only for a live bar on a terminal.
+    from rich.console import Console
+
+    from rdstrail_tui.cli.load_progress import LoadProgress
+
+    with LoadProgress(Console(stderr=True)) as progress:
+        return load_paths(cache, inputs, scope, progress.update, workers)
 
 
 def _report_problems(summary: LoadSummary) -> None:
@@ -57,20 +88,24 @@ def _report_problems(summary: LoadSummary) -> None:
         err(problem)
 
 
-def load_summary_line(summary: LoadSummary, path: Path) -> str:
-    parts = [f"{summary.files:,} files read"]
-    if summary.ignored:
-        parts.append(f"{summary.ignored:,} ignored (not *.json, *.jsonl, *.ndjson)")
+def load_summary_lines(summary: LoadSummary, path: Path) -> list[str]:
+    """What a load did, in lines that fit 80 columns (but for a long cache path): files,
+    then events, then where they went. Bad inputs are said after, with what to do."""
+    files = [f"{counted(summary.files, 'file')} read"]
     if summary.digests:
-        parts.append(f"{summary.digests:,} digests skipped")
-    counts = [
-        f"{summary.new:,} events new",
-        f"{summary.duplicates:,} duplicates",
+        files.append(f"{counted(summary.digests, 'digest')} skipped")
+    lines = [", ".join(files)]
+    if summary.ignored:
+        ignored = counted(summary.ignored, "file")
+        lines.append(f"{ignored} ignored: names not *.json, *.jsonl or *.ndjson (.gz)")
+    events = [
+        f"{counted(summary.new, 'event')} new",
+        counted(summary.duplicates, "duplicate"),
         f"{summary.other_sources:,} of other services skipped",
-        f"{summary.bad_inputs:,} bad inputs",
     ]
     rate = summary.records / summary.seconds if summary.seconds else 0.0
-    return printable(
-        f"loaded into {path}: {', '.join(parts)}; {', '.join(counts)} "
-        f"({summary.seconds:.1f} s, {rate:,.0f} records/s)"
-    )
+    return [
+        *lines,
+        ", ".join(events),
+        printable(f"cached in {path} ({summary.seconds:.1f} s, {rate:,.0f} records/s)"),
+    ]

@@ -15,6 +15,7 @@ from rich.progress import (
 )
 
 from rdstrail_tui.sources.load import LoadSummary
+from rdstrail_tui.sources.sync import counted
 
 
 class LoadProgress:
@@ -51,5 +52,5 @@ class LoadProgress:
         if self._task is None:
             self._task = self._progress.add_task("load", total=total_files, detail="")
         rate = summary.records / summary.seconds if summary.seconds > 0 else 0.0
-        detail = f"{summary.new:,} new events · {rate:,.0f} records/s"
+        detail = f"{counted(summary.new, 'new event')} · {rate:,.0f} records/s"
         self._progress.update(self._task, completed=summary.files, detail=detail)

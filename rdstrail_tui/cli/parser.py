@@ -3,42 +3,54 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
+from typing import NoReturn
 
 from rdstrail_tui import __version__
 from rdstrail_tui.cache.paths import CACHE_ENV, default_cache_path
+from rdstrail_tui.cli.common import EXIT_USAGE
+from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.writers import FORMATS
 from rdstrail_tui.query.language import FILTER_HELP, quote_value
 from rdstrail_tui.sources.config import default_config_path
 
+# Hand-wrapped text (help, epilogs, usage lines) stays within 78 columns: help fits an
+# 80-column terminal (tests/unit/test_cli.py runs every --help at COLUMNS=80).
 DESCRIPTION = """\
-Explore the AWS CloudTrail record of Amazon RDS: who changed which database, when, from
-where, and what AWS did. Events are loaded into a local cache once and read from there.
-With no command, opens the explorer on the cache."""
+Explore the AWS CloudTrail record of Amazon RDS: who changed which database,
+when, from where, and what AWS did. Events are loaded into a local cache once
+and read from there. With no command, opens the explorer on the cache (in a
+terminal; the mouse is off unless --mouse or [explorer] mouse = true in the
+config file says otherwise)."""
 
 EPILOG = f"""\
 examples:
-  rdstrail --demo                         open the explorer on the bundled demo trail
-  rdstrail load ~/trail/AWSLogs           load a trail tree (gzip or not) into the cache
-  rdstrail query modify -is:error         successful Modify* calls, newest first
+  rdstrail --demo                     open the explorer on the bundled demo
+  rdstrail load ~/trail/AWSLogs       load a trail tree (gzip or not)
+  rdstrail query modify -is:error     successful Modify* calls, newest first
   rdstrail query user:admin since:7d --format jsonl | jq .requestParameters
-  rdstrail stats since:30d                who did what, in counts
-  rdstrail cache info                     where the cache is and what it holds
+  rdstrail stats since:30d            who did what, in counts
+  rdstrail cache info                 where the cache is and what it holds
 
-The cache is {{cache}}
-unless --cache FILE or ${CACHE_ENV} says otherwise.
+The cache is
+  {{cache}}
+unless --cache FILE or ${CACHE_ENV} says otherwise. The config file is
+  {{config}}
 """
 
 
 SYNC_EPILOG = """\
 examples:
   rdstrail sync lookup --region us-east-1 --region eu-west-1 --profile prod
-  rdstrail sync s3 s3://org-trail/AWSLogs/o-abc123 --since 2026-11-01 --account 111122223333
+  rdstrail sync s3 s3://org-trail/AWSLogs/o-abc123 --since 2026-11-01 \\
+      --account 111122223333
   rdstrail sync prod                  a saved source
 
-LookupEvents keeps under its limit of 2 requests per second per account and region; the
-default window is since the last sync, else 90 days. S3 lists only the day folders in the
-window (default: the last 7 days) and never downloads an object twice.
+LookupEvents keeps under its limit of 2 requests per second per account and
+region; the default window is since the last sync, else 90 days. S3 lists only
+the day folders in the window (default: the last 7 days) and never downloads
+an object twice.
 
 Saved sources live in {config}:
   [sources.prod]
@@ -48,9 +60,35 @@ Saved sources live in {config}:
 """
 
 
+# argparse's own phrasing of a wrong choice, said shorter: `--format 'xml': choose table,
+# jsonl, json or csv`.
+_INVALID_CHOICE = re.compile(r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error in one line, like every other message of rdstrail, instead of
+    argparse's usage block followed by the error: `rdstrail: query: --format 'xml': choose
+    table, jsonl, json or csv`. The usage is in --help."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("rdstrail").strip()
+        where = f"{command}: " if command else ""
+        self.exit(EXIT_USAGE, printable(f"rdstrail: {where}{_shorter(message)}") + "\n")
+
+
+def _shorter(message: str) -> str:
+    choice = _INVALID_CHOICE.fullmatch(message)
+    if not choice:
+        return message.replace("argument ", "", 1) if message.startswith("argument ") else message
+    option, value, allowed = choice.groups()
+    names = [name.strip().strip("'") for name in allowed.split(",")]
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+    return f"{option} {value}: choose {listed}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     cache_help = f"cache file (default: ${CACHE_ENV}, else {default_cache_path()})"
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     # SUPPRESS: a --cache given before the command is not overwritten by the default here.
     common.add_argument(
         "--cache", type=Path, default=argparse.SUPPRESS, metavar="FILE", help=cache_help
@@ -62,15 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the bundled demo trail's own cache instead (never the user's)",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="rdstrail",
         description=DESCRIPTION,
-        epilog=EPILOG.format(cache=default_cache_path()),
+        epilog=EPILOG.format(cache=default_cache_path(), config=default_config_path()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"rdstrail {__version__}")
+    parser.add_argument(
+        "--mouse",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="explorer: clicks and the wheel (default: off, or [explorer] mouse in the "
+        "config file); off, the terminal's own selection works without Shift",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     load = commands.add_parser(
@@ -89,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--event-source",
         action="append",
         metavar="SRC",
-        help="keep events of this eventSource (repeatable; default rds.amazonaws.com)",
+        help="keep events of this eventSource: ec2.amazonaws.com, or ec2 for short "
+        "(repeatable; default rds.amazonaws.com)",
     )
     scope.add_argument("--all-sources", action="store_true", help="keep events of every service")
     load.add_argument(
@@ -100,14 +146,21 @@ def build_parser() -> argparse.ArgumentParser:
         "query",
         parents=[common],
         help="print matching events, newest first",
-        usage="rdstrail query [FILTER ...] [--format {table,jsonl,json,csv}] [--limit N] "
-        "[--cache FILE] [--demo]",
-        description="Print the cached events that match FILTER, newest first.",
+        usage="rdstrail query [FILTER ...] [--format {table,jsonl,json,csv}] [--bom]\n"
+        "                      [--limit N] [--cache FILE] [--demo]",
+        description="Print the cached events that match FILTER, newest first. No match is\n"
+        "said on stderr (exit 0); stdout is then empty, but for --format json ([]) and\n"
+        "--format csv (the header row).",
         epilog=FILTER_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
     query.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    query.add_argument(
+        "--bom",
+        action="store_true",
+        help="csv: start with a UTF-8 byte order mark, so a spreadsheet reads the text as UTF-8",
+    )
     query.add_argument(
         "--limit",
         type=_non_negative_int,
@@ -119,9 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
         "stats",
         parents=[common],
         help="counts by eventName, principal, source IP and errorCode",
-        usage="rdstrail stats [FILTER ...] [--top N] [--format {text,json}] [--cache FILE] "
-        "[--demo]",
-        description="Count the cached events that match FILTER, by eventName, principal, "
+        usage="rdstrail stats [FILTER ...] [--top N] [--format {text,json}]\n"
+        "                      [--cache FILE] [--demo]",
+        description="Count the cached events that match FILTER, by eventName, principal,\n"
         "source IP and errorCode, with the time span.",
         epilog=FILTER_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -170,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Options of `query` and `stats` that take a value; everything else that is not an option
 # is part of the filter, including terms that start with '-' (negations such as -is:error).
 _FILTER_COMMAND_OPTIONS = {"--format", "--limit", "--cache", "--top"}
-_FILTER_COMMAND_FLAGS = {"-h", "--help", "--demo"}
+_FILTER_COMMAND_FLAGS = {"-h", "--help", "--demo", "--bom"}
 
 
 def split_filter_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -208,7 +261,10 @@ def filter_text(terms: list[str]) -> str:
             continue
         key, colon, value = term.partition(":")
         if colon and key and not any(ch.isspace() for ch in key):
-            parts.append(f"{key}:{quote_value(value)}")
+            # `key:=value` is exact: the `=` stays outside the quotes that a value with a
+            # comma or a space needs, or it would be searched for as text.
+            exact = "=" if value.startswith("=") else ""
+            parts.append(f"{key}:{exact}{quote_value(value[len(exact) :])}")
         else:
             parts.append(term)  # a bare phrase with spaces: the whole filter in one argument
     return " ".join(parts)

@@ -1,23 +1,36 @@
-"""`rdstrail query`: the matching events as a table, JSON Lines, JSON or CSV."""
+"""`rdstrail query`: the matching events as a table, JSON Lines, JSON or CSV.
+
+No match is said on stderr (`no events match: FILTER`), exit 0. Stdout then stays empty for
+a table and JSON Lines, and holds what keeps the format valid for the others: `[]` for JSON,
+the header row for CSV (so a script's `> out.csv` still has its columns).
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import sys
+from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.cli.common import EXIT_OK, cache_path, err
+from rdstrail_tui.cli.common import EXIT_OK, UsageError, cache_path, err
+from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.writers import write_csv, write_json, write_jsonl, write_table
 from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.sql import where_of
 
 # A table on a terminal stops here unless --limit says otherwise: nobody reads further.
 TABLE_TERMINAL_LIMIT = 1000
+# Formats whose writers read the original record (CSV: requestParameters and friends).
+_WITH_RAW = ("json", "jsonl", "csv")
 
 
 def query(args: argparse.Namespace) -> int:
+    if args.bom and args.format != "csv":
+        raise UsageError("query: --bom applies to --format csv only")
     where = where_of(parse_filter(args.filter))
     terminal = sys.stdout.isatty()
     limit: int | None = args.limit
@@ -26,25 +39,60 @@ def query(args: argparse.Namespace) -> int:
     elif limit is None and args.format == "table" and terminal:
         limit = TABLE_TERMINAL_LIMIT
     with Cache.open(cache_path(args), create=False) as cache:
-        events = cache.events(where, limit=limit, with_raw=args.format in ("json", "jsonl"))
+        events = _peeked(cache.events(where, limit=limit, with_raw=args.format in _WITH_RAW))
+        if events is None:
+            _say_no_match(args, cache)
         if args.format == "table":
-            width = shutil.get_terminal_size().columns if terminal else _columns_from_env()
-            ellipsis = "…" if (sys.stdout.encoding or "").lower().startswith("utf") else "~"
-            written = write_table(events, sys.stdout, width, ellipsis)
-            if terminal and limit is not None and written == limit:
-                total = cache.count(where)
-                if total > written:
-                    err(f"showing the newest {written:,} of {total:,} events (--limit 0: all)")
+            if events is not None:
+                written = _write_table(events, terminal)
+                if terminal and limit is not None and written == limit:
+                    total = cache.count(where)
+                    if total > written:
+                        err(f"showing the newest {written:,} of {total:,} events (--limit 0: all)")
         elif args.format == "csv":
-            write_csv(events, sys.stdout)
+            _write_csv(events or (), bom=args.bom)
         elif args.format == "json":
             sys.stdout.flush()
-            write_json(events, sys.stdout.buffer, terminal)
-        else:
+            write_json(events or (), sys.stdout.buffer, terminal)
+        elif events is not None:
             sys.stdout.flush()
             write_jsonl(events, sys.stdout.buffer, terminal)
     sys.stdout.flush()
     return EXIT_OK
+
+
+def _peeked(events: Iterable[Event]) -> Iterator[Event] | None:
+    """The events again, or None when there are none (known before anything is written)."""
+    iterator = iter(events)
+    first = next(iterator, None)
+    return None if first is None else chain((first,), iterator)
+
+
+def _say_no_match(args: argparse.Namespace, cache: Cache) -> None:
+    if not cache.count():
+        err(f"no events match: the cache {cache.path} is empty (rdstrail load PATH)")
+    elif args.filter:
+        err(f"no events match: {args.filter}")  # err() makes the filter printable
+    else:
+        err("no events match")
+
+
+def _write_table(events: Iterator[Event], terminal: bool) -> int:
+    width = shutil.get_terminal_size().columns if terminal else _columns_from_env()
+    ellipsis = "…" if (sys.stdout.encoding or "").lower().startswith("utf") else "~"
+    return write_table(events, sys.stdout, width, ellipsis)
+
+
+def _write_csv(events: Iterable[Event], *, bom: bool) -> None:
+    """CSV is written as UTF-8 whatever the locale says (the BOM claims UTF-8), with its own
+    line ends untouched by the text layer."""
+    sys.stdout.flush()
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
+    try:
+        write_csv(events, out, bom=bom)
+        out.flush()
+    finally:
+        out.detach()  # stdout's own buffer stays open
 
 
 def _columns_from_env() -> int | None:

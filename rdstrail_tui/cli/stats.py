@@ -14,6 +14,7 @@ from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.timefmt import format_time
 from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.sql import where_of
+from rdstrail_tui.sources.sync import counted
 
 
 def stats(args: argparse.Namespace) -> int:
@@ -44,7 +45,7 @@ def format_stats(result: Stats) -> str:
     if result.total == 0:
         return "0 events match"
     lines = [
-        f"{result.total:,} events, {format_time(result.first_time)} to "
+        f"{counted(result.total, 'event')}, {format_time(result.first_time)} to "
         f"{format_time(result.last_time)} UTC"
     ]
     for title, rows in (

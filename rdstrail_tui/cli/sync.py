@@ -31,28 +31,27 @@ def request_from_args(args: argparse.Namespace) -> SyncRequest:
             return None
         try:
             return parse_when(text, now)
-        except ValueError as error:
-            raise UsageError(f"sync: {option} {error}") from None
+        except ValueError:
+            # The other forms (a date-time, 30m, 6h) are in --help.
+            raise UsageError(
+                f"sync: {option} {text!r} is not a time: try 2026-11-01 or 7d"
+            ) from None
 
     saved: SavedSource | None = None
     target = args.target
     if target not in ("lookup", "s3"):
         sources = load_sources()
         if target not in sources:
-            known = ", ".join(sorted(sources)) or "none saved yet"
-            raise UsageError(
-                f"sync: {target!r} is not lookup, s3 or a saved source ({known}); saved "
-                "sources live in the config file (see `rdstrail sync --help`)"
-            )
+            # The config file and its format are in `rdstrail sync --help`.
+            known = f"saved: {', '.join(sorted(sources))}" if sources else "none saved yet"
+            raise UsageError(f"sync: {target!r} is not lookup, s3 or a saved source ({known})")
         saved = sources[target]
         if args.url:
             raise UsageError(f"sync: {target} is a saved source; it takes no URL")
     kind = saved.kind if saved else target
     url = saved.url if saved else (args.url or "")
     if kind == "s3" and not url:
-        raise UsageError(
-            "sync s3: give the trail's location: rdstrail sync s3 s3://BUCKET[/PREFIX]"
-        )
+        raise UsageError("sync s3: name the trail: rdstrail sync s3 s3://BUCKET[/PREFIX]")
     if kind == "lookup" and url:
         raise UsageError("sync lookup: takes no URL (it reads the account's Event history)")
     if kind == "lookup" and args.account:
@@ -92,8 +91,7 @@ def sync(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             stop.set()
             print(
-                "rdstrail: sync interrupted: everything received before it is cached; run the "
-                "same sync again to complete it",
+                "rdstrail: sync interrupted: what came before is cached; run it again to finish",
                 file=sys.stderr,
             )
             return EXIT_INTERRUPTED

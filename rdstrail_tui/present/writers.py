@@ -4,6 +4,7 @@ uses them, and so will an export from the explorer."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ from typing import IO
 from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.columns import COLUMN_GAP, TABLE_COLUMNS, cell, fit_columns
 from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.present.shorten import pad
 
 FORMATS = ("table", "jsonl", "json", "csv")
 # Rows looked at to size the table's columns before streaming the rest.
@@ -35,8 +37,8 @@ def write_table(
 
     def line(values: list[str]) -> str:
         parts = [
-            cell(value, w, ellipsis) if truncate else value.ljust(w)
-            for value, w in zip(values, widths)
+            cell(value, w, ellipsis, column.keep) if truncate else pad(value, w)
+            for value, w, column in zip(values, widths, TABLE_COLUMNS)
         ]
         return COLUMN_GAP.join(parts).rstrip()
 
@@ -103,9 +105,17 @@ CSV_HEADER = (
     "errorMessage",
     "userAgent",
     "eventID",
+    # Compact JSON text from the raw record, so the events must be fetched with it
+    # (Cache.events(..., with_raw=True)); without it these cells are empty.
+    "requestParameters",
+    "responseElements",
 )
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# RFC 4180 ends records with CRLF; spreadsheets and csv readers everywhere accept it.
+CSV_LINE_END = "\r\n"
+# Excel reads a CSV as UTF-8 only when the file starts with a byte order mark.
+UTF8_BOM = "\ufeff"
 
 
 def neutralise(cell: str) -> str:
@@ -113,7 +123,31 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
+def _json_cells(raw: bytes) -> tuple[str, str]:
+    """requestParameters and responseElements of a raw record as compact JSON text; empty
+    where the record has none (null or absent) or was not fetched."""
+    if not raw:
+        return "", ""
+    try:
+        record = json.loads(raw)
+    except ValueError:  # the cache holds only records that parsed; never fail an export
+        return "", ""
+    if not isinstance(record, dict):
+        return "", ""
+    return _json_text(record.get("requestParameters")), _json_text(record.get("responseElements"))
+
+
+def _json_text(value: object) -> str:
+    if value is None:
+        return ""
+    # C0 controls are escaped by json itself; the rest a terminal would act on become
+    # \uXXXX escapes too, so the cell is both valid JSON and safe to print.
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _TERMINAL_UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def csv_rows(events: Iterable[Event]) -> Iterator[list[str]]:
+    """One row per event, in CSV_HEADER's order, every cell printable and inert."""
     for e in events:
         values = [
             datetime.fromtimestamp(e.event_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -129,13 +163,20 @@ def csv_rows(events: Iterable[Event]) -> Iterator[list[str]]:
             e.error_message or "",
             e.user_agent,
             e.event_id,
+            *_json_cells(e.raw),
         ]
         # Escaped too: a CSV written to a terminal must not drive it either.
         yield [neutralise(printable(value)) for value in values]
 
 
-def write_csv(events: Iterable[Event], out: IO[str]) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+def write_csv(events: Iterable[Event], out: IO[str], *, bom: bool = False) -> int:
+    """CSV (RFC 4180: CRLF line ends, quoted where needed) of `events`, which should carry
+    their raw records for the JSON columns; with `bom`, a UTF-8 byte order mark first, for
+    spreadsheets. A file given as `out` must be opened with newline="" so the CRLF stays
+    as written. Returns the rows written."""
+    if bom:
+        out.write(UTF8_BOM)
+    writer = csv.writer(out, lineterminator=CSV_LINE_END)
     writer.writerow(CSV_HEADER)
     written = 0
     for row in csv_rows(events):

@@ -3,6 +3,11 @@
 A filter is whitespace-separated terms that must all match; `parse_filter` turns it into a
 `Filter`: parsed once, then evaluated by `query.sql` (in SQLite) or `query.memory` (over the
 explorer's in-memory index), which must agree term for term.
+
+Within a term, a comma outside quotes separates alternatives (any of them matches), and an `=`
+right after the colon asks for the whole value rather than a substring: `res:=a,b` is "the
+resource is a or b". Quoted text is always literal: `user:"Doe, Jane"` is one substring and
+`user:"=x"` looks for "=x".
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 import string
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -22,8 +28,11 @@ __all__ = [
     "Filter",
     "FilterError",
     "Term",
+    "fold",
     "parse_filter",
     "quote_value",
+    "toggled_errors",
+    "with_exact_term",
     "with_term",
 ]
 
@@ -42,16 +51,19 @@ SUBSTRING_FIELDS = {
 KEYS: tuple[str, ...] = (*SUBSTRING_FIELDS, "id", "is", "since", "until")
 
 IS_VALUES = ("error", "write", "read")
+# Keys whose one value is a word or a time: no alternatives, no exact marker.
+SINGLE_VALUE_KEYS = ("is", "since", "until")
 
 _TOKEN = re.compile(r'(?:[^\s"]|"(?:[^"\\]|\\.)*")+', re.DOTALL)
 _NON_SPACE = re.compile(r"\S")
-_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+# A value is read piece by piece: a quoted string, a run of plain text, or a comma (OR).
+_PIECE = re.compile(r'"((?:[^"\\]|\\.)*)"|([^",]+)|(,)', re.DOTALL)
 # Inside quotes: \" and \\, and the escapes rdstrail shows for characters a terminal would
 # act on (\x1b, \u202e, \n ...), so a quick filter on a hostile value can match it exactly
 # while the filter box shows only printable text.
 _ESCAPE = re.compile(r'\\(["\\ntr]|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})')
 _NAMED_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
-_NEEDS_QUOTES = re.compile(r'[\s":]|^-|^$')
+_NEEDS_QUOTES = re.compile(r'[\s":,]|^[-=]|^$')
 
 # SQLite's lower() folds ASCII only (unless built with ICU, which Python's sqlite3 is not), so
 # the value is folded the same way: non-ASCII letters then match case-sensitively, not never.
@@ -80,7 +92,13 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True)
 class Term:
-    """One parsed term. `key` is canonical: bare words have key 'name'."""
+    """One parsed term. `key` is canonical: bare words have key 'name'.
+
+    `values` are the alternatives (any one matches; the comma-separated parts of the value),
+    unquoted; `exact` says each must equal the whole field rather than be a substring of it.
+    `value` is the one alternative when there is one, else the value as written after the
+    colon (and '='), so callers that knew only single values keep working.
+    """
 
     key: str
     value: str
@@ -90,6 +108,12 @@ class Term:
     # since/until: the inclusive epoch-second bound, fixed at parse time so that evaluating it is
     # repeatable and a relative time means "before the filter was entered".
     bound: int | None = None
+    values: tuple[str, ...] = ()
+    exact: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.values:  # a Term built by hand, with one value
+            object.__setattr__(self, "values", (self.value,))
 
 
 @dataclass(frozen=True)
@@ -107,6 +131,18 @@ def parse_filter(text: str, now: datetime | None = None) -> Filter:
     if when.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     terms: list[Term] = []
+    for pos, raw, closed in _raw_terms(text):
+        if not closed:
+            raise FilterError(
+                'unterminated quote: add a closing "', position=pos, length=len(raw), term=raw
+            )
+        terms.append(_parse_term(raw, pos, when))
+    return Filter(text, tuple(terms))
+
+
+def _raw_terms(text: str) -> Iterator[tuple[int, str, bool]]:
+    """Each term's position and text, and whether its quotes close (an unclosed quote takes
+    the rest of the text into the term, and ends it)."""
     pos = 0
     while start := _NON_SPACE.search(text, pos):
         pos = start.start()
@@ -114,15 +150,35 @@ def parse_filter(text: str, now: datetime | None = None) -> Filter:
         end = token.end() if token else pos
         # The token regex stops at a quote it cannot close.
         if end < len(text) and text[end] == '"':
-            raise FilterError(
-                'unterminated quote: add a closing "',
-                position=pos,
-                length=len(text) - pos,
-                term=text[pos:],
-            )
-        terms.append(_parse_term(text[pos:end], pos, when))
+            yield pos, text[pos:], False
+            return
+        yield pos, text[pos:end], True
         pos = end
-    return Filter(text, tuple(terms))
+
+
+@dataclass(frozen=True)
+class _Alternative:
+    text: str  # unquoted and unescaped
+    equals_first: bool  # it starts with an unquoted '=' (the exact marker's place)
+
+
+def _alternatives(value: str) -> list[_Alternative]:
+    """The comma-separated parts of a value as written; quoted commas are text."""
+    found: list[_Alternative] = []
+    parts: list[str] = []
+    equals_first = False
+    for piece in _PIECE.finditer(value):
+        quoted, plain, comma = piece.groups()
+        if comma:
+            found.append(_Alternative("".join(parts), equals_first))
+            parts, equals_first = [], False
+        elif quoted is not None:
+            parts.append(_ESCAPE.sub(_unescape, quoted))
+        else:
+            equals_first = equals_first or (not parts and plain.startswith("="))
+            parts.append(plain)
+    found.append(_Alternative("".join(parts), equals_first))
+    return found
 
 
 def _parse_term(raw: str, position: int, now: datetime) -> Term:
@@ -135,34 +191,66 @@ def _parse_term(raw: str, position: int, now: datetime) -> Term:
         raise fail("'-' must be followed by a term to exclude, e.g. -describe")
     colon, quote = body.find(":"), body.find('"')
     # A colon inside quotes is text, so `"a:b"` is a bare phrase, not key 'a'.
-    if colon >= 0 and (quote < 0 or colon < quote):
+    keyed = colon >= 0 and (quote < 0 or colon < quote)
+    if keyed:
         key = body[:colon].lower()
         if key not in KEYS:
             raise fail(_unknown_key(body[:colon]))
-        value = _unquote(body[colon + 1 :])
-        if not value:
-            raise fail(f"'{key}:' needs a value after the colon")
+        written = body[colon + 1 :]
     else:
-        key, value = "name", _unquote(body)
-        if not value:
-            raise fail('empty phrase "": put some text between the quotes')
+        key, written = "name", body
+    exact = keyed and written.startswith("=")
+    if exact:
+        written = written[1:]
+    values = _values(key, keyed, exact, written, fail)
 
     bound: int | None = None
-    if key == "is" and value.lower() not in IS_VALUES:
-        raise fail(f"unknown value 'is:{_show(value)}': use is:error, is:write or is:read")
+    if key == "is" and values[0].lower() not in IS_VALUES:
+        raise fail(f"unknown value 'is:{_show(values[0])}': use is:error, is:write or is:read")
     if key in ("since", "until"):
-        try:
-            moment = parse_when(value, now)
-        except ValueError as exc:
-            raise fail(f"{key}: {exc}") from None
-        if key == "since":
-            bound = -((_EPOCH - moment) // _SECOND)  # ceiling: event_time is whole seconds
-        elif is_bare_date(value):
-            # "until the 15th" includes the 15th: stop just before the next midnight.
-            bound = (moment - _EPOCH) // _SECOND + 86_399
-        else:
-            bound = (moment - _EPOCH) // _SECOND
-    return Term(key, value, negated, position, len(raw), bound)
+        bound = _bound(key, values[0], now, fail)
+    value = values[0] if len(values) == 1 else written
+    return Term(key, value, negated, position, len(raw), bound, values, exact)
+
+
+def _values(
+    key: str, keyed: bool, exact: bool, written: str, fail: Callable[[str], FilterError]
+) -> tuple[str, ...]:
+    """The alternatives of a term's value, or the error a user needs to fix it (short: the
+    CLI prints it after "rdstrail: bad filter: " on one line of 80 columns)."""
+    if exact and key in SINGLE_VALUE_KEYS:
+        raise fail(f"'{key}:' takes no '=' (exact match is for field keys)")
+    alternatives = _alternatives(written)
+    if len(alternatives) > 1 and key in SINGLE_VALUE_KEYS:
+        raise fail(f"'{key}:' takes one value (no commas)")
+    if len(alternatives) == 1 and not alternatives[0].text:
+        if not keyed:
+            raise fail('empty phrase "": put some text between the quotes')
+        if exact:
+            raise fail(f"'{key}:=' needs a value after the '='")
+        raise fail(f"'{key}:' needs a value after the colon")
+    if any(not a.text for a in alternatives):
+        raise fail('a comma needs a value on each side, or quotes: "a,b"')
+    marked = next((a for a in alternatives if a.equals_first), None)
+    if marked is not None:
+        if not keyed:  # event names hold no '=': this can only mean an exact name
+            raise fail(f"for an exact event name write name:{_show(marked.text)}")
+        raise fail(f"'=' goes once, after the colon: {key}:=a,b")
+    return tuple(a.text for a in alternatives)
+
+
+def _bound(key: str, value: str, now: datetime, fail: Callable[[str], FilterError]) -> int:
+    """The inclusive epoch-second bound of a since: or until: value."""
+    try:
+        moment = parse_when(value, now)
+    except ValueError as exc:
+        raise fail(f"{key}: {exc}") from None
+    if key == "since":
+        return -((_EPOCH - moment) // _SECOND)  # ceiling: event_time is whole seconds
+    if is_bare_date(value):
+        # "until the 15th" includes the 15th: stop just before the next midnight.
+        return (moment - _EPOCH) // _SECOND + 86_399
+    return (moment - _EPOCH) // _SECOND
 
 
 def _unknown_key(key: str) -> str:
@@ -183,10 +271,6 @@ def _unescape(match: re.Match[str]) -> str:
     return _NAMED_ESCAPES.get(code, code)
 
 
-def _unquote(text: str) -> str:
-    return _QUOTED.sub(lambda m: _ESCAPE.sub(_unescape, m[1]), text)
-
-
 def fold(value: str) -> str:
     return value.translate(_ASCII_LOWER)
 
@@ -199,7 +283,8 @@ def _show(text: str) -> str:
 def quote_value(value: str) -> str:
     """The value as it must be written in a filter: double-quoted (with `\\` and `"` escaped,
     and characters a terminal would act on written as escapes) when it is empty or has
-    whitespace, quotes, colons or such characters, or starts with '-'."""
+    whitespace, quotes, colons, commas (which would read as OR) or such characters, or starts
+    with '-' or '=' (which would read as exclude or exact)."""
     if not _NEEDS_QUOTES.search(value) and printable(value) == value:
         return value
     return '"' + printable(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
@@ -219,21 +304,69 @@ def with_term(text: str, term: str) -> str:
     return f"{text.rstrip()} {new}" if text.strip() else new
 
 
+def with_exact_term(text: str, key: str, value: str) -> str:
+    """`text` with `key:=value` (quoted as needed) in place of every positive term of `key`
+    (for 'name', bare words too): what a quick filter on a row's value sets. Negated terms
+    and other keys stay as typed; spaces between terms are normalised. Text that does not
+    parse gets the term appended."""
+    key = key.lower()
+    if key not in SUBSTRING_FIELDS and key != "id":
+        raise ValueError(f"{key!r} is not a key that takes an exact value")
+    if not value:
+        raise ValueError("an exact term needs a value")
+    new = f"{key}:={quote_value(value)}"
+    try:
+        terms = parse_filter(text).terms
+    except FilterError:
+        return f"{text.rstrip()} {new}" if text.strip() else new
+    kept = [_written(text, t) for t in terms if t.negated or t.key != key]
+    return " ".join([*kept, new])
+
+
+def toggled_errors(text: str) -> str:
+    """The `e` key: a filter holding a positive `is:error` loses every `is:error` and
+    `-is:error` term ("no error filter"); any other filter loses its `-is:error` terms and gets
+    `is:error` ("only errors"). The other terms stay exactly as typed, even ones that do not
+    parse yet."""
+    now = datetime.now(timezone.utc)
+    kept: list[str] = []
+    positive = False
+    for position, raw, closed in _raw_terms(text):
+        try:
+            term = _parse_term(raw, position, now) if closed else None
+        except FilterError:
+            term = None
+        if term is not None and term.key == "is" and term.value.lower() == "error":
+            positive = positive or not term.negated
+        else:
+            kept.append(raw)
+    return " ".join(kept if positive else [*kept, "is:error"])
+
+
+def _written(text: str, term: Term) -> str:
+    return text[term.position : term.position + term.length]
+
+
 FILTER_HELP = """\
 Filter terms are separated by spaces; an event must match all of them.
   modify              event name contains "modify" (any letter case)
   user:jane           caller contains "jane"; likewise ip: res: region:
                       account: source: (event source) agent: (user agent)
                       error: (error code) name: (event name)
+  res:=reporting-pg   the whole value, not reporting-pg-replica (any case);
+                      every key above takes '=': name:=ModifyDBInstance
+  modify,delete       a comma means any of them: user:alice,bob id:A,B
   id:EVENT-ID         exactly this event ID
   is:error            failed calls; is:write, is:read for the call kind
                       (old records without the flag are neither)
   since:2024-01-15    at or after a time: ISO date, date-time such as
                       2024-01-15T10:30 (UTC unless +02:00 or Z is given)
-                      or 30m 6h 7d 2w ago
+                      or 30m 6h 7d 2w ago; is: since: until: take one value
   until:2024-01-31    at or before a time; a bare date includes that day
-  -describe           a leading '-' excludes: -is:error -user:admin
-  user:"Jane Doe"     double quotes for spaces; \\" and \\\\ inside quotes
+  -describe           a leading '-' excludes: -is:error, and -user:a,b
+                      keeps events of neither a nor b
+  user:"Jane Doe"     quotes keep spaces, commas and '=' as text:
+                      user:="Doe, Jane"  res:"=x"; \\" and \\\\ inside quotes
 Keys are case-insensitive; matching ignores the case of ASCII letters.
-Example: modify is:write -user:rds since:7d until:2024-01-31
+Example: modify,delete res:=reporting-pg -user:alice,bob since:2026-11-01
 """

@@ -12,7 +12,7 @@ Semantics match the SQL that `query.sql` builds, term for term (the tests hold t
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,8 @@ _DTYPES: dict[str, type[np.integer[Any]]] = {
     "read_only": np.int8,
 }
 _COLUMNS: tuple[str, ...] = tuple(INDEX_COLUMNS)
+# String-id lookups an index remembers: a few filters' worth of terms and alternatives.
+_REMEMBERED_LOOKUPS = 256
 
 
 def _parse(text: str) -> IntArray:
@@ -51,6 +53,10 @@ class EventIndex:
     # Every array in newest-first order (time, then rowid); dtypes as in _DTYPES.
     columns: dict[str, Column]
     max_rowid: int
+    # (exact, folded value) -> ids of the interned strings it matches; see _string_ids.
+    _lookups: dict[tuple[bool, str], frozenset[int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def empty(cls) -> EventIndex:
@@ -112,22 +118,14 @@ class EventIndex:
         return self.rowids[mask]
 
     def _match(self, term: Term, cache: Cache) -> Mask:
+        """The events the term's alternatives match, before any negation."""
         column_name = SUBSTRING_FIELDS.get(term.key)
         if column_name is not None:
-            column = self.columns[column_name]
-            ids = cache.string_ids_containing(fold(term.value))
-            # A lookup table indexed by string id: one gather over the column, however many
-            # strings match (numpy's isin sorts or loops, slower for both small and big sets).
-            size = max(int(column.max(initial=0)), max(ids, default=0)) + 1
-            table = np.zeros(size, dtype=np.bool_)
-            table[ids] = True
-            table[0] = False  # id 0 stands for NULL, which contains nothing
-            result: Mask = table[column]
-            return result
+            return self._text_match(self.columns[column_name], term, cache)
         mask: Mask
         if term.key == "id":
-            rowid = cache.rowid_of(term.value)
-            mask = self.rowids == (rowid if rowid is not None else -1)
+            found = [cache.rowid_of(event_id) for event_id in term.values]
+            mask = np.isin(self.rowids, [rowid for rowid in found if rowid is not None])
         elif term.key == "is" and term.value.lower() == "error":
             mask = self.columns["error_code"] != 0
         elif term.key == "is":
@@ -139,3 +137,41 @@ class EventIndex:
         else:
             raise AssertionError(f"unhandled filter key {term.key!r}")
         return mask
+
+    def _text_match(self, column: Column, term: Term, cache: Cache) -> Mask:
+        ids: set[int] = set()
+        for value in term.values:
+            ids |= self._string_ids(fold(value), term.exact, cache)
+        # A lookup table indexed by string id: one gather over the column, however many
+        # strings match (numpy's isin sorts or loops, slower for both small and big sets), and
+        # however many alternatives the term has.
+        size = max(int(column.max(initial=0)), max(ids, default=0)) + 1
+        table = np.zeros(size, dtype=np.bool_)
+        table[list(ids)] = True
+        table[0] = False  # id 0 stands for NULL, which contains and equals nothing
+        result: Mask = table[column]
+        return result
+
+    def _string_ids(self, folded: str, exact: bool, cache: Cache) -> frozenset[int]:
+        """Ids of the interned strings equal to (or containing) `folded`, remembered: each
+        lookup scans every distinct text in SQLite, and the explorer refilters at every
+        keystroke, where most alternatives and terms are those of the keystroke before.
+        Remembering is safe for the life of the index (which answers for the cache it was
+        built from): its columns hold only strings that existed when it was built, and a
+        string's text never changes."""
+        key = (exact, folded)
+        found = self._lookups.get(key)
+        if found is None:
+            if exact:
+                # A text equal to the value contains it: the substring lookup finds the
+                # candidates, their texts decide. A quick filter's value (a whole text)
+                # is contained in few others, so this stays small.
+                candidates = sorted(self._string_ids(folded, False, cache))
+                texts = cache.texts_of(candidates)
+                found = frozenset(i for i, t in zip(candidates, texts) if fold(t) == folded)
+            else:
+                found = frozenset(cache.string_ids_containing(folded))
+            if len(self._lookups) >= _REMEMBERED_LOOKUPS:
+                self._lookups.clear()
+            self._lookups[key] = found
+        return found

@@ -17,6 +17,7 @@ def where_of(flt: Filter) -> Where:
 
 
 def _term(term: Term) -> Where:
+    # A negated OR is "none of them": NOT over the whole alternation.
     where = _positive(term)
     return where.negated() if term.negated else where
 
@@ -24,9 +25,12 @@ def _term(term: Term) -> Where:
 def _positive(term: Term) -> Where:
     field = SUBSTRING_FIELDS.get(term.key)
     if field is not None:
-        return schema.text_contains(field, fold(term.value))
+        folded = [fold(value) for value in term.values]
+        if term.exact:
+            return schema.text_equals(field, folded)
+        return schema.text_contains_any(field, folded)
     if term.key == "id":
-        return schema.event_id_is(term.value)
+        return schema.event_id_in(term.values)
     if term.key == "is":
         value = term.value.lower()
         return schema.failed() if value == "error" else schema.read_only_is(value == "read")

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 __all__ = ["is_bare_date", "parse_when"]
 
-_HINT = (
-    "use an ISO date (2024-01-15), a date-time (2024-01-15T10:30Z) or a relative time (30m, 6h, 7d)"
-)
+# Short: the CLI writes it after "rdstrail: bad filter: since: bad time '...': ", and the
+# line should fit 80 columns. FILTER_HELP says the rest.
+_HINT = "use 2024-01-15, 2024-01-15T10:30Z or an age (30m 6h 7d)"
 
 # Lowercase units only: 'M' reads as months to many people, and months are not offered.
 _RELATIVE = re.compile(r"(\d+)([smhdw])", re.ASCII)

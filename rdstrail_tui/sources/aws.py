@@ -4,7 +4,7 @@ say what to do. Credentials are never stored: boto3 finds them each time."""
 
 from __future__ import annotations
 
-import contextlib
+import difflib
 import os
 import threading
 from typing import TYPE_CHECKING, Literal, overload
@@ -56,22 +56,49 @@ def make_session(profile: str | None) -> boto3.Session:
     environment keys, the instance role of the bastion itself. A new session each time,
     so credentials are looked up afresh (after `aws sso login`, say)."""
     core = botocore.session.get_session()
+    if profile:
+        core.set_config_variable("profile", profile)
+    # Before anything reads the profile's settings: botocore raises ProfileNotFound from
+    # whatever reads them first (the data path below, a client, a credential lookup).
+    check_profile(core, profile)
     loader = _shared_loader(core)
     core.register_component("data_loader", loader)
-    # --profile, else AWS_PROFILE: a name no config file has is said now, plainly.
-    wanted = profile or os.environ.get("AWS_PROFILE") or None
-    session: boto3.Session | None = None
-    with contextlib.suppress(botocore.exceptions.ProfileNotFound):
-        session = boto3.Session(botocore_session=core, profile_name=profile)
-    if session is None or (wanted and wanted not in session.available_profiles):
-        where = "" if profile else " (from AWS_PROFILE)"
-        raise SyncError(
-            f"AWS profile {wanted!r}{where} is not configured: check ~/.aws/config, or run "
-            f"`aws configure --profile {wanted}`"
-        )
+    session = boto3.Session(botocore_session=core, profile_name=profile)
     with _LOADER_LOCK:  # boto3 appends its own data folder for every session
         loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
     return session
+
+
+# The variables botocore takes a profile name from, in its order.
+_PROFILE_VARIABLES = ("AWS_DEFAULT_PROFILE", "AWS_PROFILE")
+
+
+def check_profile(core: botocore.session.Session, profile: str | None) -> None:
+    """A profile (--profile, else AWS_PROFILE) that no config or credentials file has is
+    said now, in one line that is the same whichever named it."""
+    wanted = profile or core.profile
+    if not wanted:
+        return
+    known = sorted(core.available_profiles)
+    if wanted in known:
+        return
+    origin = (
+        ""
+        if profile
+        else next(
+            (f" ({name})" for name in _PROFILE_VARIABLES if os.environ.get(name) == wanted), ""
+        )
+    )
+    raise SyncError(f"no AWS profile {wanted!r}{origin}: {_profile_hint(wanted, known)}")
+
+
+def _profile_hint(wanted: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(wanted, known, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    if not known:
+        return f"none is configured (aws configure --profile {wanted})"
+    return "see aws configure list-profiles"
 
 
 @overload
@@ -137,21 +164,21 @@ def error_code(error: BaseException) -> str:
 
 
 def describe_aws_error(error: BaseException, *, what: str, profile: str | None) -> str:
-    """One line for a user: what failed (`what` names the input), and what to do."""
-    named = f"profile {profile!r}" if profile else "the default credentials"
+    """One line for a user: what failed (`what` names the input), and what to do. Short, so
+    that with a region or bucket in front it still fits a narrow terminal."""
+    whose = f" of profile {profile!r}" if profile else ""
     login = f"aws sso login --profile {profile}" if profile else "aws sso login"
     code = error_code(error)
     if isinstance(error, botocore.exceptions.NoCredentialsError):
-        return (
-            f"{what}: no AWS credentials found ({named}): pass --profile, set AWS_PROFILE, "
-            "or configure keys or an instance role"
-        )
+        if profile:
+            return f"{what}: no AWS credentials found for profile {profile!r}: check it"
+        return f"{what}: no AWS credentials found: pass --profile or set AWS_PROFILE"
     if isinstance(error, (botocore.exceptions.TokenRetrievalError, botocore.exceptions.SSOError)):
-        return f"{what}: the SSO session for {named} has expired or is missing: run `{login}`"
+        return f"{what}: the SSO session{whose} has expired or is missing: run `{login}`"
     if code in _EXPIRED:
-        return f"{what}: the credentials of {named} have expired or are not valid: run `{login}`"
+        return f"{what}: the credentials{whose} have expired or are not valid: run `{login}`"
     if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-        return f"{what}: access denied for {named}: it needs the permission to read this"
+        return f"{what}: access denied{whose}: the caller needs permission to read this"
     if code in ("NoSuchBucket",):
         return f"{what}: no such bucket: check the name in the s3:// URL"
     if isinstance(error, botocore.exceptions.EndpointConnectionError):

@@ -16,6 +16,11 @@ so `rdstrail sync prod` and the explorer's sync screen need no long command line
 A source has either `s3 = "s3://..."` or `lookup = true`; `profile`, `regions`, `accounts`
 (S3 only), `endpoint_url` and `since` are optional. No credentials belong here: profiles name
 them, and boto3 finds them.
+
+The same file holds the explorer's settings (`--mouse`/`--no-mouse` win over them):
+
+    [explorer]
+    mouse = true        # clicks and the wheel; off by default
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ CONFIG_ENV = "RDSTRAIL_CONFIG"
 _KEYS = {"s3", "lookup", "profile", "regions", "accounts", "endpoint_url", "since"}
 # Anything that looks like a secret is refused rather than silently kept in a plain file.
 _SECRET_KEYS = {"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "password"}
+
+
+_EXPLORER_KEYS = {"mouse"}
 
 
 class ConfigError(Exception):
@@ -62,9 +70,13 @@ def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir("rdstrail")) / "config.toml"
 
 
-def load_sources(path: Path | None = None) -> dict[str, SavedSource]:
-    """Every saved source, by name; none when there is no config file."""
-    path = path or default_config_path()
+@dataclass(frozen=True)
+class ExplorerSettings:
+    mouse: bool = False  # off: the terminal's own selection works, no bytes per mouse move
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The config file's tables; none when there is no file."""
     try:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -73,6 +85,32 @@ def load_sources(path: Path | None = None) -> dict[str, SavedSource]:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    return data
+
+
+def load_explorer_settings(path: Path | None = None) -> ExplorerSettings:
+    """The [explorer] table; the defaults when there is no file or no table."""
+    path = path or default_config_path()
+    table = _read(path).get("explorer", {})
+    where = f"{path}: [explorer]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = set(table) - _EXPLORER_KEYS
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown keys {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(sorted(_EXPLORER_KEYS))})"
+        )
+    mouse = table.get("mouse", False)
+    if not isinstance(mouse, bool):
+        raise ConfigError(f"{where}: mouse must be true or false")
+    return ExplorerSettings(mouse=mouse)
+
+
+def load_sources(path: Path | None = None) -> dict[str, SavedSource]:
+    """Every saved source, by name; none when there is no config file."""
+    path = path or default_config_path()
+    data = _read(path)
     sources = data.get("sources", {})
     if not isinstance(sources, dict):
         raise ConfigError(f"{path}: [sources] must be a table of named sources")

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rdstrail_tui.sources.sync import counted
+
 # In a directory only these are read; a file named on the command line is always read.
 READ_SUFFIXES = (".json", ".jsonl", ".ndjson")
 # CloudTrail writes digests beside the logs under this folder name; they hold no events.
@@ -24,6 +26,17 @@ class Discovery:
 def is_event_file_name(name: str) -> bool:
     lowered = name.lower().removesuffix(".gz")
     return lowered.endswith(READ_SUFFIXES)
+
+
+def nothing_to_read(found: Discovery) -> str:
+    """Why a named directory gave no file to read, and what would: the one line that says
+    so names what was looked for and what was there instead."""
+    looked_for = "no *.json, *.jsonl or *.ndjson files here (gzipped or not)"
+    if found.ignored:
+        return f"{looked_for}; {counted(found.ignored, 'other file')}: name one to read it"
+    if found.digests:
+        return f"{looked_for}; only {counted(found.digests, 'digest')}"
+    return looked_for
 
 
 def discover(paths: list[Path]) -> Discovery:

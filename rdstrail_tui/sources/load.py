@@ -6,9 +6,10 @@ decoded and written by `ingest`, in worker processes when there is enough to sha
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdstrail_tui.cache.store import Cache
@@ -17,7 +18,7 @@ from rdstrail_tui.ingest.chunks import load_chunk as load_chunk  # tests patch i
 from rdstrail_tui.ingest.documents import ChunkResult
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.ingest.workers import ChunkTask, load_parallel, worker_count
-from rdstrail_tui.sources.files import discover
+from rdstrail_tui.sources.files import discover, nothing_to_read
 
 
 @dataclass
@@ -51,33 +52,65 @@ class LoadInterrupted(Exception):
         self.summary = summary
 
 
+@dataclass
+class Inputs:
+    """What the named paths hold, found before any cache is opened: a load that has nothing
+    to read can say so without creating a cache."""
+
+    paths: list[Path]
+    files: list[list[Path]]  # per named path, the files to read
+    ignored: int = 0
+    digests: int = 0
+    problems: list[str] = field(default_factory=list)  # one line each: missing, empty...
+
+    @property
+    def file_count(self) -> int:
+        return sum(len(files) for files in self.files)
+
+
+def find_inputs(paths: list[Path]) -> Inputs:
+    """Walk the named paths. A path that does not exist, or a directory with no trail file
+    in it, is a problem (one line naming it and what was looked for), not an error."""
+    inputs = Inputs(paths=list(paths), files=[])
+    for path in paths:
+        found = discover([path])
+        inputs.files.append(found.files)
+        inputs.ignored += found.ignored
+        inputs.digests += found.digests
+        inputs.problems.extend(f"{where}: {message}" for where, message in found.missing)
+        if not found.files and not found.missing:
+            inputs.problems.append(f"{path}: {nothing_to_read(found)}")
+    return inputs
+
+
 def load_paths(
     cache: Cache,
-    paths: list[Path],
+    paths: list[Path] | Inputs,
     scope: Scope,
     on_progress: ProgressCallback | None = None,
     workers: int | None = None,
     should_stop: Callable[[], bool] | None = None,
     chunking: Chunking | None = None,
 ) -> LoadSummary:
-    """Load files and directories into the cache. Raises LoadInterrupted on Ctrl-C, or when
-    `should_stop` (asked between chunks) says so; committed chunks stay either way."""
+    """Load files and directories (or the `Inputs` found in them) into the cache. Raises
+    LoadInterrupted on Ctrl-C, or when `should_stop` (asked between chunks) says so;
+    committed chunks stay either way. Each named path that yields nothing counts as a bad
+    input."""
     started = time.perf_counter()
     chunking = chunking or Chunking()
-    summary = LoadSummary()
+    inputs = paths if isinstance(paths, Inputs) else find_inputs(paths)
+    summary = LoadSummary(ignored=inputs.ignored)
+    summary.digests = inputs.digests
+    summary.bad_files = len(inputs.problems)
+    summary.problems.extend(inputs.problems)
     # Chunks never mix files of two named paths, so what each path added is known exactly.
     tasks: list[ChunkTask] = []
-    total_files = total_bytes = 0
-    for root, path in enumerate(paths):
-        found = discover([path])
-        summary.ignored += found.ignored
-        summary.digests += found.digests
-        summary.bad_files += len(found.missing)
-        summary.problems.extend(f"{where}: {message}" for where, message in found.missing)
-        tasks.extend((root, chunk, scope) for chunk in chunks(found.files, chunking))
-        total_files += len(found.files)
-        total_bytes += sum(file_size(file) for file in found.files)
-    added = [0] * len(paths)
+    total_bytes = 0
+    for root, files in enumerate(inputs.files):
+        tasks.extend((root, chunk, scope) for chunk in chunks(files, chunking))
+        total_bytes += sum(file_size(file) for file in files)
+    total_files = inputs.file_count
+    added = [0] * len(inputs.paths)
     workers = workers or worker_count()
 
     def report() -> None:
@@ -105,6 +138,32 @@ def load_paths(
         report()
         raise LoadInterrupted(summary) from None
     finally:
-        for path, count in zip(paths, added):
-            cache.record_source(f"file:{path.resolve()}", "files", count)
+        # A path that held nothing to read is no source of the cache.
+        for path, files, count in zip(inputs.paths, inputs.files, added):
+            if files:
+                cache.record_source(f"file:{path.resolve()}", "files", count)
     return summary
+
+
+# -- --event-source ------------------------------------------------------------------------
+
+AWS_DOMAIN = ".amazonaws.com"
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9-]*")
+_EVENT_SOURCE = re.compile(r"[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.amazonaws\.com")
+
+
+class EventSourceError(ValueError):
+    """Text that is neither a service name nor an eventSource; the message suggests one."""
+
+
+def event_source(text: str) -> str:
+    """The eventSource a user means: `ec2` or `EC2` is `ec2.amazonaws.com`, an eventSource
+    is itself; anything else is refused with the nearest eventSource as a suggestion."""
+    value = text.strip().lower()
+    if _SERVICE.fullmatch(value):
+        return value + AWS_DOMAIN
+    if _EVENT_SOURCE.fullmatch(value):
+        return value
+    service = _SERVICE.search(value.split("://")[-1])
+    guess = (service.group() if service else "rds") + AWS_DOMAIN
+    raise EventSourceError(f"--event-source {text!r}: did you mean {guess!r}?")

@@ -72,7 +72,5 @@ def _default_region(profile: str | None) -> str:
 
     region = make_session(profile).region_name
     if not region:
-        raise RequestError(
-            "sync lookup: no region: pass --region (repeatable), or set one for the profile"
-        )
+        raise RequestError("sync lookup: no region: pass --region, or set one for the profile")
     return str(region)

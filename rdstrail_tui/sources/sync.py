@@ -77,14 +77,27 @@ ProgressCallback = Callable[[SyncSummary], None]
 StopCheck = Callable[[], bool]
 
 
+def counted(count: int, one: str, many: str | None = None) -> str:
+    """`1 event`, `2 events`, `1,234 bad inputs`: a count and its noun, in agreement. Every
+    summary either front end shows counts through this, so none says `1 bad inputs`."""
+    noun = one if count == 1 else (many if many is not None else one + "s")
+    return f"{count:,} {noun}"
+
+
 def summary_line(summary: SyncSummary) -> str:
-    """One line that says what a sync did (raw text: callers make it printable)."""
-    parts = [f"synced {summary.source}: {summary.events_new:,} events new"]
-    parts.append(f"{summary.events_seen:,} received")
+    """One line that says what a sync did (raw text: callers make it printable). Counts that
+    are zero and say nothing (no objects, no throttling, no problems) are left out, so the
+    line of a LookupEvents sync fits 80 columns."""
+    parts = [
+        f"synced {summary.source}: {counted(summary.events_new, 'new event')} "
+        f"of {summary.events_seen:,} received"
+    ]
     if summary.objects:
-        parts.append(f"{summary.objects:,} objects downloaded")
-    parts.append(f"{summary.requests:,} requests")
-    parts.append(f"{summary.throttles:,} throttled")
+        parts.append(f"{counted(summary.objects, 'object')} downloaded")
+    parts.append(counted(summary.requests, "request"))
+    if summary.throttles:
+        parts.append(f"{summary.throttles:,} throttled")
     if summary.problems:
-        parts.append(f"{len(summary.problems):,} problems (listed above)")
+        # No "listed above": the CLI prints problems before this line, the explorer after.
+        parts.append(counted(len(summary.problems), "problem"))
     return ", ".join(parts) + f" ({summary.seconds:.1f} s)"

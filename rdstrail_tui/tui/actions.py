@@ -3,14 +3,27 @@
 The main screen's key bindings are made from this table, and so, through them, are the
 Footer and the help's "Anywhere" section; the command palette's entries are made from it
 too. A key, a Footer label or a palette entry is changed here and nowhere else.
+
+The Footer shows, of the keys that work where the focus is, those that matter there: each
+action names the focus zones it is shown in (`zones`), and `footer_bindings` applies that
+to what Textual offers the Footer. At 80 columns every zone's labels fit in one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
 
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
+
+# Where the focus is on the main screen: the event list, the filter box, or the detail
+# (JSON or diff).
+Zone = Literal["list", "filter", "detail"]
+LIST: Zone = "list"
+FILTER: Zone = "filter"
+DETAIL: Zone = "detail"
+ALL_ZONES: tuple[Zone, ...] = (LIST, FILTER, DETAIL)
 
 
 @dataclass(frozen=True)
@@ -19,6 +32,7 @@ class ExplorerState:
 
     demo: bool  # the bundled demo trail is open
     job_running: bool  # a load or a sync runs
+    export_running: bool = False
 
 
 def always(state: ExplorerState) -> bool:
@@ -51,6 +65,9 @@ class ExplorerAction:
     show: bool = True  # in the Footer (the help lists every labelled one)
     priority: bool = False
     palette: PaletteEntry | None = None
+    zones: tuple[Zone, ...] = ALL_ZONES  # where the Footer shows it (when it is enabled)
+    key_display: str | None = None  # the key as the Footer and the help show it
+    help: str = ""  # the help's line for it, when the label is too short to say it
 
     @property
     def on_app(self) -> bool:
@@ -67,7 +84,9 @@ class ExplorerAction:
             self.action,
             self.label,
             show=self.show,
+            key_display=self.key_display,
             priority=self.priority,
+            tooltip=self.help,
             id=self.id,
         )
 
@@ -77,19 +96,56 @@ ACTIONS: tuple[ExplorerAction, ...] = (
     # Priority: Textual routes each key to the widget focused when the key is dequeued, so
     # keys that move focus must act at once or the rest of a burst (a paste, or `/modify`
     # arriving in one packet over SSH) goes to the widget they left. Each of these stands
-    # aside (SkipAction) where it does not apply.
+    # aside (SkipAction, or check_action) where it does not apply.
     ExplorerAction(
         "focus_filter",
         "slash",
         "Filter",
         id="filter",
         priority=True,
+        zones=(LIST,),
+        help="focus the filter box (from the list or the detail)",
         palette=PaletteEntry("Filter", "Focus the filter box", order=1),
     ),
-    # No labels: the help lists the filter box's keys on their own.
-    ExplorerAction("keep_filter", "enter", show=False, priority=True),
-    ExplorerAction("clear_filter", "escape", show=False, priority=True),
-    ExplorerAction("back", "escape", "Back", show=False),
+    # Escape goes back one level, and the Footer says what that is where the focus is: the
+    # detail goes back to the list, the list drops its filter (and Escape does nothing on a
+    # list without one). The filter box's own Escape (cancel the edit) is in FilterBox.
+    # (The key as a parameter: where the focused view uses the key itself, e.g. the diff's
+    # Escape closing an opened value, back stands aside.)
+    ExplorerAction(
+        "back('escape')",
+        "escape",
+        "Back",
+        id="back",
+        key_display="Esc",
+        priority=True,
+        zones=(DETAIL,),
+        help="from the detail, back to the list",
+    ),
+    ExplorerAction(
+        "clear_filter",
+        "escape",
+        "Clear filter",
+        id="clear-filter",
+        key_display="Esc",
+        priority=True,
+        zones=(LIST,),
+        help="on the list, clear the filter",
+    ),
+    # Shift: `[` and `]` would read as the start of an escape sequence after an Escape.
+    # Priority, as they act only in the detail: a J before an Escape in the same burst
+    # steps before the Escape leaves the detail.
+    ExplorerAction(
+        "step(-1)",
+        "K",
+        "Prev/Next",
+        id="previous-event",
+        key_display="K/J",
+        priority=True,
+        zones=(DETAIL,),
+        help="in the detail, the previous / next event of the list",
+    ),
+    ExplorerAction("step(1)", "J", id="next-event", show=False, priority=True),
     ExplorerAction("quick('name')", "n", "+Name", id="quick-name", show=False),
     ExplorerAction("quick('user')", "u", "+User", id="quick-user", show=False),
     ExplorerAction("quick('res')", "r", "+Resource", id="quick-resource", show=False),
@@ -101,11 +157,13 @@ ACTIONS: tuple[ExplorerAction, ...] = (
         show=False,
         palette=PaletteEntry("Show only errors", "Toggle is:error in the filter", order=7),
     ),
+    # In the detail's Footer as "Diff" or "JSON", what d switches to (MainScreen).
     ExplorerAction(
         "toggle_diff",
         "d",
         "JSON/Diff",
         id="toggle-diff",
+        zones=(DETAIL,),
         palette=PaletteEntry("JSON / Diff", "Switch the detail between JSON and Diff", order=5),
     ),
     ExplorerAction(
@@ -113,7 +171,25 @@ ACTIONS: tuple[ExplorerAction, ...] = (
         "y",
         "Copy",
         id="copy-json",
-        palette=PaletteEntry("Copy event JSON", "Copy the event to the clipboard", order=6),
+        zones=(DETAIL,),
+        palette=PaletteEntry(
+            "Copy event JSON",
+            "Send the event's JSON to the clipboard (OSC 52), or write it to a file",
+            order=6,
+        ),
+    ),
+    # Out of the Footer at 80 columns (it would cut the list's): the help and the palette
+    # name it.
+    ExplorerAction(
+        "export",
+        "w",
+        "Export",
+        id="export",
+        show=False,
+        help="write the events the filter keeps to a file (CSV, JSON Lines, JSON)",
+        palette=PaletteEntry(
+            "Export events", "Write the filter's events to a CSV, JSON Lines or JSON file", order=6
+        ),
     ),
     # Out of the Footer: the help, the palette and (for L) the welcome screen name them.
     ExplorerAction(
@@ -134,16 +210,33 @@ ACTIONS: tuple[ExplorerAction, ...] = (
             "Sync from AWS", "LookupEvents or an S3 trail into the cache", order=3
         ),
     ),
+    # Out of the Footer too: while a job runs its panel says "(x: cancel)".
     ExplorerAction(
         "cancel_load",
         "x",
         "Cancel load",
         id="cancel-load",
+        show=False,
         palette=PaletteEntry(
             "Cancel load",
             "Stop the running load",
             order=4,
             applies=lambda state: state.job_running,
+        ),
+    ),
+    # x again: check_action enables it only while an export runs (after cancel_load, so
+    # with a load and an export running x stops the load first).
+    ExplorerAction(
+        "cancel_export",
+        "x",
+        "Cancel export",
+        id="cancel-export",
+        show=False,
+        palette=PaletteEntry(
+            "Cancel export",
+            "Stop the running export (its file is removed)",
+            order=4,
+            applies=lambda state: state.export_running,
         ),
     ),
     ExplorerAction(
@@ -153,10 +246,28 @@ ACTIONS: tuple[ExplorerAction, ...] = (
         id="help",
         palette=PaletteEntry("Help", "Every key and the filter language", order=8),
     ),
-    # The palette has Textual's own Quit.
-    ExplorerAction("app.quit", "q", "Quit", id="quit"),
+    # The palette has Textual's own Quit. Asks first while a load or a sync runs.
+    ExplorerAction("quit", "q", "Quit", id="quit", zones=(LIST,), help="on the list, quit"),
+    # q in the detail goes back as Escape does: only q on the list quits. Priority as
+    # Escape's (the key after it in a burst goes to the list).
+    ExplorerAction(
+        "back('q')",
+        "q",
+        "Back",
+        id="back-q",
+        show=False,
+        priority=True,
+        help="in the detail, back to the list as Escape does",
+    ),
+    # D only over an empty cache (as the empty list says): a stray D must not swap the
+    # user's cache for the demo.
     ExplorerAction(
         "app.open_demo",
+        "D",
+        "Demo",
+        id="open-demo",
+        show=False,
+        help="over an empty cache, open the bundled demo trail",
         palette=PaletteEntry(
             "Open the demo trail",
             "Explore the bundled demo instead",
@@ -165,6 +276,46 @@ ACTIONS: tuple[ExplorerAction, ...] = (
         ),
     ),
 )
+
+# Widgets' keys (by binding id) that the main screen's Footer has no room for at 80
+# columns; the help lists them.
+FOOTER_HIDDEN = frozenset({"fold-all", "unfold-all"})
+
+_FOOTER_ZONES: dict[str, tuple[Zone, ...]] = {
+    action.id: action.zones for action in ACTIONS if action.id is not None
+}
+
+
+def footer_bindings(
+    active: Mapping[str, ActiveBinding],
+    zone: Zone,
+    labels: Mapping[str, str],
+    first: Sequence[str] = (),
+    hidden: Collection[str] = (),
+    shown: Collection[str] = (),
+) -> dict[str, ActiveBinding]:
+    """What the Footer shows of `active` (Screen.active_bindings) when the focus is in
+    `zone`: the actions of this table outside their zones are hidden (and the widgets' keys
+    of FOOTER_HIDDEN everywhere), `labels` (by binding
+    id) replaces a label that depends on the state (e.g. what `d` switches to), and the
+    keys in `first` lead, in that order (Textual orders a widget's keys by its base
+    classes'), the ids in `hidden` are left out as well and those in `shown` are shown in
+    any zone. Only the display changes: which key does what is the bindings' business."""
+    ordered = [key for key in first if key in active]
+    ordered += [key for key in active if key not in ordered]
+    footer: dict[str, ActiveBinding] = {}
+    for key in ordered:
+        entry = active[key]
+        binding = entry.binding
+        zones = _FOOTER_ZONES.get(binding.id or "")
+        out_of_zone = zones is not None and zone not in zones and binding.id not in shown
+        if out_of_zone or binding.id in FOOTER_HIDDEN or binding.id in hidden:
+            binding = replace(binding, show=False)
+        label = labels.get(binding.id or "")
+        if label is not None:
+            binding = replace(binding, description=label)
+        footer[key] = entry._replace(binding=binding)
+    return footer
 
 
 def main_screen_bindings() -> list[BindingType]:

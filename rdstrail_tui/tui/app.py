@@ -1,5 +1,6 @@
 """The explorer app: opens the cache, shows the main screen (or the welcome screen over an
-empty cache), and holds what is app-wide: help, the command palette, switching to the demo."""
+empty cache), and holds what is app-wide: help, the command palette, switching to the demo,
+and reading an Escape that arrived glued to the next key."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.tui import screenshot
 from rdstrail_tui.tui.actions import ExplorerState, palette_actions
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.messages import CacheChanged
@@ -20,7 +23,29 @@ from rdstrail_tui.tui.screens.main import MainScreen
 from rdstrail_tui.tui.screens.welcome import WelcomeScreen
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_list import EventList
+from rdstrail_tui.tui.widgets.filter_box import FilterBox
 from rdstrail_tui.tui.widgets.json_view import JsonView
+
+ALT = "alt+"
+
+
+def split_escape(event: events.Key) -> tuple[events.Key, events.Key] | None:
+    """An `alt+KEY` as the Escape and the KEY it stands for, or None for any other key.
+
+    Textual's input parser reads ESC followed by a letter or digit *in the same read* as
+    `alt+` that key (the terminal's Meta prefix). A slow SSH link often delivers an Escape
+    and the key typed after it in one packet, so `Escape j` arrives as `alt+j`. The
+    explorer binds no Alt key, so an `alt+KEY` is taken as what it most likely was."""
+    if not event.key.startswith(ALT):
+        return None
+    key = event.key[len(ALT) :]
+    character = event.character
+    # "alt+shift+k": the parser's name for ESC K; the key itself is named "K".
+    if key.startswith("shift+") and len(key) == len("shift+") + 1:
+        key = key[-1].upper()
+    if character is None and len(key) == 1:
+        character = key
+    return events.Key("escape", "\x1b"), events.Key(key, character)
 
 
 class RdstrailApp(App[int]):
@@ -45,6 +70,20 @@ class RdstrailApp(App[int]):
 
     def on_mount(self) -> None:
         self._open(self.cache_path)
+
+    async def on_event(self, event: events.Event) -> None:
+        # Here, before Textual looks up the key's bindings and routes it to the focused
+        # widget: the Escape must act first (its bindings move the focus at once), then the
+        # key goes where the Escape left the focus. An alt key some binding uses is left as
+        # it is (the explorer binds none; Textual's Input binds alt+backspace).
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            split = split_escape(event)
+            if split is not None and event.key not in self.screen.active_bindings:
+                for key in split:
+                    key.set_sender(self)  # as the driver sends keys
+                    await super().on_event(key)
+                return
+        await super().on_event(event)
 
     def _open(self, path: Path) -> None:
         if self.cache is not None:
@@ -85,10 +124,21 @@ class RdstrailApp(App[int]):
             self.pop_screen()
         self._open(self.cache_path)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_demo" and self.screen_stack:
+            # The key D (the palette asks nothing): only over an empty cache, as the
+            # empty list says, so that a stray D never swaps the user's cache for the demo.
+            try:
+                return not self.demo and self.main_screen.total == 0
+            except LookupError:
+                return False
+        return super().check_action(action, parameters)
+
     def action_help(self) -> None:
         sections = [
             ("Anywhere", MainScreen.BINDINGS),
             ("Event list", EventList.BINDINGS),
+            ("Filter box (typing filters the list as you type)", FilterBox.BINDINGS),
             ("JSON detail", JsonView.BINDINGS),
             ("Diff", DiffView.BINDINGS),
         ]
@@ -97,19 +147,43 @@ class RdstrailApp(App[int]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         main = self.main_screen
-        state = ExplorerState(demo=self.demo, job_running=bool(main.load_path))
+        state = ExplorerState(
+            demo=self.demo,
+            job_running=bool(main.load_path),
+            export_running=main.export_running,
+        )
         for action, entry in palette_actions(state):
             # The key as the Footer and the help show it.
             key = self.get_key_display(action.binding()) if action.key else None
             target: object = self if action.on_app else main
             yield SystemCommand(entry.title, entry.help_line(key), getattr(target, action.method))
 
+    # Screenshots are owner-only files in the current directory, and the notification says
+    # where (Textual's own go to ~/Downloads with the umask's permissions).
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        screenshot.deliver_screenshot(self, filename, path)
+        return None  # nothing is delivered through the driver: no delivery key
+
+    def save_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str:
+        return str(screenshot.save_screenshot(self, filename, path))
+
     def on_unmount(self) -> None:
         if self.cache is not None:
             self.cache.close()
 
 
-def run_explorer(cache_path: Path, demo: bool = False) -> int:
+def run_explorer(cache_path: Path, demo: bool = False, mouse: bool = False) -> int:
+    """Run the explorer until it quits; its exit code.
+
+    The mouse is off unless asked for (`--mouse`): with it on, Textual's driver turns on
+    the terminal's any-motion mouse tracking together with clicks (modes 1000 and 1003), so
+    the terminal's own selection needs Shift, and every mouse move over the window sends
+    bytes, which a slow SSH link feels. With `mouse=False` the driver sends none of the
+    mouse-tracking sequences at all (LinuxDriver._enable_mouse_support returns early)."""
     app = RdstrailApp(cache_path, demo=demo)
-    app.run()
+    app.run(mouse=mouse)
     return app.return_code or 0

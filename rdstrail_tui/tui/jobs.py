@@ -31,7 +31,7 @@ from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.sources.load import LoadInterrupted, LoadSummary, load_paths
 from rdstrail_tui.sources.request import SyncRequest, run_sync
-from rdstrail_tui.sources.sync import SyncError, SyncSummary, summary_line
+from rdstrail_tui.sources.sync import SyncError, SyncSummary, counted, summary_line
 from rdstrail_tui.tui.messages import (
     CacheChanged,
     JobFinished,
@@ -251,7 +251,8 @@ class LoadJob(Job[LoadProgressed, LoadFinished]):
     def progress(self, report: LoadProgressed, cancelling: bool) -> Progress:
         summary = report.summary
         rate = summary.records / summary.seconds if summary.seconds else 0
-        done = f"{summary.files:,}/{report.total_files:,} files, {summary.new:,} new events"
+        files = f"{summary.files:,}/{counted(report.total_files, 'file')}"
+        done = f"{files}, {counted(summary.new, 'new event')}"
         if cancelling:
             text = f"Cancelling after the current batch ... ({done})"
         else:
@@ -260,10 +261,21 @@ class LoadJob(Job[LoadProgressed, LoadFinished]):
 
     def outcome(self, finished: LoadFinished) -> Notice:
         summary = finished.summary
+        if load_failed(summary):
+            # Nothing read: a path that does not exist, files that cannot be read or are
+            # not CloudTrail, a directory without trail files. Said as a failure, naming
+            # the input, never as a "Loaded: 0 new events".
+            reason = summary.problems[0] if summary.problems else "no CloudTrail files found"
+            return Notice(
+                [self.failure(reason), *summary.problems[1:PROBLEMS_NOTIFIED]],
+                severity="error",
+                timeout=10,
+            )
         verb = "Cancelled" if summary.interrupted else "Loaded"
         text = (
-            f"{verb}: {summary.new:,} new events from {summary.files:,} files"
-            f" ({summary.duplicates:,} duplicates, {summary.bad_inputs:,} bad inputs)"
+            f"{verb}: {counted(summary.new, 'new event')} from {counted(summary.files, 'file')}"
+            f" ({counted(summary.duplicates, 'duplicate')},"
+            f" {counted(summary.bad_inputs, 'bad input')})"
         )
         problems = summary.problems[:PROBLEMS_NOTIFIED]
         return Notice(
@@ -274,6 +286,19 @@ class LoadJob(Job[LoadProgressed, LoadFinished]):
 
     def failure(self, error: str) -> str:
         return f"Load of {self.path} failed: {error}"
+
+
+def load_failed(summary: LoadSummary) -> bool:
+    """A load that read nothing at all: no event kept, and either something was bad or no
+    file was found. (A file that holds no records, or only other services' events, was
+    read: that load did not fail.)"""
+    return (
+        not summary.interrupted
+        and summary.kept == 0
+        and summary.records == 0
+        and summary.other_sources == 0
+        and (summary.bad_inputs > 0 or summary.files == 0)
+    )
 
 
 class SyncJob(Job[SyncProgressed, SyncFinished]):

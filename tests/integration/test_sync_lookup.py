@@ -613,14 +613,14 @@ def test_no_credentials_or_no_profile(cache: Cache, monkeypatch: pytest.MonkeyPa
     with pytest.raises(SyncError) as raised:
         sync_lookup(cache, regions=["us-east-1"], endpoint_url="http://127.0.0.1:9")
     assert "no AWS credentials" in _assert_one_line(raised.value)
-    with pytest.raises(SyncError, match="not configured"):
+    with pytest.raises(SyncError, match="no AWS profile 'nowhere'"):
         sync_lookup(cache, regions=["us-east-1"], profile="nowhere")
     monkeypatch.setenv("AWS_PROFILE", "elsewhere")
     with pytest.raises(SyncError) as raised:
         sync_lookup(cache, regions=["us-east-1"])
     assert _assert_one_line(raised.value) == (
-        "AWS profile 'elsewhere' (from AWS_PROFILE) is not configured: check ~/.aws/config, "
-        "or run `aws configure --profile elsewhere`"
+        "no AWS profile 'elsewhere' (AWS_PROFILE): none is configured "
+        "(aws configure --profile elsewhere)"
     )
 
 

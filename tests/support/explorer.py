@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from rich.cells import cell_len
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Static
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.sources import load as load_driver
 from rdstrail_tui.sources.load import LoadSummary, load_paths
 from rdstrail_tui.tui.app import RdstrailApp
 from rdstrail_tui.tui.filter_history import FilterHistory
@@ -155,3 +161,72 @@ class Notes:
     @property
     def messages(self) -> list[str]:
         return [call["message"] for call in self.calls]
+
+
+class FooterEntry:
+    """One key of the Footer as painted: its text and where it is."""
+
+    def __init__(self, widget: Widget) -> None:
+        self.text = str(widget.render()).strip()
+        self.region: Region = widget.region
+        self.cells = cell_len(str(widget.render()))
+        self.palette = widget.has_class("-command-palette")
+
+    def __repr__(self) -> str:
+        return f"{self.text!r}@{self.region.x}-{self.region.right}"
+
+
+def footer_entries(app: RdstrailApp) -> list[FooterEntry]:
+    """The keys of the Footer of the screen in front, left to right (the palette's last)."""
+    return [FooterEntry(widget) for widget in app.screen.query("FooterKey")]
+
+
+def footer_text(app: RdstrailApp) -> str:
+    """The Footer's keys and labels, two spaces apart: "Esc Back  K/J Prev/Next ..."."""
+    return "  ".join(entry.text for entry in footer_entries(app))
+
+
+async def wait_for_footer(pilot: Pilot[Any], app: RdstrailApp, *texts: str) -> str:
+    """Wait until the Footer (recomposed after a refresh) holds every one of `texts`."""
+    await wait_until(
+        pilot,
+        lambda: all(text in footer_text(app) for text in texts),
+        what=f"the footer to show {texts} (it shows {footer_text(app)!r})",
+    )
+    # Recomposed, the keys are laid out on the next refresh.
+    await pilot.pause()
+    await pilot.pause()
+    return footer_text(app)
+
+
+class GatedChunks:
+    """Holds the load's first chunk until `release()`: the test decides when x lands."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.started = threading.Event()
+        self.gate = threading.Event()
+        self.chunks = 0
+        real = load_driver.load_chunk
+
+        def load_chunk(cache: Cache, paths: list[str], scope: Scope) -> Any:
+            self.chunks += 1
+            if self.chunks == 1:
+                self.started.set()
+                assert self.gate.wait(20), "the test never released the first chunk"
+            return real(cache, paths, scope)
+
+        # The load driver's one call per chunk is the seam: the test holds the first.
+        monkeypatch.setattr(load_driver, "load_chunk", load_chunk)
+
+    def release(self) -> None:
+        self.gate.set()
+
+
+def many_small_files(
+    folder: Path, writers: Any, record_factory: Callable[..., Any], files: int = 150
+) -> Path:
+    """`files` one-event files: below the parallel threshold, three chunks of <= 64 files."""
+    for number in range(files):
+        record = record_factory(eventTime=f"2031-01-01T00:{number // 60:02d}:{number % 60:02d}Z")
+        writers.trail(folder / f"f{number:03d}.json", [record])
+    return folder

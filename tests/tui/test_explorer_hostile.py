@@ -37,7 +37,7 @@ from tests.support.explorer import (
 USER_AGENT = "[bold red]pwn[/]\x1b]52;c;aGVsbG8=\x07"
 USER_NAME = "[link=http://x]me[/link]\x1b[2J"
 # How the filter box writes it: quoted, the ESC as a visible escape the filter reads back.
-USER_TERM = 'user:"[link=http://x]me[/link]\\x1b[2J"'
+USER_TERM = 'user:="[link=http://x]me[/link]\\x1b[2J"'
 ERROR_CODE = "E\x1b[31mX\x08\u202eY"
 ERROR_MESSAGE = "[b]denied[/b] \x1b[31mred\x08\u202eevil"
 RESOURCE = "[u]db[/u]\x07"
@@ -135,13 +135,15 @@ async def test_list_shows_hostile_fields_as_text(hostile_cache: Path, tmp_path: 
         assert len(rows) == 3
         failed, applied, _ = rows
         assert failed.startswith("!")
-        # The principal column (28 wide) cuts the escape short; cut, it is still text.
-        assert "[link=http://x]me[/link]\\x1~" in failed
+        # The principal column cuts the name in its middle, keeping its end; cut, it is
+        # still text: the markup as typed, the escape as \x1b.
+        assert "[link=" in failed and "/link]\\x1b[2J" in failed
         assert SHOWN["resource"] in failed
         assert SHOWN["error code"] in failed
-        assert "[blink]Modify[/blink]\\x1b[5m" in applied
+        assert "[blink]Modify[/blink]\\x" in applied  # cut to the column, still text
         assert "\\x1b]0;t\\x07" in applied
-        assert "\\u202eus-1" in applied
+        if "REGION" in header:  # shown when the cache holds more than one region
+            assert "\\u202eus-1" in applied
         for escape in ESCAPES:
             assert any(escape in row for row in rows), escape
         assert_no_raw_control(painted(events), "list")
@@ -158,7 +160,7 @@ async def test_list_never_paints_raw_controls_at_any_size(
         events = event_list(app)
         lines = painted(events)
         assert_no_raw_control(lines, f"list at {size}")
-        assert "[link=http:" in lines[1]
+        assert "link]" in lines[1]  # the markup, however it is cut, shows as text
         await pilot.press("j")
         assert_no_raw_control(painted(events), f"list at {size}, cursor moved")
 
@@ -270,7 +272,7 @@ async def test_quick_user_filter_keeps_the_hostile_value_literal(
         assert "[" not in status.split("·", 1)[0]
         assert_no_raw_control([status], "status")
         await pilot.press("r")
-        assert box.value == f'{USER_TERM} res:"[u]db[/u]\\x07"'
+        assert box.value == f'{USER_TERM} res:="[u]db[/u]\\x07"'
         assert status_counts(app) == (1, 3)
 
 
@@ -357,7 +359,7 @@ async def test_load_notification_shows_hostile_file_names_as_text(
         await app.workers.wait_for_complete()
         for _ in range(5):
             await pilot.pause()
-        done = [call for call in notes.calls if "new events" in call["message"]]
+        done = [call for call in notes.calls if "new event" in call["message"]]
         assert len(done) == 1, notes.calls
         message = done[0]["message"]
         assert done[0].get("markup") is False

@@ -61,3 +61,33 @@ async def test_escape_in_a_burst_clears_and_returns_to_the_list(tmp_path: Path) 
         assert screen.query_one(FilterBox).value == ""  # the j's did not land in the box
         assert "301 of 301 events" in str(screen.query_one("#status", Static).render())
         assert screen.focused is screen.query_one(EventList)
+
+
+async def test_escape_in_a_burst_leaves_the_detail_before_the_next_key(tmp_path: Path) -> None:
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")
+        screen = app.screen
+        assert screen.has_class("-detail-open")
+        burst(app, [("J", "J"), ("escape", None), ("j", "j"), ("j", "j")])
+        await pilot.pause()
+        events = screen.query_one(EventList)
+        # J stepped to the second event in the detail; the j's after Escape moved the list.
+        assert screen.focused is events
+        assert not screen.has_class("-detail-open")
+        assert events.cursor == 3
+
+
+async def test_escape_in_a_burst_closes_a_dialog_before_the_next_key(tmp_path: Path) -> None:
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("L")
+        burst(app, [("x", "x"), ("escape", None), ("j", "j")])
+        await pilot.pause()
+        screen = app.screen
+        assert screen.query_one(EventList).cursor == 1  # the j reached the list
+        assert screen.query_one(FilterBox).value == ""

@@ -44,7 +44,8 @@ def test_bad_input_in_process(
 
     assert result.code == 1
     check_reported(result.err, bad)
-    assert "1 bad inputs" in result.err
+    assert "rdstrail: 1 bad input skipped" in result.err
+    assert "bad inputs" not in result.err
     # Earlier events kept; this run's good records (the good file's and the bad file's
     # good ones) cached.
     assert count_cached() == 72 + 2 + bad.good_inside
@@ -67,7 +68,7 @@ def test_bad_inputs_in_a_directory_are_each_named(
     assert result.code == 1
     for bad in bads:
         check_reported(result.err, bad)
-    assert "4 bad inputs" in result.err
+    assert "rdstrail: 4 bad inputs skipped" in result.err
     assert count_cached() == 2  # the good records of no-id.json
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -32,6 +33,8 @@ HEADER = [
     "errorMessage",
     "userAgent",
     "eventID",
+    "requestParameters",
+    "responseElements",
 ]
 
 
@@ -166,8 +169,9 @@ def test_table_fits_the_width(run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("COLUMNS", "200")
     wide = run_cli("query")
     assert all(len(line) <= 200 for line in wide.out_lines)
-    narrow_headers = set(lines[0].split("  ")) - {""}
-    wide_headers = set(wide.out_lines[0].split("  ")) - {""}
+    # Headers are apart by two spaces or more; one space is inside a header (SOURCE IP).
+    narrow_headers = set(re.split(r" {2,}", lines[0].strip()))
+    wide_headers = set(re.split(r" {2,}", wide.out_lines[0].strip()))
     assert narrow_headers < wide_headers
     assert "ERROR" in wide.out_lines[0]
 
@@ -421,3 +425,254 @@ def test_demo_query(run_cli: Run, cache_path: Path, tmp_path: Path) -> None:
     assert all(rec["eventSource"] == "rds.amazonaws.com" for rec in records)
     assert not cache_path.exists()
     assert not cache_path.parent.exists()
+
+
+# -- no match, BOM ---------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("loaded")
+@pytest.mark.parametrize(
+    ("format_", "out"),
+    [("table", ""), ("jsonl", ""), ("json", "[]\n"), ("csv", ",".join(HEADER) + "\r\n")],
+)
+def test_no_match_is_said_on_stderr_and_stdout_stays_valid(
+    run_cli: Run, format_: str, out: str
+) -> None:
+    result = run_cli("query", "nothing-is-called-this", "--format", format_)
+    assert result.code == 0
+    assert result.err_lines == ["rdstrail: no events match: nothing-is-called-this"]
+    assert result.out == out
+
+
+@pytest.mark.usefixtures("loaded")
+def test_no_match_shows_the_filter_sanitised(run_cli: Run) -> None:
+    result = run_cli("query", f"user:{CLEAR}x")
+    assert result.code == 0
+    assert result.out == ""
+    assert result.err_lines == ["rdstrail: no events match: user:\\x1b[2Jx"]
+
+
+def test_no_match_in_an_empty_cache_says_it_is_empty(run_cli: Run, cache_path: Path) -> None:
+    from rdstrail_tui.cache.store import Cache
+
+    Cache.open(cache_path).close()
+    result = run_cli("query", "modify")
+    assert result.code == 0
+    assert result.out == ""
+    assert result.err_lines == [
+        f"rdstrail: no events match: the cache {cache_path} is empty (rdstrail load PATH)"
+    ]
+
+
+def test_csv_bom_and_request_parameters(
+    run_cli: Run, tmp_path: Path, writers: Any, record_factory: Run
+) -> None:
+    record = record_factory(requestParameters={"dBInstanceIdentifier": "prod-db"})
+    assert run_cli("load", writers.trail(tmp_path / "t.json", [record])).code == 0
+    plain = run_cli("query", "--format", "csv")
+    assert plain.out.startswith("eventTime,")
+    marked = run_cli("query", "--format", "csv", "--bom")
+    assert marked.code == 0, marked.err
+    assert marked.out == "\ufeff" + plain.out
+    [row] = list(csv.DictReader(io.StringIO(plain.out)))
+    assert json.loads(row["requestParameters"]) == {"dBInstanceIdentifier": "prod-db"}
+
+
+@pytest.mark.usefixtures("loaded")
+def test_bom_is_for_csv_only(run_cli: Run) -> None:
+    result = run_cli("query", "--bom")
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err_lines == ["rdstrail: query: --bom applies to --format csv only"]
+
+
+# -- singular and plural -------------------------------------------------------------------
+
+
+def test_one_is_singular(
+    run_cli: Run, tmp_path: Path, writers: Any, record_factory: Run, cache_path: Path
+) -> None:
+    loaded = run_cli("load", writers.trail(tmp_path / "t.json", [record_factory()]))
+    assert loaded.code == 0, loaded.err
+    assert loaded.err_lines[:2] == [
+        "1 file read",
+        "1 event new, 0 duplicates, 0 of other services skipped",
+    ]
+    assert run_cli("stats").out.startswith("1 event, ")
+    assert "(1 event added, " in run_cli("cache", "info").out
+    assert run_cli("cache", "clear", "--yes").out_lines == [f"cleared 1 event from {cache_path}"]
+
+
+# -- 80 columns ----------------------------------------------------------------------------
+
+HELP_COMMANDS = [
+    [],
+    ["load"],
+    ["query"],
+    ["stats"],
+    ["sync"],
+    ["cache"],
+    ["cache", "info"],
+    ["cache", "clear"],
+]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=lambda c: " ".join(c) or "rdstrail")
+def test_help_fits_80_columns(
+    run_cli: Run, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    # The help names the cache and config files; a user's are this short, a test's are not.
+    monkeypatch.setenv("RDSTRAIL_CACHE", "/home/jane/.cache/rdstrail/events.db")
+    monkeypatch.setenv("RDSTRAIL_CONFIG", "/home/jane/.config/rdstrail/config.toml")
+    result = run_cli(*command, "--help")
+    assert result.code == 0
+    assert result.out.startswith("usage: rdstrail")
+    too_long = [line for line in result.out_lines if len(line) > 80]
+    assert not too_long, too_long
+
+
+# -- the explorer from the command line ------------------------------------------------------
+
+
+def test_explorer_refuses_without_a_terminal(run_cli: Run, cache_path: Path) -> None:
+    result = run_cli("--demo")  # run_cli's stdout is a buffer, as in `rdstrail | less`
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err_lines == [
+        "rdstrail: the explorer needs a terminal; stdout is not one (try rdstrail query)"
+    ]
+    assert "\x1b" not in result.err
+    assert not cache_path.parent.exists()
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize(
+    ("stdout", "stdin", "missing"),
+    [(True, True, None), (False, True, "stdout"), (True, False, "stdin")],
+)
+def test_the_explorer_needs_both_ends_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, stdout: bool, stdin: bool, missing: str | None
+) -> None:
+    import sys
+
+    from rdstrail_tui.cli import explore
+
+    monkeypatch.setattr(sys, "stdout", _Stream(stdout))
+    monkeypatch.setattr(sys, "stdin", _Stream(stdin))
+    assert explore.missing_terminal() == missing
+
+
+@pytest.fixture
+def explorer_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Start the explorer "in a terminal", recording how run_explorer is called."""
+    from rdstrail_tui.cli import explore
+    from rdstrail_tui.tui import app
+
+    calls: list[dict[str, Any]] = []
+
+    def record(path: Path, **options: Any) -> int:
+        calls.append({"path": path, **options})
+        return 0
+
+    monkeypatch.setattr(explore, "missing_terminal", lambda: None)
+    monkeypatch.setattr(app, "run_explorer", record)
+    return calls
+
+
+def _config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    monkeypatch.setenv("RDSTRAIL_CONFIG", str(config))
+    return config
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "mouse"),
+    [
+        (None, [], False),
+        (None, ["--mouse"], True),
+        ("[explorer]\nmouse = true\n", [], True),
+        ("[explorer]\nmouse = true\n", ["--no-mouse"], False),
+        ("[explorer]\nmouse = false\n", ["--mouse"], True),
+        ('[sources.prod]\ns3 = "s3://b/p"\n', [], False),
+    ],
+)
+def test_mouse_is_off_unless_asked(
+    run_cli: Run,
+    explorer_calls: list[dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cache_path: Path,
+    config: str | None,
+    args: list[str],
+    mouse: bool,
+) -> None:
+    if config is not None:
+        _config(tmp_path, monkeypatch, config)
+    result = run_cli(*args)
+    assert result.code == 0, result.err
+    assert explorer_calls == [{"path": cache_path, "demo": False, "mouse": mouse}]
+
+
+def test_a_bad_mouse_setting_is_one_line(
+    run_cli: Run,
+    explorer_calls: list[dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = _config(tmp_path, monkeypatch, '[explorer]\nmouse = "yes"\n')
+    result = run_cli()
+    assert result.code == 1
+    assert result.err_lines == [f"rdstrail: {config}: [explorer]: mouse must be true or false"]
+    assert explorer_calls == []
+
+
+# Each: a command a new user may well get wrong, and a word of the one line it must give.
+MISTAKES = [
+    (["query"], "load events first"),  # no cache yet
+    (["stats", "modify"], "load events first"),
+    (["load", "no-such-trail"], "no such file or directory"),
+    (["load", "empty"], "empty: no *.json, *.jsonl or *.ndjson files here (gzipped or not)"),
+    (["load", "--event-source", "ec2.amazon.com", "empty"], "did you mean"),
+    (["query", "--bom"], "--bom applies to --format csv only"),
+    (["query", "modify", "--format", "xml"], "--format 'xml': choose table, jsonl, json or csv"),
+    (["quary", "modify"], "COMMAND 'quary': choose load, query, stats, sync or cache"),
+    (["load"], "load: the following arguments are required: PATH"),
+    (["load", "--workers", "0", "empty"], "--workers: must be at least 1"),
+    (["--mouse", "query"], "unrecognized arguments: --mouse"),
+    ([], "needs a terminal"),
+    (["sync", "prod"], "not lookup, s3 or a saved source"),
+    (["sync", "s3"], "name the trail"),
+    (["sync", "lookup", "--since", "yesterdayish"], "is not a time"),
+]
+
+
+@pytest.mark.parametrize(("args", "words"), MISTAKES, ids=lambda a: " ".join(a) or "rdstrail")
+def test_mistakes_are_one_line_within_80_columns(
+    run_cli: Run,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    words: str,
+) -> None:
+    # Paths as a user types them, relative, so the line's length is the message's own.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RDSTRAIL_CACHE", "events.db")
+    (tmp_path / "empty").mkdir()
+    result = run_cli(*args)
+    assert result.code in (1, 2)
+    assert result.out == ""
+    [line] = result.err_lines
+    assert words in line
+    assert len(line) <= 80, line
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "events.db").exists()

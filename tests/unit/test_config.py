@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from rdstrail_tui.sources.config import ConfigError, SavedSource, load_sources
+from rdstrail_tui.sources.config import (
+    ConfigError,
+    ExplorerSettings,
+    SavedSource,
+    load_explorer_settings,
+    load_sources,
+)
 
 GOOD = """
 [sources.prod]
@@ -70,3 +76,29 @@ def test_bad_entries_are_named(tmp_path: Path, text: str, words: str) -> None:
     assert str(path) in message
     assert words in message
     assert "\n" not in message
+
+
+# -- the explorer's settings ---------------------------------------------------------------
+
+
+def test_explorer_settings(tmp_path: Path) -> None:
+    assert load_explorer_settings(tmp_path / "missing.toml") == ExplorerSettings(mouse=False)
+    assert load_explorer_settings(write(tmp_path, GOOD)).mouse is False
+    on = write(tmp_path, GOOD + "\n[explorer]\nmouse = true\n")
+    assert load_explorer_settings(on) == ExplorerSettings(mouse=True)
+    assert set(load_sources(on)) == {"prod", "history"}  # the sources read as before
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('[explorer]\nmouse = "on"\n', "[explorer]: mouse must be true or false"),
+        ("[explorer]\nmose = true\n", "[explorer]: unknown keys mose (known: mouse)"),
+        ("explorer = 1\n", "[explorer] must be a table"),
+    ],
+)
+def test_bad_explorer_settings_are_named(tmp_path: Path, text: str, words: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as raised:
+        load_explorer_settings(path)
+    assert str(raised.value) == f"{path}: {words}"

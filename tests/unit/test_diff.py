@@ -1,17 +1,40 @@
 """Request vs response by meaning: every status, every RDS shape in the table, the User Guide
-example and every shared record."""
+example and every shared record; then the diff as it is read: the summary line, the legend,
+and the layout at 80 and 160 columns (keys whole, values wrapped between tokens, an applied
+value once, long rows cut and opened whole), over the shared records and the demo trail."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rdstrail_tui.present.diff import MISSING, SHAPES, Diff, DiffRow, Status, diff_record
+from rdstrail_tui.demo import shipped_trail_path
+from rdstrail_tui.present.diff import (
+    DIFF_LEGEND,
+    MISSING,
+    SHAPES,
+    Diff,
+    DiffRow,
+    Status,
+    diff_legend_text,
+    diff_record,
+)
+from rdstrail_tui.present.diff.layout import (
+    MAX_ROW_LINES,
+    DiffLayout,
+    layout_diff,
+    render_value,
+)
 
 DATA_DIR = Path(__file__).parents[1] / "data" / "rds-events"
+# The event list's first-column marks: failed, write, unknown.
+LIST_MARKS = ("!", "*", "?")
 
 
 def record(request: Any, response: Any = None, **fields: Any) -> dict[str, Any]:
@@ -43,12 +66,15 @@ def test_symbols_are_distinct_single_ascii_characters() -> None:
     symbols = {s: s.symbol for s in Status}
     assert symbols == {
         Status.APPLIED: "=",
-        Status.CHANGED: "!",
+        Status.CHANGED: "~",
         Status.PENDING: ">",
-        Status.MASKED: "*",
-        Status.REQUEST_ONLY: "?",
+        Status.MASKED: "#",
+        Status.REQUEST_ONLY: ".",
         Status.SET_BY_AWS: "+",
     }
+    # None is one of the event list's marks (failed, write, unknown), all are plain ASCII.
+    assert not set(symbols.values()) & set(LIST_MARKS)
+    assert all(symbol.isascii() and len(symbol) == 1 for symbol in symbols.values())
     assert [s.label for s in Status] == [
         "applied",
         "changed",
@@ -82,9 +108,9 @@ def test_modify_allocated_storage_pending_not_changed() -> None:
     assert storage.status is Status.PENDING
     assert storage.requested == 100
     assert storage.response == 20
-    assert storage.detail == "pending: 100 (now 20)"
+    assert storage.detail == "pending; now 20"
     assert row(diff, "applyImmediately").status is Status.REQUEST_ONLY
-    assert diff.summary() == "1 applied, 1 pending, 1 request only"
+    assert diff.summary() == "= 1 applied  > 1 pending  . 1 request only"
 
 
 def test_pending_value_other_than_requested_is_changed() -> None:
@@ -184,7 +210,7 @@ def test_set_by_aws_rows_follow_the_request_sorted() -> None:
     aws = [r for r in diff.rows if r.status is Status.SET_BY_AWS]
     assert all(r.requested is MISSING for r in aws)
     assert row(diff, "Endpoint").response == {"port": 5432}
-    assert diff.summary() == "1 applied, 1 pending, 4 set by AWS"
+    assert diff.summary() == "= 1 applied  > 1 pending  + 4 set by AWS"
 
 
 def test_case_insensitive_keys() -> None:
@@ -391,7 +417,7 @@ def test_failed_call_shows_the_request() -> None:
         ("dBInstanceIdentifier", Status.REQUEST_ONLY),
         ("deletionProtection", Status.REQUEST_ONLY),
     ]
-    assert diff.summary() == "failed: AccessDenied"
+    assert diff.summary() == "failed: AccessDenied  . 2 request only"
 
 
 def test_read_only_calls() -> None:
@@ -404,7 +430,7 @@ def test_read_only_calls() -> None:
     assert [(r.key, r.status) for r in describe.rows] == [
         ("dBInstanceIdentifier", Status.REQUEST_ONLY)
     ]
-    assert describe.summary() == "read-only call: no response is recorded"
+    assert describe.summary() == "read-only call: no response is recorded  . 1 request only"
     flagged = diff_record(record({"maxRecords": 20}, None, eventName="Other", readOnly=True))
     assert flagged.kind == "read_only"
     # A mutating call without a recorded response is compared: nothing was echoed.
@@ -417,7 +443,7 @@ def test_no_request_parameters() -> None:
     diff = diff_record(record(None, {"status": "available"}, eventName="StartDBInstance"))
     assert diff.kind == "no_request"
     assert [(r.key, r.status) for r in diff.rows] == [("status", Status.SET_BY_AWS)]
-    assert diff.summary() == "no request parameters recorded; 1 set by AWS"
+    assert diff.summary() == "no request parameters recorded  + 1 set by AWS"
     assert diff_record({}).kind == "no_request"
 
 
@@ -431,8 +457,9 @@ def test_counts_and_summary_order() -> None:
     counts = diff.counts()
     assert list(counts) == list(Status)
     assert counts[Status.APPLIED] == 1 and counts[Status.SET_BY_AWS] == 1
-    assert (
-        diff.summary() == "1 applied, 1 changed, 1 pending, 1 masked, 1 request only, 1 set by AWS"
+    # Every kind present, in a fixed order, each symbol next to its word.
+    assert diff.summary() == (
+        "= 1 applied  ~ 1 changed  > 1 pending  # 1 masked  . 1 request only  + 1 set by AWS"
     )
 
 
@@ -477,7 +504,8 @@ def test_user_guide_create_db_instance() -> None:
     expected = set(guide["responseElements"]) - set(request) - {"pendingModifiedValues"}
     assert aws == expected
     assert "dBInstanceArn" in aws and "vpcSecurityGroups" in aws
-    assert diff.summary() == f"5 applied, 1 pending, 1 masked, {len(expected)} set by AWS"
+    assert len(expected) == 26
+    assert diff.summary() == "= 5 applied  > 1 pending  # 1 masked  + 26 set by AWS"
 
 
 def test_every_shared_record() -> None:
@@ -496,3 +524,248 @@ def test_every_shared_record() -> None:
         if item.get("errorCode"):
             assert diff.kind == "failed"
     assert kinds >= {"compared", "failed", "read_only"}
+
+
+# -- the summary line and the legend -----------------------------------------------------
+
+
+def test_summary_maps_each_symbol_to_its_word_in_a_fixed_order() -> None:
+    diff = diff_record(
+        record({"e": 5, "d": True, "c": "****", "b": 2, "a": 1, "z": 9}, {"a": 1, "b": 3, "y": 0})
+    )
+    # No pending key: no "> 0 pending".
+    assert (
+        diff.summary() == "= 1 applied  ~ 1 changed  # 1 masked  . 3 request only  + 1 set by AWS"
+    )
+    words = dict(re.findall(r"(\S) \d+ ([a-zA-Z ]+?)(?=  |$)", diff.summary()))
+    assert all(words[s.symbol] == s.label for s in Status if s.symbol in words)
+    assert diff_record(record({}, {})).summary() == "nothing to compare"
+
+
+def test_legend_names_every_symbol_and_fits_80_columns() -> None:
+    assert [(symbol, name) for symbol, name, _ in DIFF_LEGEND] == [
+        (s.symbol, s.label) for s in Status
+    ]
+    assert all(meaning and "\n" not in meaning for _, _, meaning in DIFF_LEGEND)
+    # One line per symbol at 80 columns (76 in the help's box), the symbol first, its name,
+    # then the meaning.
+    assert diff_legend_text(76) == diff_legend_text(80) == diff_legend_text(160)
+    text = diff_legend_text(80)
+    lines = text.splitlines()
+    assert len(lines) == len(Status)
+    column = lines[0].index(DIFF_LEGEND[0][2])
+    for line, (symbol, name, meaning) in zip(lines, DIFF_LEGEND):
+        assert len(line) <= 80 and line.isascii()
+        assert line == f"  {symbol}  {name}".ljust(column) + meaning
+    assert "+  set by AWS" in text and "asked -> got" in text
+    # Narrow: the meanings wrap between words, under their own column.
+    narrow = diff_legend_text(44).splitlines()
+    assert len(narrow) > len(Status)
+    assert all(len(line) <= 44 for line in narrow)
+    continued = [line for line in narrow if not line[:column].strip()]
+    assert continued and all(line[column] != " " for line in continued)
+    words = " ".join(line[column:] for line in narrow).split()
+    assert words == " ".join(meaning for _, _, meaning in DIFF_LEGEND).split()
+
+
+def test_no_other_name_for_the_keys_set_by_aws() -> None:
+    package = Path(__file__).parents[2] / "rdstrail_tui"
+    sources = [package / "present" / "diff", package / "tui" / "widgets" / "diff_view.py"]
+    files = [p for src in sources for p in ([src] if src.is_file() else src.glob("*.py"))]
+    for path in files:
+        text = path.read_text().lower()
+        for other in ("response only", "aws set", "aws default", "aws-set", "by amazon"):
+            assert other not in text, (path, other)
+
+
+# -- layout ------------------------------------------------------------------------------
+
+WIDTHS = (80, 160)
+JSON_WORD = re.compile(r'"(?:[^"\\]|\\.)*"|[-0-9.eE+]+|true|false|null')
+
+
+def load_demo() -> list[dict[str, Any]]:
+    return list(_demo_records())
+
+
+@cache
+def _demo_records() -> tuple[dict[str, Any], ...]:
+    records: list[dict[str, Any]] = []
+    for path in sorted(shipped_trail_path().rglob("*.json.gz")):
+        if "CloudTrail-Digest" not in path.parts:
+            records.extend(json.loads(gzip.decompress(path.read_bytes()))["Records"])
+    return tuple(records)
+
+
+def guide() -> dict[str, Any]:
+    (only,) = load("rds-user-guide-createdbinstance.json")
+    return only
+
+
+_last_text: list[tuple[DiffLayout, list[str]]] = []
+
+
+def texts(layout: DiffLayout, item: int, *, strip: bool = True) -> list[str]:
+    # The layout's text once per layout, not once per row (the layout is held, so its id
+    # cannot pass to another).
+    if not _last_text or _last_text[0][0] is not layout:
+        _last_text[:] = [(layout, layout.text())]
+    lines = [_last_text[0][1][line] for line in layout.item_lines(item)]
+    return [line.rstrip() for line in lines] if strip else lines
+
+
+def row_item(layout: DiffLayout, key: str) -> int:
+    found = [i for i, item in enumerate(layout.items) if item.row and item.row.key == key]
+    assert len(found) == 1, key
+    return found[0]
+
+
+def value_lines(layout: DiffLayout, item: int, *, strip: bool = True) -> list[str]:
+    """The value part of each line of a row: after the key on the first, after the value
+    column's indentation on the others."""
+    lines = texts(layout, item, strip=strip)
+    row = layout.items[item].row
+    assert row is not None
+    first = lines[0][3 + len(row.key) :].lstrip(" ")
+    return [first, *(line.lstrip(" ") for line in lines[1:])]
+
+
+def assert_reads_whole(layout: DiffLayout) -> None:
+    """Every key whole on its row's first line, and no word of a value broken across lines
+    unless it is longer than a whole line of the value column."""
+    assert all(len(line) <= layout.width for line in layout.text())
+    rest = layout.width - min(
+        (len(line) - len(line.lstrip(" ")) for line in layout.text() if line.startswith(" ")),
+        default=0,
+    )
+    for index, item in enumerate(layout.items):
+        if item.row is None:
+            continue
+        lines = texts(layout, index)
+        assert lines[0][:3] == f"{item.row.status.symbol}  "
+        key = lines[0][3:]
+        assert key.startswith(item.row.key) and key[len(item.row.key) : len(item.row.key) + 2] in (
+            "  ",
+            "",
+        ), lines
+        # Unstripped: a space that a line ends with is the one between two words.
+        parts = value_lines(layout, index, strip=False)
+        joined = "".join(parts)
+        ends = set()
+        offset = 0
+        for part in parts[:-1]:
+            offset += len(part)
+            ends.add(offset)
+        for word in JSON_WORD.finditer(joined):
+            pieces = [m.span() for m in re.finditer(r"\S+ *", word.group())]
+            for start, end in pieces:
+                start, end = start + word.start(), end + word.start()
+                inside = {b for b in ends if start < b < end}
+                assert not inside or end - start > rest, (joined, word.group(), parts)
+
+
+def test_values_wrap_between_tokens_and_keys_stay_whole() -> None:
+    records = [guide(), *load("panther-rds-records.json")]
+    records += [r for r in load_demo() if r.get("responseElements")][:400]
+    for width in WIDTHS:
+        for item in records:
+            diff = diff_record(item)
+            for expanded in (None, 0):
+                layout = layout_diff(diff, width, show_aws=True, expanded=expanded)
+                assert_reads_whole(layout)
+                if diff.rows:
+                    assert layout.text()[0] == diff.summary() or width < len(diff.summary())
+
+
+def test_an_applied_value_is_shown_once_a_change_as_asked_to_got() -> None:
+    diff = diff_record(
+        record(
+            {"dBInstanceIdentifier": "orders", "storageType": "gp3", "allocatedStorage": 100},
+            {
+                "dBInstanceIdentifier": "orders",
+                "storageType": "gp2",
+                "allocatedStorage": 20,
+                "pendingModifiedValues": {"allocatedStorage": 100},
+            },
+        )
+    )
+    for width in WIDTHS:
+        layout = layout_diff(diff, width)
+        applied = texts(layout, row_item(layout, "dBInstanceIdentifier"))
+        assert applied == [applied[0]] and applied[0].endswith('"orders"')
+        assert applied[0].count("orders") == 1 and "->" not in applied[0]
+        (changed,) = texts(layout, row_item(layout, "storageType"))
+        assert changed.startswith("~  storageType") and changed.endswith('"gp3" -> "gp2"')
+        (pending,) = texts(layout, row_item(layout, "allocatedStorage"))
+        assert pending.startswith(">  allocatedStorage")
+        assert pending.endswith("100 (pending; now 20)")
+
+
+def test_a_long_key_pushes_its_value_along_the_line() -> None:
+    request = {"dBInstanceIdentifier": "db1", **{f"key{i}": i for i in range(10)}}
+    response = {**request, "iAMDatabaseAuthenticationEnabled": False}
+    diff = diff_record(record(request, response))
+    layout = layout_diff(diff, 80, show_aws=True)
+    # The column holds the shorter keys; the long one is neither broken nor folded.
+    (line,) = texts(layout, row_item(layout, "iAMDatabaseAuthenticationEnabled"))
+    assert line == "+  iAMDatabaseAuthenticationEnabled  false"
+    assert texts(layout, row_item(layout, "dBInstanceIdentifier")) == [
+        '=  dBInstanceIdentifier  "db1"'
+    ]
+    assert texts(layout, row_item(layout, "key0")) == ["=  key0                  0"]
+    # A made-up key longer than the line is the one thing that has to break.
+    huge = "k" * 120
+    layout = layout_diff(diff_record(record({huge: 1}, {})), 80)
+    lines = texts(layout, 0)
+    assert "".join(line[3:] for line in lines).startswith(huge)
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_long_rows_are_cut_with_an_ellipsis_and_open_whole() -> None:
+    words = " ".join(f"word{i:03}" for i in range(120))
+    arn = "arn:aws:kms:eu-west-1:111122223333:key/" + "90c70ec3-9afd-4852-bda5-74abf70feecf" * 3
+    diff = diff_record(record({"dBName": words, "kmsKeyId": arn, "engine": "x"}, {"engine": "x"}))
+    for width in WIDTHS:
+        layout = layout_diff(diff, width)
+        name, kms, engine = (row_item(layout, key) for key in ("dBName", "kmsKeyId", "engine"))
+        assert layout.cut == {name} | ({kms} if width == 80 else set())
+        cut = texts(layout, name)
+        assert len(cut) == MAX_ROW_LINES and cut[-1].endswith("\u2026")
+        assert layout.can_open(name) and not layout.can_open(engine)
+        opened = layout_diff(diff, width, expanded=name)
+        whole = value_lines(opened, row_item(opened, "dBName"))
+        assert opened.expanded == name and not opened.cut & {name}
+        assert len(whole) > MAX_ROW_LINES
+        # Whole, and broken only between words.
+        assert " ".join(part.rstrip() for part in whole) == f'"{words}" (not in the response)'
+        unstripped = value_lines(opened, name, strip=False)[:-1]
+        assert all(part.endswith((" ", '"')) for part in unstripped), unstripped
+    # An id too long for a line is split, after one of its own separators.
+    layout = layout_diff(diff, 80, expanded=1)
+    parts = value_lines(layout, 1)
+    assert "".join(parts).startswith(f'"{arn}"')
+    assert parts[0].endswith(("/", ":", "-")), parts
+
+
+def test_the_summary_wraps_between_groups() -> None:
+    diff = diff_record(
+        record(
+            {"a": 1, "b": 2, "c": "****", "d": True, "e": 5},
+            {"a": 1, "b": 3, "e": 4, "z": 0, "pendingModifiedValues": {"e": 5}},
+        )
+    )
+    layout = layout_diff(diff, 40)
+    header = [t for t, item in zip(layout.text(), layout.line_items) if item == -1]
+    assert len(header) == 3
+    groups = [g for line in header for g in line.strip().split("  ")]
+    assert groups == [f"{s.symbol} 1 {s.label}" for s in Status]
+
+
+def test_render_value_is_compact_printable_json() -> None:
+    value = {"a": [1, 2.5, True, None], "b\x1b": "x\u202ey", "c": {}}
+    assert render_value(value) == '{"a":[1,2.5,true,null],"b\\x1b":"x\\u202ey","c":{}}'
+    deep: Any = 1
+    for _ in range(100):
+        deep = [deep]
+    assert render_value(deep).count("[") == 16
+    assert "\u2026" in render_value(deep)

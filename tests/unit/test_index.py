@@ -3,6 +3,7 @@ same newest-first order, for every kind of term."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo import shipped_trail_path
 from rdstrail_tui.ingest.scope import Scope
-from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.language import FilterError, parse_filter
 from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.sql import where_of
 from rdstrail_tui.sources.load import load_paths
@@ -45,6 +46,20 @@ FILTERS = [
     'user:"AWSReservedSSO"',
     "id:no-such-event",
     "nothing-matches-this",
+    # OR and exact match.
+    "modify,delete",
+    "user:alice,bob",
+    "-user:alice,bob",
+    "modify,delete -is:error user:a,carol",
+    "res:=reporting-pg",
+    "-res:=reporting-pg",
+    "res:=REPORTING-PG,orders-prod",
+    "name:=ModifyDBInstance",
+    "user:=DBAdmin/carol",
+    "error:=AccessDenied",
+    "-error:=accessdenied",
+    "region:=eu-west-1",
+    "id:no-such-event,other",
 ]
 
 
@@ -78,6 +93,26 @@ def test_an_exact_id_finds_its_event(cache: Cache) -> None:
     index = EventIndex.build(cache)
     some = next(cache.events(with_raw=False)).event_id
     assert index_ids(cache, index, f"id:{some}") == [some]
+
+
+def test_ids_of_any_of_several_events(cache: Cache) -> None:
+    index = EventIndex.build(cache)
+    newest, _, third = (e.event_id for e in cache.events(limit=3, with_raw=False))
+    text = f"id:{third},no-such-event,{newest}"
+    assert index_ids(cache, index, text) == sql_ids(cache, text) == [newest, third]
+
+
+def test_remembered_lookups_answer_like_fresh_ones(cache: Cache) -> None:
+    """The index remembers string lookups between keystrokes; typing a filter one character
+    at a time ends where the whole filter, fresh, does."""
+    index = EventIndex.build(cache)
+    text = "user:alice,bob res:=reporting-pg,orders-prod -modify,describe"
+    for end in range(1, len(text) + 1):
+        # A prefix that does not parse (user:alice, with its comma) is not applied.
+        with contextlib.suppress(FilterError):
+            index.select(parse_filter(text[:end], NOW), cache)
+    assert index_ids(cache, index, text) == index_ids(cache, EventIndex.build(cache), text)
+    assert index_ids(cache, index, text) == sql_ids(cache, text)
 
 
 def test_extending_takes_in_new_events_in_order(tmp_path: Path) -> None:

@@ -132,9 +132,98 @@ def test_directory_walk(
 
     result = run_cli("load", "--cache", tmp_path / "other.db", root)
     assert result.code == 0, result.err
-    assert "9 files read, 3 ignored" in result.err
-    assert "3 digests skipped" in result.err
+    assert result.err_lines[:2] == [
+        "9 files read, 3 digests skipped",
+        "3 files ignored: names not *.json, *.jsonl or *.ndjson (.gz)",
+    ]
     assert "8 events new" in result.err
+
+
+# -- nothing to read ------------------------------------------------------------------------
+
+
+def test_a_path_that_does_not_exist_leaves_no_cache(
+    run_cli: Run, tmp_path: Path, cache_path: Path
+) -> None:
+    missing = tmp_path / "no-such-trail"
+    result = run_cli("load", missing)
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err_lines == [f"rdstrail: {missing}: no such file or directory"]
+    assert not cache_path.exists()
+    assert not cache_path.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("contents", "tail"),
+    [
+        ({}, ""),
+        ({"notes.txt": b"x", "export.csv": b"a,b\n"}, "; 2 other files: name one to read it"),
+        (
+            {"111122223333/CloudTrail-Digest/us-east-1/d.json.gz": json.dumps(DIGEST).encode()},
+            "; only 1 digest",
+        ),
+    ],
+    ids=["empty", "other-files", "digests"],
+)
+def test_a_directory_without_trail_files_says_so_in_one_line(
+    run_cli: Run,
+    tmp_path: Path,
+    cache_path: Path,
+    writers: Any,
+    contents: dict[str, bytes],
+    tail: str,
+) -> None:
+    folder = tmp_path / "trail"
+    folder.mkdir()
+    for name, data in contents.items():
+        writers.bytes(folder / name, data)
+    result = run_cli("load", folder)
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err_lines == [
+        f"rdstrail: {folder}: no *.json, *.jsonl or *.ndjson files here (gzipped or not){tail}"
+    ]
+    assert not cache_path.parent.exists()
+
+
+def test_a_path_with_nothing_beside_one_with_events(
+    run_cli: Run, tmp_path: Path, writers: Any, record_factory: Run, count_cached: Callable[[], int]
+) -> None:
+    good = writers.trail(tmp_path / "good.json", [record_factory()])
+    (tmp_path / "empty").mkdir()
+    result = run_cli("load", tmp_path / "empty", good)
+    assert result.code == 1
+    assert f"rdstrail: {tmp_path / 'empty'}: no *.json, *.jsonl or *.ndjson files" in result.err
+    assert "rdstrail: 1 bad input skipped" in result.err
+    assert count_cached() == 1
+    info = run_cli("cache", "info").out
+    assert f"file:{good.resolve()}" in info
+    assert "empty" not in info  # a path that gave nothing is no source
+
+
+def test_the_load_summary_fits_80_columns(
+    tmp_path: Path, writers: Any, record_factory: Run, run_cli: Run
+) -> None:
+    root = tmp_path / "AWSLogs"
+    writers.trail(root / "a.json", [record_factory() for _ in range(3)])
+    writers.bytes(root / "notes.txt", b"x")
+    writers.bytes(root / "1" / "CloudTrail-Digest" / "d.json.gz", json.dumps(DIGEST).encode())
+    writers.trail(root / "s3.json", [record_factory(eventSource="s3.amazonaws.com")])
+    result = run_cli("load", "--cache", tmp_path / "c.db", root)
+    assert result.code == 0, result.err
+    assert result.err_lines[:3] == [
+        "2 files read, 1 digest skipped",
+        "1 file ignored: names not *.json, *.jsonl or *.ndjson (.gz)",
+        "3 events new, 0 duplicates, 1 of other services skipped",
+    ]
+    assert result.err_lines[3].startswith(f"cached in {tmp_path / 'c.db'} (")
+    # The longest a files or events line gets, with six-digit counts:
+    from rdstrail_tui.cli.load import load_summary_lines
+
+    big = LoadSummary(files=123_456, digests=123_456, ignored=1_234, new=123_456)
+    big.kept, big.other_sources = 2 * 123_456, 1_234_567
+    assert all(len(line) <= 80 for line in load_summary_lines(big, Path("/c.db")))
 
 
 def test_named_file_is_read_whatever_its_name(
@@ -176,6 +265,9 @@ def mixed_sources(tmp_path: Path, writers: Any, record_factory: Run) -> dict[str
             1,
         ),
         (["--all-sources"], ["rds", "ec2", "s3"], 0),
+        # A bare service name is its eventSource, in any case.
+        (["--event-source", "ec2"], ["ec2"], 2),
+        (["--event-source", "EC2", "--event-source", " s3 "], ["ec2", "s3"], 1),
     ],
 )
 def test_event_source_scope(
@@ -192,6 +284,25 @@ def test_event_source_scope(
     out = run_cli("query", "--format", "jsonl")
     ids = {json.loads(line)["eventID"] for line in out.out_lines}
     assert ids == {mixed_sources[name]["eventID"] for name in kept}
+
+
+@pytest.mark.parametrize(
+    ("given", "suggested"),
+    [
+        ("ec2.amazon.com", "ec2.amazonaws.com"),
+        ("https://ec2.amazonaws.com/", "ec2.amazonaws.com"),
+        ("ec2.amazonaws.com.", "ec2.amazonaws.com"),
+        ("rds_aurora", "rds.amazonaws.com"),
+        ("", "rds.amazonaws.com"),
+    ],
+)
+def test_an_odd_event_source_is_refused_with_a_suggestion(
+    run_cli: Run, cache_path: Path, mixed_sources: dict[str, Any], given: str, suggested: str
+) -> None:
+    result = run_cli("load", "--event-source", given, mixed_sources["path"])
+    assert result.code == 2
+    assert result.err_lines == [f"rdstrail: --event-source {given!r}: did you mean {suggested!r}?"]
+    assert not cache_path.parent.exists()
 
 
 def test_escaped_event_source_is_still_rds(tmp_path: Path, cache_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Final
 
 from rdstrail_tui.present.diff.rows import MISSING, Diff, DiffRow, Status
 from rdstrail_tui.present.diff.shapes import SHAPE_BY_KEY, Shape
+from rdstrail_tui.present.json_layout import ELLIPSIS
 
 _PENDING_KEY: Final = "pendingModifiedValues"
 # Item states of a membership on its way in or out.
@@ -131,8 +132,8 @@ def _json(value: object, limit: int = 80) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
     except (ValueError, TypeError, RecursionError):
-        text = "..."
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+        text = ELLIPSIS
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
 def _log_types(obj: object, *names: str) -> frozenset[object]:
@@ -263,10 +264,9 @@ def _compare(
         note = "a change is pending" if pending else ""
         return DiffRow(key, Status.MASKED, requested, shown, _join("masked by CloudTrail", note))
     if pending is not None and pending.same:
-        now = f" (now {_json(current.value)})" if current and not current.same else ""
-        return DiffRow(
-            key, Status.PENDING, requested, shown, f"pending: {_json(pending.value)}{now}"
-        )
+        # The requested value is what waits: saying it again would only repeat the row.
+        now = f"now {_json(current.value)}" if current and not current.same else ""
+        return DiffRow(key, Status.PENDING, requested, shown, _join("pending", now))
     pending_note = f"pending: {_json(pending.value)}" if pending else ""
     if current is not None:
         membership = None
@@ -279,7 +279,8 @@ def _compare(
         detail = _join(note, _via(key, current), pending_note)
         return DiffRow(key, status, requested, shown, detail)
     if pending is not None:
-        return DiffRow(key, Status.CHANGED, requested, shown, pending_note)
+        # Nothing in effect: the row shows the pending value as the answer, marked so.
+        return DiffRow(key, Status.CHANGED, requested, shown, "pending")
     return DiffRow(key, Status.REQUEST_ONLY, requested, MISSING, "not in the response")
 
 

@@ -27,12 +27,16 @@ class Status(Enum):
         return _SYMBOLS[self]
 
 
+# None of these is a mark of the event list (`!` failed, `*` write, `?` unknown), so a
+# symbol in the detail never reads as one of the list's. `~` and `+` are what `terraform
+# plan` uses for "changed" and "added"; `>` points on to a later state; `#` is the usual
+# stand-in for hidden text; `.` is a point with nothing after it.
 _SYMBOLS: Final[dict[Status, str]] = {
     Status.APPLIED: "=",
-    Status.CHANGED: "!",
+    Status.CHANGED: "~",
     Status.PENDING: ">",
-    Status.MASKED: "*",
-    Status.REQUEST_ONLY: "?",
+    Status.MASKED: "#",
+    Status.REQUEST_ONLY: ".",
     Status.SET_BY_AWS: "+",
 }
 
@@ -58,12 +62,14 @@ class DiffRow:
     """The JSON value in effect in the response; for a pending change with nothing in effect,
     the pending value; MISSING when the response has no counterpart."""
     detail: str
-    """Why: "pending: 100 (now 20)", "via vpcSecurityGroups[].vpcSecurityGroupId", ..."""
+    """Why: "pending; now 20", "via vpcSecurityGroups[].vpcSecurityGroupId", ..."""
 
 
 Kind = Literal["compared", "failed", "read_only", "no_request"]
 
 _ORDER: Final = tuple(Status)
+# Between the groups of a summary line: wider than the one space inside a group.
+SUMMARY_GAP: Final = "  "
 
 
 @dataclass(frozen=True)
@@ -81,14 +87,23 @@ class Diff:
             counts[row.status] += 1
         return counts
 
-    def summary(self) -> str:
+    def summary_parts(self) -> tuple[str, tuple[str, ...]]:
+        """What kind of diff this is ("" for a plain comparison), and one group per status
+        present, symbol then count then name: ("failed: AccessDenied", (". 2 request only",)).
+        """
+        groups = tuple(f"{s.symbol} {n} {s.label}" for s, n in self.counts().items() if n)
         if self.kind == "failed":
-            return f"failed: {self.error_code}"
+            return f"failed: {self.error_code}", groups
         if self.kind == "read_only":
             if any(row.status is Status.SET_BY_AWS for row in self.rows):
-                return "read-only call: the response is not compared"
-            return "read-only call: no response is recorded"
-        counted = ", ".join(f"{n} {s.label}" for s, n in self.counts().items() if n)
+                return "read-only call: the response is not compared", groups
+            return "read-only call: no response is recorded", groups
         if self.kind == "no_request":
-            return "no request parameters recorded" + (f"; {counted}" if counted else "")
-        return counted or "nothing to compare"
+            return "no request parameters recorded", groups
+        return ("" if groups else "nothing to compare"), groups
+
+    def summary(self) -> str:
+        """One line that maps every symbol shown to its word:
+        `= 5 applied  > 1 pending  # 1 masked  + 26 set by AWS`."""
+        prefix, groups = self.summary_parts()
+        return SUMMARY_GAP.join(part for part in (prefix, *groups) if part)

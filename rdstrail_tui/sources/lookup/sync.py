@@ -37,6 +37,7 @@ from rdstrail_tui.sources.sync import (
     StopCheck,
     SyncError,
     SyncSummary,
+    counted,
 )
 
 if TYPE_CHECKING:  # boto3-stubs (a test dependency), for mypy only
@@ -365,4 +366,5 @@ def _all_failed(failed: list[_Region], profile: str | None) -> str:
         what = f"LookupEvents in {', '.join(s.name for s in failed)}"
         return _describe(first, what=what, profile=profile)
     line = _describe(first, what=f"LookupEvents in {failed[0].name}", profile=profile)
-    return f"{line} (the {len(failed) - 1} other regions failed too)"
+    others = counted(len(failed) - 1, "other region")
+    return f"{line} (the {others} failed too)"

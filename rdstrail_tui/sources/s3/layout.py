@@ -51,8 +51,8 @@ def parse_s3_url(url: str) -> tuple[str, str]:
         raise SyncError(f"{url!r} names no bucket: write s3://BUCKET or s3://BUCKET/PREFIX")
     if not _BUCKET.fullmatch(bucket):
         raise SyncError(
-            f"{url!r}: {bucket!r} is not a bucket name (letters, digits, '.' and '-') "
-            ": write s3://BUCKET or s3://BUCKET/PREFIX"
+            f"{url!r}: {bucket!r} is not a bucket name (letters, digits, '.' and '-'): "
+            "write s3://BUCKET or s3://BUCKET/PREFIX"
         )
     prefix = prefix.lstrip("/")
     if prefix and not prefix.endswith("/"):

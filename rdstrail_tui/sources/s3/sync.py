@@ -45,6 +45,7 @@ from rdstrail_tui.sources.sync import (
     StopCheck,
     SyncError,
     SyncSummary,
+    counted,
 )
 
 if TYPE_CHECKING:  # boto3-stubs (a test dependency), for mypy only
@@ -248,7 +249,8 @@ class _S3Sync:
             self.reader.close()
             self.summary.finished = time.monotonic()
             if self.dropped_problems:
-                self.summary.problems.append(f"... and {self.dropped_problems} more problems")
+                more = counted(self.dropped_problems, "more problem")
+                self.summary.problems.append(f"... and {more}")
             if self.places:
                 self.cache.record_source(self.source, "s3", self.summary.events_new)
         self._report(force=True)

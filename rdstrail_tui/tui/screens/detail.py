@@ -1,4 +1,9 @@
-"""The main screen's detail: the event under the cursor as JSON or as a diff, and copying it."""
+"""The main screen's detail: the event under the cursor as JSON or as a diff, below its
+card; stepping to the next or previous event from it, going back, and copying it.
+
+The detail never shows an event that the filter dropped: after every refilter it either
+stays on an event the list still holds or, at 80x24, gives the screen back to the list.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,13 @@ from typing import Literal
 import orjson
 from textual.widgets import Static
 
+from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.diff import diff_record
+from rdstrail_tui.tui.actions import DETAIL
 from rdstrail_tui.tui.messages import EventHighlighted, EventOpened
 from rdstrail_tui.tui.screens.main_base import MainScreenBase
 from rdstrail_tui.tui.widgets.diff_view import DiffView
+from rdstrail_tui.tui.widgets.event_card import EventCard
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.json_view import JsonView
 
@@ -43,30 +51,40 @@ class DetailHandling(MainScreenBase):
 
     def _open_detail(self, rowid: int | None) -> None:
         self._show_detail(rowid)
-        if self.compact:
-            self.add_class("-detail-open")
-        self._focus(self.query_one(JsonView if self.detail_mode == "json" else DiffView))
+        # At 80x24 focusing the detail opens it in the list's place (MainScreenBase._focus).
+        self._focus(self._detail_view())
+
+    def _detail_view(self) -> JsonView | DiffView:
+        """The view of the detail's mode: the one shown, and focused when the detail is."""
+        return self.query_one(JsonView) if self.detail_mode == "json" else self.query_one(DiffView)
 
     def _show_detail(self, rowid: int | None) -> None:
         self.detail_rowid = rowid
         json_view = self.query_one(JsonView)
         diff_view = self.query_one(DiffView)
-        record = self._record(rowid)
+        event, record = self._event_and_record(rowid)
+        self.query_one(EventCard).show(event if record is not None else None, record)
         if record is None:
             json_view.show_message("No event selected")
+            diff_view.clear()
         else:
             json_view.show(record)
             diff_view.show(diff_record(record))
         self._update_detail_title()
 
-    def _record(self, rowid: int | None) -> dict[str, object] | None:
+    def _event_and_record(self, rowid: int | None) -> tuple[Event | None, dict[str, object] | None]:
+        """The event and its parsed record (None where there is none, or it is not an
+        object)."""
         if rowid is None:
-            return None
+            return None, None
         event = self.cache.events_by_rowid([rowid], with_raw=True).get(rowid)
         if event is None:
-            return None
+            return None, None
         record = orjson.loads(event.raw)
-        return record if isinstance(record, dict) else None
+        return event, record if isinstance(record, dict) else None
+
+    def _record(self, rowid: int | None) -> dict[str, object] | None:
+        return self._event_and_record(rowid)[1]
 
     def _update_detail_title(self) -> None:
         json_view = self.query_one(JsonView)
@@ -80,27 +98,68 @@ class DetailHandling(MainScreenBase):
     def action_toggle_diff(self) -> None:
         self.detail_mode = "diff" if self.detail_mode == "json" else "json"
         self._update_detail_title()
+        self.refresh_bindings()  # the Footer's d says what it switches to
         if self.compact and not self.has_class("-detail-open"):
             self._open_detail(self.query_one(EventList).current_rowid)
             return
-        target = self.query_one(JsonView if self.detail_mode == "json" else DiffView)
-        if self.query_one("#detail").has_focus_within:
-            self._focus(target)
+        if self.focus_zone == DETAIL:
+            self._focus(self._detail_view())
 
-    def action_copy_json(self) -> None:
-        # The event being read: the detail's while focus is in it, else the list's cursor.
-        in_detail = self.query_one("#detail").has_focus_within
-        rowid = self.detail_rowid if in_detail else self.query_one(EventList).current_rowid
-        record = self._record(rowid)
-        if record is None:
-            self.notify("No event to copy", severity="warning")
-            return
-        # OSC 52: the terminal puts it on the clipboard of the machine the user sits at,
-        # which over SSH is the only clipboard that matters.
-        self.app.copy_to_clipboard(orjson.dumps(record, option=orjson.OPT_INDENT_2).decode())
-        self.notify("Event JSON copied to the clipboard (OSC 52)", markup=False)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            # The key it is bound to, as a parameter: a view's own use of it goes first.
+            key = str(parameters[0]) if parameters else "escape"
+            return self.focus_zone == DETAIL and not self._focused_widget_takes(key)
+        if action == "step":
+            return self.focus_zone == DETAIL
+        return super().check_action(action, parameters)
 
-    def action_back(self) -> None:
-        if self.has_class("-detail-open"):
-            self.remove_class("-detail-open")
+    def action_back(self, key: str = "escape") -> None:
+        """Escape (or q) in the detail: back to the list, on the event that was read."""
         self._focus(self.query_one(EventList))
+
+    def action_step(self, delta: int) -> None:
+        """K / J in the detail: the previous / next event of the list, in the same mode;
+        the list's cursor follows."""
+        events = self.query_one(EventList)
+        before = events.cursor
+        if delta < 0:
+            events.action_cursor_up()
+        else:
+            events.action_cursor_down()
+        if events.cursor == before:
+            self.app.bell()  # the first or the last event
+            return
+        self._show_detail(events.current_rowid)
+
+    def _detail_follows_cursor(self) -> None:
+        """Show the list cursor's event, as side by side and stacked layouts do (at 80x24 the
+        detail is not kept up to date while it is closed)."""
+        rowid = self.query_one(EventList).current_rowid
+        if rowid != self.detail_rowid:
+            self._detail_wanted = None
+            self._show_detail(rowid)
+
+    def _after_refilter(self) -> None:
+        super()._after_refilter()
+        rowid = self.detail_rowid
+        if rowid is None:
+            return
+        if self.compact and not self.has_class("-detail-open"):
+            # Closed at 80x24: nothing shows it. Enter or d opens the cursor's event, and a
+            # wider terminal shows it too (`_detail_follows_cursor`).
+            return
+        events = self.query_one(EventList)
+        if rowid == events.current_rowid or events.rows.position_of(rowid) is not None:
+            return  # the event still matches: the detail stays on it
+        if self.compact:
+            # Dropped by the filter: the list comes back, and with it the focus (when the
+            # focus was in the detail; the filter box keeps it while typing).
+            if self.focus_zone == DETAIL:
+                self._focus(events)
+            self.remove_class("-detail-open")
+            self.detail_rowid = None
+        else:
+            # Side by side or stacked the detail follows the list's cursor (or says there
+            # is no event): now, not after the list's next frame.
+            self._detail_follows_cursor()

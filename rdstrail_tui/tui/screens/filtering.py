@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.actions import SkipAction
 from textual.widgets import Input, Static
 
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.query.language import Filter, FilterError, parse_filter, with_term
+from rdstrail_tui.query.language import (
+    Filter,
+    FilterError,
+    parse_filter,
+    toggled_errors,
+    with_exact_term,
+)
 from rdstrail_tui.query.rows import IndexedRows, SqlRows
+from rdstrail_tui.tui.actions import FILTER, LIST
 from rdstrail_tui.tui.screens.main_base import MainScreenBase
-from rdstrail_tui.tui.widgets.event_list import EventList
+from rdstrail_tui.tui.status_line import cut_right
+from rdstrail_tui.tui.widgets.event_list import EventList, wants_errors_first
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
+
+EMPTY_CACHE = "The cache is empty: L loads a trail, D opens the demo"
+# The filter quoted in "No events match ..." is cut to this many cells.
+QUOTED_FILTER_CELLS = 40
 
 
 class FilterHandling(MainScreenBase):
     def __init__(self) -> None:
         super().__init__()
         self.filter: Filter = parse_filter("")
+        self._box_has_text = False
 
     def _refilter(self) -> None:
         events = self.query_one(EventList)
@@ -26,8 +39,30 @@ class FilterHandling(MainScreenBase):
             if self.index is not None
             else SqlRows(self.cache, self.filter)
         )
+        self._update_empty_message()
+        # With is:error every row failed: the ERROR column gets the room to be read.
+        events.set_context(errors_first=wants_errors_first(self.filter))
         events.show(rows, keep_rowid=events.current_rowid)
         self._update_status()
+        self._after_refilter()
+
+    def _update_empty_message(self) -> None:
+        """What an empty list says: that the cache is empty, or that the filter matches
+        nothing (and, on the list, that Escape clears it)."""
+        events = self.query_one(EventList)
+        if self.total == 0:
+            message = EMPTY_CACHE
+        else:
+            quoted = cut_right(printable(self.filter.text.strip()), QUOTED_FILTER_CELLS)
+            message = f"No events match {quoted}"
+            if self.focus_zone != FILTER:
+                message += " (Esc clears it)"
+        if message != events.empty_message:
+            events.empty_message = message
+            events.refresh()
+
+    def on_descendant_focus(self, _: events.DescendantFocus) -> None:
+        self._update_empty_message()
 
     def _set_filter(self, text: str) -> bool:
         """Apply filter text; a bad term is shown inline and the last good result stays."""
@@ -47,15 +82,22 @@ class FilterHandling(MainScreenBase):
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
         self._set_filter(event.value)
+        has_text = bool(event.value.strip())
+        if has_text != self._box_has_text:
+            self._box_has_text = has_text
+            self.refresh_bindings()  # "Esc Clear filter" comes or goes
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # False takes a binding out of the Footer (and of the keys' resolution), so that
         # e.g. the list's "Open" shows for Enter unless the filter box has the focus.
-        in_filter = self.focused is self.query_one(FilterBox)
-        if action in ("keep_filter", "clear_filter"):
-            return in_filter
+        zone = self.focus_zone
+        if action in ("keep_filter", "cancel_filter"):
+            return zone == FILTER
         if action == "focus_filter":
-            return not in_filter
+            return zone != FILTER
+        if action == "clear_filter":
+            # Escape on a list without a filter does nothing (and the Footer says nothing).
+            return zone == LIST and bool(self.query_one(FilterBox).value.strip())
         return super().check_action(action, parameters)
 
     def action_focus_filter(self) -> None:
@@ -75,17 +117,18 @@ class FilterHandling(MainScreenBase):
         self._focus(self.query_one(EventList))
         box.call_later(box.remember)
 
-    def action_clear_filter(self) -> None:
+    def action_cancel_filter(self) -> None:
         box = self.query_one(FilterBox)
         if self.focused is not box:
-            raise SkipAction  # Escape elsewhere is action_back
+            raise SkipAction  # Escape elsewhere goes back or clears the filter
         self._focus(self.query_one(EventList))
-        box.call_later(box.clear)  # Input.Changed then re-applies the empty filter
+        # Input.Changed then re-applies the filter as it was, and the list follows.
+        box.call_later(box.cancel_edit)
 
-    def _add_term(self, term: str) -> None:
+    def action_clear_filter(self) -> None:
+        """Escape on the list: the filter goes (Input.Changed re-applies the empty one)."""
         box = self.query_one(FilterBox)
-        box.value = with_term(box.value, term)
-        box.remember()
+        box.action_empty()
 
     def action_quick(self, key: str) -> None:
         event = self.query_one(EventList).current_event
@@ -95,19 +138,14 @@ class FilterHandling(MainScreenBase):
         if not value:
             self.notify(f"This event has no {key} to filter by", severity="warning")
             return
-        self._add_term(f"{key}:{value}")
+        # Exact, in place of any other positive term of the key: `r` on reporting-pg is
+        # that database, not also reporting-pg-replica, and not AND-ed onto another one.
+        box = self.query_one(FilterBox)
+        box.value = with_exact_term(box.value, key, value)
+        box.remember()
 
     def action_toggle_errors(self) -> None:
+        """Only errors <-> no error filter, whatever the filter held (`-is:error` too)."""
         box = self.query_one(FilterBox)
-        try:
-            terms = parse_filter(box.value).terms
-        except FilterError:
-            terms = ()
-        errors = [t for t in terms if t.key == "is" and t.value.lower() == "error"]
-        if not errors:
-            self._add_term("is:error")
-            return
-        text = box.value
-        for term in sorted(errors, key=lambda t: t.position, reverse=True):
-            text = text[: term.position] + text[term.position + term.length :]
-        box.value = " ".join(text.split())
+        box.value = toggled_errors(box.value)
+        box.remember()

@@ -8,27 +8,21 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widgets import Footer, Static
 
+from rdstrail_tui.present.diff import DIFF_LEGEND_TITLE, diff_legend_text
 from rdstrail_tui.query.language import FILTER_HELP
 from rdstrail_tui.tui.widgets.event_list import MARK_ERROR, MARK_UNKNOWN, MARK_WRITE
 
-# Keys that are handled outside BINDINGS (by the Input widget) and so cannot be listed from
-# them: written here, next to the code that lists the rest.
-FILTER_BOX_KEYS = (
-    ("Enter", "keep the filter and return to the list"),
-    ("Escape", "clear the filter"),
-    ("Up / Down", "older / newer filters from the history"),
-)
-
 
 def describe(bindings: list[BindingType], app: App[Any]) -> list[str]:
-    """One line per action: its keys (as `app` shows keys) and what it does."""
+    """One line per action: its keys (as `app` shows keys) and what it does (the binding's
+    tooltip when it has one: Footer labels are kept short, the help can say more)."""
     lines: dict[str, tuple[list[str], str]] = {}
     for binding in Binding.make_bindings(bindings):
         if not binding.description:
             continue
-        keys, _ = lines.setdefault(binding.action, ([], binding.description))
+        keys, _ = lines.setdefault(binding.action, ([], binding.tooltip or binding.description))
         shown = app.get_key_display(binding)
         if shown not in keys:
             keys.append(shown)
@@ -41,14 +35,14 @@ def help_text(sections: list[tuple[str, list[BindingType]]], app: App[Any]) -> s
         parts.append(title)
         parts.extend(describe(bindings, app))
         parts.append("")
-    parts.append("Filter box")
-    parts.extend(f"  {key:<18} {text}" for key, text in FILTER_BOX_KEYS)
-    parts.append("")
     parts.append("Marks in the first column (they read without colour)")
     parts.append(
         f"  {MARK_ERROR}  failed call (errorCode)   {MARK_WRITE}  write   "
         f"blank  read   {MARK_UNKNOWN}  not recorded (old record)"
     )
+    parts.append("")
+    parts.append(DIFF_LEGEND_TITLE)
+    parts.append(diff_legend_text(76))  # the help box's text width at 80 columns
     parts.append("")
     parts.append("Filter language")
     parts.extend(f"  {line}" for line in FILTER_HELP.rstrip().splitlines())
@@ -57,7 +51,9 @@ def help_text(sections: list[tuple[str, list[BindingType]]], app: App[Any]) -> s
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,question_mark", "dismiss", "Close"),
+        # Priority: the key after an Escape in the same burst goes to the screen below.
+        Binding("escape", "dismiss", "Close", key_display="Esc", priority=True),
+        Binding("q,question_mark", "dismiss", show=False),
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -74,6 +70,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(self.text, markup=False)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

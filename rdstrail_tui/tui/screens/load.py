@@ -8,13 +8,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Footer, Input, Static
 
 
 # Optional, not "| None": a base class is evaluated at run time, and Python 3.9 has no
 # "|" between types.
 class LoadScreen(ModalScreen[Optional[str]]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_empty", "Cancel")]
+    """Its path box takes every printable key (q too); Escape closes it."""
+
+    # Priority: Enter and Escape act before the path box sees them, and the key after an
+    # Escape in the same burst goes to the screen below.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "load", "Load", key_display="Enter", priority=True),
+        Binding("escape", "dismiss_empty", "Cancel", key_display="Esc", priority=True),
+    ]
     DEFAULT_CSS = """
     LoadScreen { align: center middle; }
     LoadScreen > Vertical {
@@ -33,12 +40,13 @@ class LoadScreen(ModalScreen[Optional[str]]):
                 markup=False,
             )
             yield Input(placeholder="~/trail/AWSLogs", id="path")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+    def action_load(self) -> None:
+        self.dismiss(self.query_one(Input).value.strip() or None)
 
     def action_dismiss_empty(self) -> None:
         self.dismiss(None)

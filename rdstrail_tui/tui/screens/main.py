@@ -3,6 +3,7 @@
 Layout follows the terminal: side by side when wide, stacked when tall, and at 80x24 the
 detail takes the whole screen when opened and gives it back on Escape. Filtering and the
 detail are parts of their own (filtering.py, detail.py); loads and syncs run in a JobRunner.
+The Footer shows what the keys do where the focus is (tui/actions.py, `footer_bindings`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
@@ -21,28 +22,34 @@ from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.rows import SqlRows
 from rdstrail_tui.sources.request import SyncRequest
-from rdstrail_tui.tui.actions import main_screen_bindings
+from rdstrail_tui.tui.actions import DETAIL, FILTER, footer_bindings, main_screen_bindings
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.jobs import JobRunner, LoadJob, SyncJob
 from rdstrail_tui.tui.messages import IndexReady, JobFinished, JobProgressed
+from rdstrail_tui.tui.screens.confirm import ConfirmScreen
 
 # Still importable from here, as tests/integration/test_sync_tui.py does.
 from rdstrail_tui.tui.screens.detail import DetailHandling
+from rdstrail_tui.tui.screens.exporting import ExportHandling
 from rdstrail_tui.tui.screens.filtering import FilterHandling
 from rdstrail_tui.tui.screens.load import LoadScreen
 from rdstrail_tui.tui.status_line import Coverage
 from rdstrail_tui.tui.widgets.diff_view import DiffView
+from rdstrail_tui.tui.widgets.event_card import EventCard
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
 from rdstrail_tui.tui.widgets.json_view import JsonView
 
+# The filter box's keys in the Footer in the order it declares them (Enter, Esc, ctrl+u,
+# history), not in Input's.
+FILTER_BOX_KEYS = tuple(binding.key for binding in Binding.make_bindings(FilterBox.BINDINGS))
 WIDE_COLUMNS = 150  # list and detail side by side from here
 TALL_LINES = 40  # stacked from here, when not wide
 # While a load or a sync runs, the list takes in new events at most this often.
 GROW_INTERVAL = 1.0
 
 
-class MainScreen(FilterHandling, DetailHandling):
+class MainScreen(ExportHandling, FilterHandling, DetailHandling):
     # Made from the table of actions, which the command palette shares (tui/actions.py).
     BINDINGS: ClassVar[list[BindingType]] = main_screen_bindings()
 
@@ -70,6 +77,8 @@ class MainScreen(FilterHandling, DetailHandling):
         with Container(id="body"):
             yield EventList(self.cache, id="events")
             with Vertical(id="detail"):
+                # What happened, above the JSON or the diff of how.
+                yield EventCard(id="card")
                 yield Static("", id="detail-title", markup=False)
                 yield JsonView(id="json")
                 yield DiffView(id="diff")
@@ -81,7 +90,7 @@ class MainScreen(FilterHandling, DetailHandling):
         self.query_one("#filter-error").display = False
         self._apply_layout()
         events = self.query_one(EventList)
-        events.empty_message = "No events match this filter (Escape clears it)"
+        self._update_empty_message()
         events.show(SqlRows(self.cache, self.filter))
         self._focus(events)
         self._update_status()
@@ -96,14 +105,56 @@ class MainScreen(FilterHandling, DetailHandling):
         self.set_class(width >= WIDE_COLUMNS, "-wide")
         self.set_class(width < WIDE_COLUMNS and height >= TALL_LINES, "-tall")
         compact = width < WIDE_COLUMNS and height < TALL_LINES
+        was_compact = self.compact
         self.set_class(compact, "-compact")
         if not compact:
             self.remove_class("-detail-open")
+            if was_compact:
+                self._detail_follows_cursor()  # both show now: the detail is the cursor's
+        elif not was_compact and self.focus_zone == DETAIL:
+            # The detail had the focus side by side (or stacked); at 80x24 the list is
+            # what shows, and the focus must not stay on a widget that is not shown.
+            self._focus(self.query_one(EventList))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_load":
             return bool(self.load_path)
+        if action == "quit":
+            return self.focus_zone != DETAIL  # there q goes back, as Escape does
         return super().check_action(action, parameters)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        # What the Footer reads: only the keys that matter where the focus is, so that it
+        # fits 80 columns (every key stays in the help).
+        zone = self.focus_zone
+        labels = {"toggle-diff": "Diff" if self.detail_mode == "json" else "JSON"}
+        first = FILTER_BOX_KEYS if zone == FILTER else ()
+        # The diff's own keys take the room of y there (it still copies the JSON).
+        hidden = ("copy-json",) if self.detail_mode == "diff" else ()
+        # Where the detail shows beside the list, the list's Footer has room for its keys.
+        shown = ("toggle-diff", "copy-json") if not self.compact else ()
+        return footer_bindings(super().active_bindings, zone, labels, first, hidden, shown)
+
+    def action_quit(self) -> None:
+        """q on the list; while a load or a sync runs it asks first."""
+        running = self.load_path or self.export_label
+        if not running:
+            self.app.exit()
+            return
+        kept = (
+            "What it has added to the cache so far stays there."
+            if self.load_path
+            else "The unfinished export file is removed."
+        )
+        question = f"Still running: {printable(running)}\n\nQuit anyway? {kept}"
+        self.app.push_screen(
+            ConfirmScreen(question, yes="Quit", no="Keep running"), self._quit_answered
+        )
+
+    def _quit_answered(self, yes: bool | None) -> None:
+        if yes:
+            self.app.exit()
 
     # -- the index -------------------------------------------------------------------------
 
@@ -119,6 +170,8 @@ class MainScreen(FilterHandling, DetailHandling):
         self.index = message.index
         self.total = len(message.index)
         self.coverage = self._coverage()
+        # Column widths from what the cache holds (and REGION only with two regions).
+        self.query_one(EventList).measure_columns(message.index)
         self._refilter()
 
     def _coverage(self) -> Coverage | None:
@@ -141,6 +194,7 @@ class MainScreen(FilterHandling, DetailHandling):
             self.index = self.index.extended(self.cache)
             self.total = len(self.index)
             self.coverage = self._coverage()
+            self.query_one(EventList).measure_columns(self.index)
         else:
             self.total = self.cache.count()
         self._refilter()

@@ -8,14 +8,18 @@ declared here. Each part is a Screen subclass, not a plain mixin, because Textua
 
 from __future__ import annotations
 
+from textual import actions
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.query.memory import EventIndex
+from rdstrail_tui.tui.actions import DETAIL, FILTER, LIST, Zone
 from rdstrail_tui.tui.status_line import Coverage, status_line
 from rdstrail_tui.tui.widgets.event_list import EventList
+from rdstrail_tui.tui.widgets.filter_box import FilterBox
 
 
 class MainScreenBase(Screen[None]):
@@ -30,12 +34,45 @@ class MainScreenBase(Screen[None]):
         """80x24 and the like: the list alone, an opened event in its place."""
         return self.has_class("-compact")
 
+    @property
+    def focus_zone(self) -> Zone:
+        """Where the focus is: what Escape, q and the Footer mean there."""
+        focused = self.focused
+        if isinstance(focused, FilterBox):
+            return FILTER
+        if focused is not None and self.query_one("#detail") in focused.ancestors_with_self:
+            return DETAIL
+        return LIST
+
     def _focus(self, widget: Widget) -> None:
         """Focus now, not on the next idle (Widget.focus): keys that arrive in one burst (a
         paste, a slow SSH link delivering `/modify` in one packet) must reach the widget the
         key before them chose, or the `d` of "modify" would toggle the diff instead. Checks
-        of focus use `self.focused`, which this sets at once (`has_focus` follows later)."""
+        of focus use `self.focused`, which this sets at once (`has_focus` follows later).
+
+        At 80x24 the detail takes the list's place: focus in it opens it, focus anywhere
+        else closes it, so the focus is never on a widget that is not shown."""
+        if self.compact:
+            self.set_class(self.query_one("#detail") in widget.ancestors_with_self, "-detail-open")
         self.set_focus(widget)
+
+    def _focused_widget_takes(self, key: str) -> bool:
+        """The focused widget has a binding of its own for `key` that applies now (the diff's
+        Escape closes an opened value first): a priority binding of the screen's for that
+        key stands aside for it."""
+        focused = self.focused
+        if focused is None:
+            return False
+        for binding in Binding.make_bindings(getattr(type(focused), "BINDINGS", [])):
+            if binding.key == key:
+                _, name, parameters = actions.parse(binding.action)
+                if focused.check_action(name, parameters):
+                    return True
+        return False
+
+    def _after_refilter(self) -> None:
+        """Called after the list shows a new filter's result (or grew): the detail must not
+        go on showing an event the filter dropped."""
 
     def _update_status(self) -> None:
         """Counts and coverage, shortened to fit the line (see `status_line`)."""

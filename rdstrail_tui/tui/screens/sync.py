@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Footer, Input, Label, RadioButton, RadioSet, Static
 
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.timespec import parse_when
@@ -37,9 +37,12 @@ def _words(text: str) -> tuple[str, ...]:
 # Optional, not "| None": a base class is evaluated at run time, and Python 3.9 has no
 # "|" between types.
 class SyncScreen(ModalScreen[Optional[SyncRequest]]):
+    """Its text fields take every printable key (q too); Escape closes it."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_none", "Cancel"),
         Binding("ctrl+s", "start", "Start sync"),
+        # Priority: the key after an Escape in the same burst goes to the screen below.
+        Binding("escape", "dismiss_none", "Cancel", key_display="Esc", priority=True),
     ]
     DEFAULT_CSS = """
     SyncScreen { align: center middle; }
@@ -77,6 +80,7 @@ class SyncScreen(ModalScreen[Optional[SyncRequest]]):
                     yield Label(label)
                     yield Input(placeholder=hint, id=f"sync-{key}")
             yield Static("", id="sync-error", markup=False)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one(RadioSet).focus()

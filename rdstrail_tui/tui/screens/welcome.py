@@ -27,12 +27,13 @@ Here:
 # Optional, not "| None": a base class is evaluated at run time, and Python 3.9 has no
 # "|" between types.
 class WelcomeScreen(ModalScreen[Optional[str]]):
-    """Dismissed with "load", "demo" or None (quit)."""
+    """Dismissed with "load" or "demo"; q quits. Escape does nothing: there is no level
+    to go back to, and an Escape (often pressed just in case) must not end the program."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("L,l", "dismiss('load')", "Load"),
         Binding("D,d", "dismiss('demo')", "Demo"),
-        Binding("q,escape", "app.quit", "Quit"),
+        Binding("q", "app.quit", "Quit"),
     ]
     DEFAULT_CSS = """
     WelcomeScreen { align: center middle; }

@@ -1,38 +1,33 @@
-"""The request-vs-response diff of one record, one line per key.
+"""The request-vs-response diff of one record: a summary line, then one row per key.
 
-Every key and value shown here was written by whoever made the AWS call. The display is
-built from `rich.text.Text` with explicit styles (never markup) and all event text goes
-through `printable`, so brackets show as brackets and control characters as `\\x1b`.
+A Line API widget like the JSON view: `present.diff.layout` lays the diff out as lines of
+`(text, kind)` spans and `render_line` turns the visible ones into Strips. A line cursor
+moves over the entries (rows, the error message, the fold line of the keys set by AWS);
+Enter opens a row that was cut whole, in place, and Escape (or Enter again) closes it.
+
+Every key and value shown here was written by whoever made the AWS call. The spans have been
+through `printable`, and Strips are built from Segments with explicit Styles: no markup is
+ever parsed, so brackets show as brackets and control characters as `\\x1b`.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-import orjson
-from rich.cells import cell_len
+from rich.cells import get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.table import Table
-from rich.text import Text
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
 from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rdstrail_tui.present.diff import MISSING, Diff, DiffRow, Status
-from rdstrail_tui.present.sanitize import printable
-
-# A value longer than this is cut: the JSON view shows it whole.
-MAX_VALUE = 160
-# Keys longer than this do not widen the key column for every other row.
-MAX_KEY_COLUMN = 32
-# Below this the lines are cut rather than wrapped into a column of single characters.
-MIN_WRAP_WIDTH = 20
-# Nesting deeper than this is shown as "..." (attacker-made records can nest far).
-MAX_DEPTH = 16
+from rdstrail_tui.present.diff import Diff, Status
+from rdstrail_tui.present.diff.layout import DiffLayout, Kind, layout_diff, line_text
 
 _COMPONENT: dict[Status, str] = {
     Status.APPLIED: "diffview--applied",
@@ -42,60 +37,64 @@ _COMPONENT: dict[Status, str] = {
     Status.REQUEST_ONLY: "diffview--request-only",
     Status.SET_BY_AWS: "diffview--set-by-aws",
 }
-# For these the detail says all there is about the response side ("pending: 100 (now 20)").
-_DETAIL_ONLY = frozenset({Status.PENDING, Status.MASKED, Status.REQUEST_ONLY})
-# The symbol and key columns, the two spaces after each and their blank lines under a wrapped
-# value. Invisible (metadata only), it keeps that whitespace a run of its own: merged into
-# the value's run ("  14 -> ") it is leading whitespace, which some SVG renderers (rsvg)
-# drop from screenshots, and the key then touches its value.
+# Spans of these kinds take the colour of their row's status.
+_STATUS_KINDS: frozenset[Kind] = frozenset({"symbol", "key", "value", "fold"})
+_KIND_COMPONENT: dict[Kind, str] = {
+    "summary": "diffview--summary",
+    "error": "diffview--error",
+    "arrow": "diffview--arrow",
+    "note": "diffview--note",
+    "more": "diffview--note",
+}
+# The columns' whitespace and the indentation under a wrapped value. Invisible (metadata
+# only), it keeps that whitespace a run of its own: merged into the value's run it is
+# leading whitespace, which some SVG renderers (rsvg) drop from screenshots, and the key
+# then touches its value.
 _GUTTER = Style(meta={"diffview": "gutter"})
 
 
-def _string(text: str) -> str:
-    # JSON-style quoting first, so a literal backslash cannot pass for an escape.
-    return '"' + printable(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
-
-
-def render_value(value: object, depth: int = 0) -> str:
-    """Compact JSON of an event value, every string made printable."""
-    if isinstance(value, str):
-        return _string(value)
-    if depth >= MAX_DEPTH:
-        return "..."
-    if isinstance(value, list):
-        return "[" + ",".join(render_value(item, depth + 1) for item in value) + "]"
-    if isinstance(value, dict):
-        items = (f"{_string(str(k))}:{render_value(v, depth + 1)}" for k, v in value.items())
-        return "{" + ",".join(items) + "}"
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # not JSON (ints beyond 64 bits, odd objects): still shown, escaped
-        return printable(repr(value))
-
-
-def _cut(text: str, limit: int = MAX_VALUE) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 class DiffView(ScrollView, can_focus=True):
-    """Shows a `Diff`: the summary, then `SYMBOL  key  requested -> response` per key.
+    """Shows a `Diff`: the summary, then `SYMBOL  key  value` per key, with a line cursor.
 
-    Keys set by AWS are folded into one line until `a` is pressed.
-    """
+    Keys set by AWS are folded into one line until `a` is pressed. A row too long for
+    `MAX_ROW_LINES` lines ends with an ellipsis; Enter on it shows it whole."""
 
+    # Footer labels are short; the tooltips are what the help says.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "toggle_aws", "AWS defaults"),
-        Binding("j", "scroll_down", "Down", show=False),
-        Binding("k", "scroll_up", "Up", show=False),
+        Binding("a", "toggle_aws", "Set by AWS", tooltip="list or fold the keys set by AWS"),
+        Binding(
+            "enter",
+            "toggle_value",
+            "Open",
+            tooltip="show a value cut with \u2026 whole, or cut it again",
+        ),
+        # Enter on the fold line is `a`: no label of its own (the fold line says `a: show`).
+        Binding("enter", "toggle_fold", show=False),
+        Binding(
+            "escape",
+            "close_value",
+            "Close",
+            key_display="Esc",
+            tooltip="cut the opened value again (else: back to the list)",
+        ),
+        # q goes back like Escape in the detail, so it closes an opened value first too.
+        Binding("q", "close_value", show=False),
+        Binding("up,k", "cursor_up", "Cursor up", show=False),
+        Binding("down,j", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "cursor_page_up", "Page up", show=False),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False),
+        Binding("home,g", "cursor_first", "First line", show=False),
+        Binding("end,G", "cursor_last", "Last line", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *_COMPONENT.values(),
-        "diffview--summary",
-        "diffview--error",
+        *_KIND_COMPONENT.values(),
+        "diffview--cursor",
     }
 
-    # scrollbar-gutter: the wrap width must not depend on whether the scrollbar shows.
+    # scrollbar-gutter: the wrap width must not depend on whether the scrollbar shows. The
+    # cursor line is tinted and, focused, bold, as in the JSON view.
     DEFAULT_CSS = """
     DiffView {
         background: $surface;
@@ -112,6 +111,10 @@ class DiffView(ScrollView, can_focus=True):
         & > .diffview--masked { color: $text-secondary; }
         & > .diffview--request-only { color: $text-primary; }
         & > .diffview--set-by-aws { color: $text-muted; }
+        & > .diffview--arrow { color: $text-muted; }
+        & > .diffview--note { color: $text-muted; text-style: italic; }
+        & > .diffview--cursor { background: $foreground 10%; }
+        &:focus > .diffview--cursor { background: $accent 30%; text-style: bold; }
     }
     """
 
@@ -128,7 +131,14 @@ class DiffView(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._diff: Diff | None = None
-        self._strips: list[Strip] = []
+        self._layout: DiffLayout | None = None
+        self._cursor = 0  # an item of the layout
+        self._expanded: int | None = None  # the item shown whole
+        self._laid_width = -1
+        self._offered = (False, False, False)  # _bindings_state when the Footer last asked
+        self._strips: LRUCache[tuple[int, bool, bool], Strip] = LRUCache(256)
+
+    # -- public API ----------------------------------------------------------------------
 
     @property
     def diff(self) -> Diff | None:
@@ -136,109 +146,270 @@ class DiffView(ScrollView, can_focus=True):
 
     @property
     def plain_lines(self) -> list[str]:
-        """The rendered lines as text, wrapped to the current width."""
-        return [strip.text.rstrip() for strip in self._strips]
+        """The laid-out lines as text, wrapped to the current width."""
+        layout = self._layout
+        return [] if layout is None else [text.rstrip() for text in layout.text()]
+
+    @property
+    def cursor_item(self) -> int:
+        """The entry under the cursor (0: the first below the summary)."""
+        return self._cursor
+
+    @property
+    def cursor_lines(self) -> list[str]:
+        """The text of the lines of the entry under the cursor."""
+        layout = self._layout
+        if layout is None or not layout.items:
+            return []
+        return [line_text(layout.lines[i]).rstrip() for i in layout.item_lines(self._cursor)]
+
+    @property
+    def expanded(self) -> bool:
+        """Whether an entry that was cut is shown whole."""
+        return self._expanded is not None
 
     def show(self, diff: Diff) -> None:
         """Display `diff`, from the top. Whether AWS's keys show is kept between records."""
         self._diff = diff
-        self._rebuild()
-        self.scroll_home(animate=False, immediate=True)
+        self._cursor = 0
+        self._expanded = None
+        self._relayout()
+        if self.is_mounted:
+            self.scroll_to(0, 0, animate=False, force=True, immediate=True)
 
     def clear(self) -> None:
         self._diff = None
-        self._rebuild()
+        self._cursor = 0
+        self._expanded = None
+        self._relayout()
+
+    # -- layout --------------------------------------------------------------------------
+
+    def _width(self) -> int:
+        return self.scrollable_content_region.width
+
+    def _relayout(self) -> None:
+        self._strips.clear()
+        width = self._laid_width = self._width()
+        if not self.is_mounted or width <= 0 or self._diff is None:
+            # Not laid out yet (on_resize comes back here), or nothing to show.
+            self._layout = None
+            self.virtual_size = Size(max(0, width), 0)
+        else:
+            self._layout = layout_diff(
+                self._diff,
+                width,
+                show_aws=self.show_aws,
+                expanded=self._expanded,
+                char_width=get_character_cell_size,
+            )
+            last = len(self._layout.items) - 1
+            self._cursor = max(0, min(self._cursor, last))
+            self.virtual_size = Size(width, len(self._layout.lines))
+        self.refresh()
+        self._refresh_bindings()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._laid_width != self._width():
+            self._relayout()
+            self._scroll_to_cursor()
+
+    def notify_style_update(self) -> None:
+        # Theme or pseudo-class change: the styles baked into the cached strips are stale.
+        super().notify_style_update()
+        self._strips.clear()
+
+    def watch_show_aws(self) -> None:
+        if self._expanded is not None and self._layout is not None:
+            item = self._layout.items[self._expanded]
+            if item.status is Status.SET_BY_AWS:
+                self._expanded = None
+        self._relayout()
+        self._scroll_to_cursor()
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self._width()
+        index = self.scroll_offset.y + y
+        layout = self._layout
+        if layout is None or index >= len(layout.lines):
+            return Strip.blank(width, self.rich_style)
+        on_cursor = layout.line_items[index] == self._cursor  # summary lines are -1
+        key = (index, on_cursor, self.has_focus)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strip(layout, index, width, on_cursor)
+            self._strips.set(key, strip)
+        return strip
+
+    def _strip(self, layout: DiffLayout, index: int, width: int, on_cursor: bool) -> Strip:
+        base = self.rich_style
+        item = layout.line_items[index]
+        status = layout.items[item].status if item >= 0 else None
+        by_status = base
+        if status is not None:
+            by_status = self.get_component_rich_style(_COMPONENT[status])
+        overlay = Style()
+        if on_cursor:
+            cursor = self.get_component_rich_style("diffview--cursor")
+            # Only the tint and text style: the statuses keep their colours on the cursor.
+            overlay = Style(bgcolor=cursor.bgcolor, bold=cursor.bold, reverse=cursor.reverse)
+        segments = [
+            Segment(text, self._span_style(kind, by_status, base) + overlay)
+            for text, kind in layout.lines[index]
+        ]
+        return Strip(segments).adjust_cell_length(width, base + overlay)
+
+    def _span_style(self, kind: Kind, by_status: Style, base: Style) -> Style:
+        if kind == "gap":
+            return base + _GUTTER
+        if kind in _STATUS_KINDS:
+            return by_status
+        component = _KIND_COMPONENT.get(kind)
+        return base if component is None else self.get_component_rich_style(component)
+
+    # -- cursor --------------------------------------------------------------------------
+
+    def _move_to(self, item: int, *, from_below: bool = False) -> None:
+        if item != self._cursor:
+            self._cursor = item
+            self.refresh()
+            self._refresh_bindings()
+        self._scroll_to_cursor(from_below=from_below)
+
+    def _scroll_to_cursor(self, *, from_below: bool = False) -> None:
+        layout = self._layout
+        if layout is None or not layout.items:
+            return
+        lines = layout.item_lines(self._cursor)
+        height = max(1, self.scrollable_content_region.height)
+        if self._cursor == 0:
+            # The first entry brings the summary with it.
+            lines = range(0, lines.stop)
+        if len(lines) > height:
+            # Taller than the pane: its start, or its end when reached from below.
+            top = lines.stop - height if from_below else lines.start
+            self.scroll_to(y=top, animate=False, force=True, immediate=True)
+            return
+        region = Region(0, lines.start, layout.width, len(lines))
+        self.scroll_to_region(region, animate=False, force=True, x_axis=False, immediate=True)
+
+    def _viewport(self) -> range:
+        top = round(self.scroll_y)
+        return range(top, top + max(1, self.scrollable_content_region.height))
+
+    def action_cursor_down(self) -> None:
+        layout = self._layout
+        if layout is None or not layout.items:
+            return
+        # Within an entry taller than the pane, a line at a time until its end shows.
+        if layout.item_lines(self._cursor).stop > self._viewport().stop:
+            self.scroll_to(y=self.scroll_y + 1, animate=False, force=True, immediate=True)
+            return
+        self._move_to(min(self._cursor + 1, len(layout.items) - 1))
+
+    def action_cursor_up(self) -> None:
+        layout = self._layout
+        if layout is None or not layout.items:
+            return
+        start = 0 if self._cursor == 0 else layout.item_lines(self._cursor).start
+        if start < self._viewport().start:
+            self.scroll_to(y=self.scroll_y - 1, animate=False, force=True, immediate=True)
+            return
+        self._move_to(max(self._cursor - 1, 0), from_below=True)
+
+    def _page(self, direction: int) -> None:
+        layout = self._layout
+        if layout is None or not layout.items:
+            return
+        page = max(1, self.scrollable_content_region.height - 1)
+        line = layout.item_lines(self._cursor).start + direction * page
+        self.scroll_to(
+            y=self.scroll_y + direction * page, animate=False, force=True, immediate=True
+        )
+        target = layout.item_at(line)
+        if target != self._cursor:
+            self._cursor = target
+            self.refresh()
+            self._refresh_bindings()
+        # Keep the cursor on screen without undoing the page's scroll.
+        if not set(layout.item_lines(self._cursor)) & set(self._viewport()):
+            self._scroll_to_cursor()
+
+    def action_cursor_page_down(self) -> None:
+        self._page(1)
+
+    def action_cursor_page_up(self) -> None:
+        self._page(-1)
+
+    def action_cursor_first(self) -> None:
+        if self._layout is not None and self._layout.items:
+            self._move_to(0)
+        self.scroll_to(y=0, animate=False, force=True, immediate=True)
+
+    def action_cursor_last(self) -> None:
+        if self._layout is not None and self._layout.items:
+            self._move_to(len(self._layout.items) - 1)
+        self.scroll_to(y=self.max_scroll_y, animate=False, force=True, immediate=True)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is not None and self._layout is not None and self._layout.items:
+            line = self.scroll_offset.y + offset.y
+            if line < len(self._layout.lines):
+                self._move_to(self._layout.item_at(line))
+
+    # -- opening and folding -------------------------------------------------------------
+
+    def _bindings_state(self) -> tuple[bool, bool, bool]:
+        layout = self._layout
+        if layout is None or not layout.items:
+            return False, False, self._expanded is not None
+        return layout.can_open(self._cursor), self._on_fold(layout), self._expanded is not None
+
+    def _refresh_bindings(self) -> None:
+        # Only when what the Footer offers changes: each refresh redraws the Footer, which a
+        # held-down arrow key would otherwise do at every row.
+        state = self._bindings_state()
+        if state != self._offered:
+            self._offered = state
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # False takes a binding out of the Footer and passes the key on: Escape goes back to
+        # the list unless a value is open, Enter does nothing on a row shown whole.
+        can_open, on_fold, expanded = self._bindings_state()
+        if action == "toggle_value":
+            return can_open
+        if action == "toggle_fold":
+            return on_fold
+        if action == "close_value":
+            return expanded
+        return super().check_action(action, parameters)
+
+    def _on_fold(self, layout: DiffLayout) -> bool:
+        return layout.items[self._cursor].kind == "fold"
 
     def action_toggle_aws(self) -> None:
         self.show_aws = not self.show_aws
 
-    def watch_show_aws(self) -> None:
-        self._rebuild()
+    def action_toggle_fold(self) -> None:
+        self.action_toggle_aws()
 
-    def on_resize(self, event: events.Resize) -> None:
-        self._rebuild()
+    def action_toggle_value(self) -> None:
+        """Show the entry under the cursor whole, or cut again if it is shown whole."""
+        layout = self._layout
+        if layout is None or not layout.items or not layout.can_open(self._cursor):
+            raise SkipAction
+        self._expanded = None if self._expanded == self._cursor else self._cursor
+        self._relayout()
+        self._scroll_to_cursor()
 
-    def notify_style_update(self) -> None:
-        # Theme or pseudo-class change: the styles baked into the strips are stale.
-        super().notify_style_update()
-        self._rebuild()
-
-    # -- building the lines --------------------------------------------------------------
-
-    def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component)
-
-    def _lines(self, diff: Diff, width: int) -> list[Text | Table]:
-        lines: list[Text | Table] = [
-            Text(printable(diff.summary()), style=self._style("diffview--summary"))
-        ]
-        if diff.kind == "failed":
-            error = diff.error_code or ""
-            if diff.error_message:
-                error = f"{error}: {diff.error_message}"
-            lines.append(Text(printable(error), style=self._style("diffview--error")))
-        asked = [row for row in diff.rows if row.status is not Status.SET_BY_AWS]
-        by_aws = [row for row in diff.rows if row.status is Status.SET_BY_AWS]
-        shown = asked + by_aws if self.show_aws else asked
-        longest = max((cell_len(printable(row.key)) for row in shown), default=1)
-        # A narrow view gives the key at most two fifths of the width, the value the rest.
-        key_width = max(1, min(longest, MAX_KEY_COLUMN, width * 2 // 5))
-        lines.extend(self._row(row, key_width) for row in asked)
-        if by_aws:
-            verb = "hide" if self.show_aws else "show"
-            fold = f"{Status.SET_BY_AWS.symbol} {len(by_aws)} set by AWS (press a to {verb})"
-            lines.append(Text(fold, style=self._style(_COMPONENT[Status.SET_BY_AWS])))
-            if self.show_aws:
-                lines.extend(self._row(row, key_width) for row in by_aws)
-        return lines
-
-    def _row(self, row: DiffRow, key_width: int) -> Table:
-        # A grid per row, so a long value wraps under the value column, not under the key.
-        style = self._style(_COMPONENT[row.status])
-        # Two spaces after the symbol and after the key, whatever the key's length.
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(width=1, style=_GUTTER)
-        grid.add_column(width=key_width, overflow="fold", style=_GUTTER)
-        grid.add_column(ratio=1, overflow="fold")
-        value = Text()
-        if row.requested is not MISSING:
-            value.append(_cut(render_value(row.requested)))
-            value.append(" ")
-        value.append("-> ")
-        if row.status in _DETAIL_ONLY and row.detail:
-            value.append(_cut(printable(row.detail)), style)
-        else:
-            shown = "-" if row.response is MISSING else _cut(render_value(row.response))
-            value.append(shown, style)
-            if row.detail:
-                value.append("  " + _cut(printable(row.detail)), style)
-        grid.add_row(Text(row.status.symbol, style), Text(printable(row.key), style), value)
-        return grid
-
-    def _rebuild(self) -> None:
-        if not self.is_mounted:
-            return
-        width = self.scrollable_content_region.width
-        if width <= 0:
-            return  # on_resize builds once the size is known
-        strips: list[Strip] = []
-        if self._diff is not None:
-            console = self.app.console
-            options = console.options.update(
-                width=max(width, MIN_WRAP_WIDTH), height=None, no_wrap=False, overflow="fold"
-            )
-            for line in self._lines(self._diff, options.max_width):
-                segments = console.render(line, options)
-                strips.extend(Strip(list(part)) for part in Segment.split_lines(segments))
-        self._strips = strips
-        self.virtual_size = Size(width, len(strips))
-        self.refresh()
-
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        width = self.scrollable_content_region.width
-        index = scroll_y + y
-        base = self.rich_style
-        if index >= len(self._strips):
-            return Strip.blank(width, base)
-        return self._strips[index].crop_extend(scroll_x, scroll_x + width, base).apply_style(base)
+    def action_close_value(self) -> None:
+        if self._expanded is None:
+            raise SkipAction  # Escape then goes back, as everywhere else
+        self._cursor = self._expanded
+        self._expanded = None
+        self._relayout()
+        self._scroll_to_cursor()

@@ -4,11 +4,16 @@ A million events cost nothing until they are looked at: `render_line` asks the r
 for the rowids of the visible window, fetches those events from the cache in one query, and
 keeps the drawn lines in a small cache. Moving the cursor repaints just the two lines it
 moved between.
+
+Its columns are sized from what the cache holds (`measure_columns`, present/columns.py says
+how), and those that do not fit are one Right away: TIME stays, the others shift by one.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -21,19 +26,34 @@ from textual.strip import Strip
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.event import Event
-from rdstrail_tui.present.columns import TABLE_COLUMNS, fit_columns
+from rdstrail_tui.present.columns import (
+    ERROR,
+    REGION,
+    TABLE_COLUMNS,
+    Column,
+    Layout,
+    cell,
+    errors_first,
+)
 from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.present.shorten import pad, shorten
+from rdstrail_tui.query.language import Filter
+from rdstrail_tui.query.measure import CachedContent, measure
+from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.rows import RowSource
 from rdstrail_tui.tui.messages import EventHighlighted, EventOpened
 
-# What a column would like on screen; fit_columns drops columns from the right, then squeezes.
-_NATURAL_WIDTHS = [column.natural for column in TABLE_COLUMNS]
 # One character before the time says what kind of call a row is, so it reads without colour.
 MARK_ERROR = "!"
 MARK_WRITE = "*"
 MARK_READ = " "
 MARK_UNKNOWN = "?"
-_GAP = "  "
+# The mark and the space after it, before the first column.
+_MARK_CELLS = 2
+# In the header, single angle quotes: columns hidden to the right, and scrolled off after TIME.
+MORE_RIGHT = "\u203a"
+MORE_LEFT = "\u2039"
+_COLUMNS_KEYS = Binding.Group("Columns", compact=True)
 _EVENTS_CACHED = 4096
 _STRIPS_CACHED = 1024
 
@@ -47,6 +67,22 @@ class EmptyRows:
 
     def position_of(self, rowid: int) -> int | None:
         return None
+
+
+def wants_errors_first(flt: Filter) -> bool:
+    """The filter keeps failed calls only (is:error): the list gives ERROR room first."""
+    return any(t.key == "is" and t.value.lower() == "error" and not t.negated for t in flt.terms)
+
+
+@dataclass(frozen=True)
+class ColumnView:
+    """The columns on screen at one width and column scroll: TIME, then `columns`."""
+
+    columns: tuple[Column, ...]  # TIME first
+    widths: list[int]
+    gap: int
+    hidden_left: bool  # columns scrolled off between TIME and the first shown
+    hidden_right: bool  # columns that did not fit
 
 
 def mark_of(event: Event) -> str:
@@ -69,6 +105,23 @@ class EventList(ScrollView, can_focus=True):
         Binding("home,g", "first", "First", show=False),
         Binding("end,G", "last", "Last", show=False),
         Binding("enter", "open", "Open", id="open-event"),
+        # Shown (as one "←→ Columns") only while some column is hidden: see check_action.
+        Binding(
+            "left",
+            "scroll_columns(-1)",
+            "Columns",
+            group=_COLUMNS_KEYS,
+            id="columns-left",
+            tooltip="Columns: back one to the left (TIME stays)",
+        ),
+        Binding(
+            "right",
+            "scroll_columns(1)",
+            "Columns",
+            group=_COLUMNS_KEYS,
+            id="columns-right",
+            tooltip="Columns: the next that did not fit comes in (TIME stays)",
+        ),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "eventlist--header",
@@ -78,15 +131,36 @@ class EventList(ScrollView, can_focus=True):
         "eventlist--read",
         "eventlist--empty",
     }
+    # Rows read by their mark alone as well (! failed, * write): colour is a second cue, and
+    # each terminal gets one it can show:
+    # - full colour: failures red and bold, writes the theme's warning, reads plain text;
+    # - 16 colours (TERM=xterm, class -ansi16, see on_mount): the theme's red and orange
+    #   both come out as bright red, so failures and writes take colours that are exactly
+    #   two of the sixteen (bright red and yellow on a dark theme, red and brown on a light
+    #   one). ANSI colour names would not do: Textual turns them into the theme's RGB and
+    #   back into whatever of the sixteen is nearest (bright red became magenta);
+    # - NO_COLOR (:nocolor): Textual turns every colour grey, where red is the dimmest: a
+    #   failure is bold at full brightness, a read a shade muted, and the cursor reversed
+    #   (with an ANSI theme Textual drops colours altogether, backgrounds included).
+    # The scrollbar's gutter is always kept, so that the columns do not move by one cell
+    # when a filter's rows start or stop fitting on one screen.
     DEFAULT_CSS = """
-    EventList { height: 1fr; scrollbar-size-vertical: 1; }
+    EventList { height: 1fr; scrollbar-size-vertical: 1; scrollbar-gutter: stable; }
     EventList > .eventlist--header { text-style: bold; color: $text-muted; }
     EventList > .eventlist--cursor { background: $surface-lighten-2; text-style: bold; }
     EventList:focus > .eventlist--cursor { background: $accent 40%; }
-    EventList > .eventlist--error { color: $error; }
+    EventList > .eventlist--error { color: $error; text-style: bold; }
     EventList > .eventlist--write { color: $warning; }
     EventList > .eventlist--read { color: $text; }
     EventList > .eventlist--empty { color: $text-muted; text-style: italic; }
+    EventList.-ansi16 > .eventlist--error { color: #ff5555; }
+    EventList.-ansi16 > .eventlist--write { color: #ffff55; }
+    EventList.-ansi16:light > .eventlist--error { color: #aa0000; }
+    EventList.-ansi16:light > .eventlist--write { color: #aa5500; }
+    EventList:nocolor > .eventlist--error { color: $text; }
+    EventList:nocolor > .eventlist--write { color: $text; }
+    EventList:nocolor > .eventlist--read { color: $text-muted; }
+    EventList:nocolor > .eventlist--cursor { text-style: bold reverse; }
     """
 
     cursor: reactive[int] = reactive(0, repaint=False, init=False)
@@ -96,13 +170,23 @@ class EventList(ScrollView, can_focus=True):
         self._cache = cache
         self._rows: RowSource = EmptyRows()
         self._events: OrderedDict[int, Event] = OrderedDict()
-        # (rowid, width, is cursor row, list focused) -> the drawn line
+        # (rowid, width, is cursor row, list focused) -> the drawn line; cleared whenever
+        # the columns change.
         self._strips: OrderedDict[tuple[int, int, bool, bool], Strip] = OrderedDict()
         self._window_start = 0
         self._window: list[int] = []
-        self._layout_width = -1
-        self._layout: list[int] = []
+        # What the columns are laid out from: the cache's content (None until measured:
+        # then each column's natural width, and no REGION), the filter, the column scroll.
+        self._content: CachedContent | None = None
+        self._errors_first = False
+        self._column_offset = 0
+        self._views: dict[tuple[int, int], ColumnView] = {}  # (width, offset) -> view
         self.empty_message = "No events"
+
+    def on_mount(self) -> None:
+        # Textual's CSS has :nocolor, but nothing for a terminal of 16 colours.
+        sixteen = self.app.console.color_system in ("standard", "windows")
+        self.set_class(sixteen and not self.app.no_color, "-ansi16")
 
     # -- what is shown ---------------------------------------------------------------------
 
@@ -142,6 +226,116 @@ class EventList(ScrollView, can_focus=True):
         self._fetch([rowid])
         return self._events.get(rowid)
 
+    # -- the columns -----------------------------------------------------------------------
+
+    def measure_columns(self, index: EventIndex) -> None:
+        """Size the columns from what the cache holds (the index of all its events): call
+        when the index is built or extended. REGION comes with a second region, ERROR with
+        the first failure. Milliseconds at a million events."""
+        self.set_content(measure(index, self._cache))
+
+    def set_content(self, content: CachedContent) -> None:
+        if content != self._content:
+            self._content = content
+            self._columns_changed()
+
+    def set_context(self, *, errors_first: bool) -> None:
+        """What the filter asks of the columns: `errors_first` when it keeps failed calls
+        only (wants_errors_first), so that the why of each is readable at 80 columns."""
+        if errors_first != self._errors_first:
+            self._errors_first = errors_first
+            self._columns_changed()
+
+    @property
+    def column_view(self) -> ColumnView:
+        """The columns shown now, with their widths."""
+        return self._view(self._row_width, self._column_offset)
+
+    def _columns(self) -> tuple[Column, ...]:
+        content = self._content
+        shown: list[Column] = []
+        for column in TABLE_COLUMNS:
+            if column is REGION and (content is None or content.regions <= 1):
+                continue
+            if column is ERROR:
+                if content is not None and content.failures == 0:
+                    continue
+                if self._errors_first:
+                    column = errors_first(column)
+            shown.append(column)
+        return tuple(shown)
+
+    def _natural(self, columns: Sequence[Column]) -> list[int]:
+        measured = self._content.widths if self._content is not None else {}
+        return [measured.get(column.field, column.natural) for column in columns]
+
+    def _view(self, width: int, offset: int) -> ColumnView:
+        """TIME, then as many of the other columns as fit, `offset` of them scrolled off
+        after TIME. Scrolled, the first column that the view one step to the left did not
+        show is always kept, so that each Right brings in a hidden column (and Left undoes
+        it exactly)."""
+        key = (width, offset)
+        view = self._views.get(key)
+        if view is not None:
+            return view
+        columns = self._columns()
+        rest = columns[1 + offset :]
+        keep = 0
+        if offset:
+            before = self._view(width, offset - 1)
+            # Index in `columns` of the first column the view to the left did not show...
+            first_hidden = offset - 1 + len(before.widths)
+            # ...and how many columns of this view (TIME included) must be kept for it.
+            keep = first_hidden - offset + 1
+        shown = (columns[0], *rest)
+        layout = Layout.best(shown, self._natural(shown), width, keep=keep)
+        count = len(layout.widths)
+        view = ColumnView(
+            columns=shown[:count],
+            widths=layout.widths,
+            gap=layout.gap,
+            hidden_left=offset > 0,
+            hidden_right=count < len(shown),
+        )
+        self._views[key] = view
+        return view
+
+    @property
+    def _row_width(self) -> int:
+        return max(self._width - _MARK_CELLS, 0)
+
+    def _columns_changed(self) -> None:
+        self._views.clear()
+        self._strips.clear()
+        self._column_offset = self._clamped_offset(self._column_offset)
+        self.refresh()
+        self.refresh_bindings()
+
+    def _clamped_offset(self, offset: int) -> int:
+        """Scrolling stops where the last column is in view (and a wider terminal may need
+        less of it)."""
+        width = self._row_width
+        offset = max(0, min(offset, len(self._columns()) - 2))
+        while offset > 0 and not self._view(width, offset - 1).hidden_right:
+            offset -= 1
+        return offset
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "scroll_columns":
+            # Only where it applies: in the Footer while some column is hidden.
+            view = self.column_view
+            return view.hidden_left or view.hidden_right
+        return super().check_action(action, parameters)
+
+    def action_scroll_columns(self, step: int) -> None:
+        view = self.column_view
+        if (step > 0 and not view.hidden_right) or (step < 0 and not view.hidden_left):
+            return
+        self._column_offset = max(self._column_offset + step, 0)
+        self._strips.clear()
+        self.refresh()
+        self.refresh_bindings()
+
     # -- drawing ---------------------------------------------------------------------------
 
     def notify_style_update(self) -> None:
@@ -152,20 +346,15 @@ class EventList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self._width, len(self._rows) + 1)
         self._strips.clear()
+        self._views.clear()
+        self._column_offset = self._clamped_offset(self._column_offset)
+        self.refresh_bindings()
         self._scroll_cursor_into_view()
-
-    def _widths(self) -> list[int]:
-        # Asked for every line drawn, and the layout depends on the width alone: computed
-        # once per width. Less the mark column and its gap.
-        width = self._width
-        if self._layout_width != width:
-            self._layout = fit_columns([], width - 2, TABLE_COLUMNS, natural=_NATURAL_WIDTHS)
-            self._layout_width = width
-        return self._layout
 
     @property
     def _width(self) -> int:
-        """Cells a row may use: the widget less its scrollbar."""
+        """Cells a row may use: the widget less its scrollbar's gutter (kept even while
+        every row fits, see DEFAULT_CSS)."""
         return self.scrollable_content_region.width
 
     def render_line(self, y: int) -> Strip:
@@ -177,7 +366,7 @@ class EventList(ScrollView, can_focus=True):
             if index == 0:
                 style = self.get_component_rich_style("eventlist--empty")
                 line = Strip([Segment(f"  {self.empty_message}", style)])
-                return line.extend_cell_length(width, self.rich_style)
+                return line.crop(0, width).extend_cell_length(width, self.rich_style)
             return Strip.blank(width, self.rich_style)
         rowid = self._rowid_at(index)
         if rowid is None:
@@ -194,30 +383,35 @@ class EventList(ScrollView, can_focus=True):
         return strip
 
     def _header(self, width: int) -> Strip:
-        widths = self._widths()
-        titles = [column.header for column in TABLE_COLUMNS[: len(widths)]]
-        text = "  " + _GAP.join(t.ljust(w)[:w] for t, w in zip(titles, widths))
+        view = self.column_view
+        titles = [
+            pad(shorten(column.header, w, "start"), w)
+            for column, w in zip(view.columns, view.widths)
+        ]
+        if view.hidden_left:  # in TIME's last cell, which "TIME (UTC)" never reaches
+            titles[0] = titles[0][:-1] + MORE_LEFT
+        text = " " * _MARK_CELLS + (" " * view.gap).join(titles)
+        if view.hidden_right:  # at the right edge, however wide the columns came out
+            text = pad(text, width - 1)[: width - 1] + MORE_RIGHT
         style = self.get_component_rich_style("eventlist--header")
-        return Strip([Segment(text[:width], style)]).extend_cell_length(width, style)
+        return Strip([Segment(text, style)]).crop(0, width).extend_cell_length(width, style)
 
     def _row_strip(self, event: Event | None, width: int, is_cursor: bool) -> Strip:
         if event is None:  # gone from the cache since it was listed (cleared meanwhile)
             return Strip.blank(width, self.rich_style)
-        widths = self._widths()
-        cells = []
-        for column, cell_width in zip(TABLE_COLUMNS, widths):
-            # Event text is attacker-controlled: escaped, and drawn as plain Segments.
-            value = printable(column.value(event))
-            if len(value) > cell_width:
-                value = value[: max(cell_width - 1, 0)] + "~"
-            cells.append(value.ljust(cell_width))
+        view = self.column_view
+        # Event text is attacker-controlled: escaped, and drawn as plain Segments.
+        cells = [
+            cell(printable(column.value(event)), w, keep=column.keep)
+            for column, w in zip(view.columns, view.widths)
+        ]
         mark = mark_of(event)
         kind = {MARK_ERROR: "error", MARK_WRITE: "write"}.get(mark, "read")
         style: Style = self.get_component_rich_style(f"eventlist--{kind}")
         if is_cursor:
             style = style + self.get_component_rich_style("eventlist--cursor")
-        text = f"{mark} " + _GAP.join(cells)
-        return Strip([Segment(text[:width], style)]).extend_cell_length(width, style)
+        text = f"{mark} " + (" " * view.gap).join(cells)
+        return Strip([Segment(text, style)]).crop(0, width).extend_cell_length(width, style)
 
     def _rowid_at(self, index: int) -> int | None:
         """The rowid at a list position, from a window of rowids around the visible rows
@@ -256,11 +450,17 @@ class EventList(ScrollView, can_focus=True):
             return
         top = self.scroll_offset.y  # index of the first row shown
         if center:
-            self.scroll_to(y=max(self.cursor - rows_shown // 2, 0), animate=False)
+            self._scroll_to_row(max(self.cursor - rows_shown // 2, 0))
         elif self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
+            self._scroll_to_row(self.cursor)
         elif self.cursor >= top + rows_shown:
-            self.scroll_to(y=self.cursor - rows_shown + 1, animate=False)
+            self._scroll_to_row(self.cursor - rows_shown + 1)
+
+    def _scroll_to_row(self, index: int) -> None:
+        # Forced: a list that has just grown from a screenful (a filter cleared) has no
+        # scrollbar yet, and Textual does not scroll a widget without one. The offset is
+        # still kept within the rows (max_scroll_y follows virtual_size at once).
+        self.scroll_to(y=index, animate=False, force=True)
 
     def _move_to(self, index: int) -> None:
         if len(self._rows):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input
@@ -26,11 +27,42 @@ class FilterSyntax(Validator):
 
 
 class FilterBox(Input):
-    """Enter and Escape are the screen's business (keep the filter / clear it)."""
+    """Enter keeps the filter, Escape cancels the edit (both return to the list: the
+    screen's actions), ctrl+u empties the box, up and down walk the history.
+
+    Enter and Escape are priority bindings: Textual checks those when it takes a key in,
+    before it routes the next key of a burst to the widget focused then, so the keys after
+    them reach the list they return to. They exist only while the box has the focus (a
+    widget's bindings are in force only then), and so does their Footer entry."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "older", "Older filter", show=False),
-        Binding("down", "newer", "Newer filter", show=False),
+        Binding(
+            "enter",
+            "screen.keep_filter",
+            "Keep",
+            key_display="Enter",
+            priority=True,
+            tooltip="keep the filter and return to the list",
+        ),
+        Binding(
+            "escape",
+            "screen.cancel_filter",
+            "Cancel",
+            key_display="Esc",
+            priority=True,
+            tooltip="cancel the edit (the filter as it was) and return to the list",
+        ),
+        # Input's own ctrl+u deletes only what is left of the cursor.
+        Binding("ctrl+u", "empty", "Empty", tooltip="empty the box"),
+        # One Footer entry for both: "↑↓ History".
+        Binding(
+            "up",
+            "older",
+            "History",
+            key_display="↑↓",
+            tooltip="older / newer filters from the history",
+        ),
+        Binding("down", "newer", show=False),
     ]
     DEFAULT_CSS = """
     FilterBox { border: none; height: 1; padding: 0 1; background: $boost; }
@@ -41,7 +73,7 @@ class FilterBox(Input):
 
     def __init__(self, history: FilterHistory, *, id: str | None = None) -> None:
         super().__init__(
-            placeholder="/ to filter: modify -is:error user:admin since:7d  (? for help)",
+            placeholder="/ to filter: modify,delete -is:error res:=orders-prod  (? for help)",
             id=id,
             select_on_focus=False,
             validators=[FilterSyntax()],
@@ -49,6 +81,23 @@ class FilterBox(Input):
         self.history = history
         self._walk: int | None = None  # position in history while walking, None when typing
         self._draft = ""
+        # What the box held when it was focused: Escape puts it back.
+        self.value_at_focus = ""
+
+    def on_focus(self, event: events.Focus) -> None:
+        # Not when the terminal window regains focus: that is no new edit.
+        if not event.from_app_focus:
+            self.value_at_focus = self.value
+            self._walk = None
+
+    def cancel_edit(self) -> None:
+        """Put back the filter the box held when it was focused."""
+        self._walk = None
+        self._show(self.value_at_focus)
+
+    def action_empty(self) -> None:
+        self._walk = None
+        self._show("")
 
     def validate_value(self, value: str) -> str:
         """Textual calls this for every new value: whatever reaches the box (a paste, an old

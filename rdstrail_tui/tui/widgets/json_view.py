@@ -42,8 +42,9 @@ class JsonView(ScrollView, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter,space", "toggle_fold", "Fold"),
-        Binding("minus", "fold_all", "Fold all", key_display="-"),
-        Binding("plus,equals_sign", "unfold_all", "Unfold all", key_display="+"),
+        # The explorer's Footer leaves these two out (tui/actions.py, FOOTER_HIDDEN).
+        Binding("minus", "fold_all", "Fold all", key_display="-", id="fold-all"),
+        Binding("plus,equals_sign", "unfold_all", "Unfold all", key_display="+", id="unfold-all"),
         Binding("left", "fold_parent", "Fold enclosing", show=False),
         Binding("right", "unfold", "Unfold / step in", show=False),
         Binding("up,k", "cursor_up", "Cursor up", show=False),

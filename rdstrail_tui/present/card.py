@@ -1,0 +1,290 @@
+"""The card that starts an opened event: what happened, on what, by whom, from where.
+
+Five lines (six when a failed call has more to say than `FAILED <errorCode>`), each fitted
+to the width given:
+
+    2026-11-20 18:04:00 UTC  ModifyDBInstance  OK
+    resource  payments-aurora-instance-2
+    who       AssumedRole AdministratorAccess (SSO) / jane@example.com, via console
+    from      198.51.100.88  console
+    where     eu-west-1  account 111122223333
+
+A failed call says `FAILED <errorCode>` on the first line and its errorMessage on the
+second (`error     ...`); when the errorCode does not fit whole beside FAILED it starts the
+second line instead (`error     InvalidParameterCombination: ...`).
+
+Every value is attacker-controlled and is made printable before it is measured. A value
+that does not fit is cut with one "…" where the part that tells values apart survives: a
+principal keeps its end (`…(SSO) / jane@example.com, via console`), so does a resource;
+an error message keeps its start, and prose is cut at a word's edge when one is near.
+
+Plain text for the CLI and tests (`card_lines`); spans with a role each (`card_spans`)
+for the explorer, which styles the roles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from rdstrail_tui.model.event import Event
+from rdstrail_tui.present.caller import CONSOLE, caller_kind, console_session
+from rdstrail_tui.present.json_layout import char_cell_width
+from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.present.timefmt import format_time
+
+Role = Literal["label", "time", "name", "ok", "failed", "value"]
+ELLIPSIS = "…"
+# Every label padded to the longest ("resource") and two spaces, so values line up.
+LABEL_WIDTH = 10
+OK = "OK"
+FAILED = "FAILED"
+# AWS IAM Identity Center names the roles it makes `AWSReservedSSO_<permission set>_<id>`
+# and keeps them under this path.
+_SSO_ROLE = re.compile(r"^AWSReservedSSO_(.+)_[0-9A-Fa-f]+$")
+_SSO_PATH = "/aws-reserved/sso.amazonaws.com/"
+# A cut moves to a word's edge no more than this many characters away.
+_WORD_EDGE = 8
+# Where a user agent says nothing known, this much of its first word is shown instead.
+_AGENT_WORD = 32
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    role: Role
+
+
+CardLine = tuple[Span, ...]
+# "gap": the two spaces between values, which become one before any value is cut.
+_Keep = Literal["all", "start", "end", "gap"]
+
+
+@dataclass
+class _Part:
+    """A piece of a line; `keep` says which end survives a cut, `floor` how narrow (in
+    cells, with the ellipsis) a cut may make it."""
+
+    text: str
+    role: Role
+    keep: _Keep = "all"
+    floor: int = 1
+    words: bool = False  # prose: a cut moves to a nearby space
+
+
+def card_lines(event: Event, record: Mapping[str, object], width: int) -> list[str]:
+    """The card as plain lines, none wider than `width` cells (meant for 40 and more)."""
+    return ["".join(span.text for span in line) for line in card_spans(event, record, width)]
+
+
+def card_spans(event: Event, record: Mapping[str, object], width: int) -> list[CardLine]:
+    """The card's lines as styled spans; `record` is the event's parsed record ({} when
+    the raw record was not fetched: the principal's type and the console are then unknown)."""
+    found = record.get("userIdentity")
+    identity = found if isinstance(found, Mapping) else None
+    from_console = console_session(record)
+    kind = caller_kind(event.user_agent, identity, console_session=from_console)
+    code = printable(event.error_code or "")
+    headline = _headline(event, code, width)
+    code_shown = bool(code) and headline[-1].text.endswith(code)
+    lines = [headline]
+    if _failed(event) and (event.error_message or not code_shown):
+        # The errorCode goes with the message when it did not fit whole beside FAILED.
+        why = printable(event.error_message or "")
+        why = why if code_shown else ": ".join(part for part in (code, why) if part)
+        lines.append(_labelled("error", [_Part(why, "value", "start", words=True)], width))
+    resource = _Part(printable(event.resource) or "-", "value", "end")
+    lines.append(_labelled("resource", [resource], width))
+    who = who_text(event, identity, via_console=from_console or kind == CONSOLE)
+    lines.append(_labelled("who", [_Part(who, "value", "end", words=True)], width))
+    lines.append(_labelled("from", _origin(event, kind), width))
+    lines.append(_labelled("where", _place(event), width))
+    return lines
+
+
+def who_text(event: Event, identity: Mapping[str, object] | None, *, via_console: bool) -> str:
+    """`AssumedRole AdministratorAccess (SSO) / jane@example.com, via console`: the
+    identity type, then the name (a role's session after the role), printable."""
+    kind = _text(identity.get("type")) if identity is not None else ""
+    if identity is not None and kind == "AssumedRole":
+        role, session = _role_and_session(identity)
+        name = " / ".join(part for part in (_role_label(role, identity), session) if part)
+        name = name or event.principal
+    elif kind == "Root":
+        name = ""  # the account is on the card's last line
+    else:
+        name = _without_kind_prefix(event.principal)
+    text = " ".join(part for part in (kind, name) if part) or "-"
+    if via_console:
+        text += ", via console"
+    return printable(text)
+
+
+# -- the lines ---------------------------------------------------------------------------
+
+
+def _failed(event: Event) -> bool:
+    return bool(event.error_code or event.error_message)
+
+
+def _headline(event: Event, code: str, width: int) -> CardLine:
+    """`<time> UTC  <eventName>  OK`, or `FAILED <errorCode>` when the code fits whole
+    (else `FAILED` alone). " UTC" and then the double spaces go first when room is short
+    (the list's header says UTC as well); then the eventName is cut."""
+    name = _Part(printable(event.event_name) or "-", "name", "start", floor=8)
+    time = format_time(event.event_time)
+    outcomes = [f"{FAILED} {code}", FAILED] if code else [FAILED] if _failed(event) else [OK]
+    for outcome in outcomes:
+        for stamp, gap in ((time + " UTC", "  "), (time, "  "), (time, " ")):
+            parts = [
+                _Part(stamp, "time"),
+                _Part(gap, "value", "gap"),
+                name,
+                _Part(gap, "value", "gap"),
+                _Part(outcome, "ok" if outcome == OK else "failed"),
+            ]
+            if _cells(parts) <= width:
+                return _fit(parts, width, cut_first=())
+    return _fit(parts, width, cut_first=(name,))
+
+
+def _origin(event: Event, kind: str) -> list[_Part]:
+    ip = printable(event.source_ip) or "-"
+    if not kind and event.user_agent.strip():
+        # Nothing known: the agent's own first word (`python-requests/2.28.0`) says more
+        # than a blank.
+        kind = _cut(printable(event.user_agent.split()[0]), _AGENT_WORD, keep_end=False)
+    kind = printable(kind)
+    parts = [_Part(ip, "value", "start", floor=min(len(ip), 15))]
+    if kind and kind != ip:
+        parts += [_gap(), _Part(kind, "value", "start", floor=min(len(kind), 6))]
+    return parts
+
+
+def _place(event: Event) -> list[_Part]:
+    parts = [_Part(printable(event.region) or "-", "value", "start")]
+    if event.account:
+        parts += [_gap(), _Part("account " + printable(event.account), "value", "start")]
+    return parts
+
+
+def _labelled(label: str, parts: list[_Part], width: int) -> CardLine:
+    head = _Part(label.ljust(LABEL_WIDTH), "label")
+    # The last value part gives way first (the caller kind before the address).
+    return _fit([head, *parts], width, cut_first=tuple(reversed(parts)))
+
+
+def _gap() -> _Part:
+    return _Part("  ", "value", "gap")
+
+
+# -- the principal -----------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _role_and_session(identity: Mapping[str, object]) -> tuple[str, str]:
+    """From `arn:aws:sts::1:assumed-role/<role>/<session>` (role names and session names
+    hold no slash), else from the session issuer and the principal ID."""
+    arn = _text(identity.get("arn"))
+    resource = arn.split(":", 5)[5] if arn.count(":") >= 5 else ""
+    if resource.startswith("assumed-role/"):
+        _, role, session = [*resource.split("/", 2), "", ""][:3]
+        if role:
+            return role, session
+    context = identity.get("sessionContext")
+    issuer = context.get("sessionIssuer") if isinstance(context, Mapping) else None
+    role = _text(issuer.get("userName")) if isinstance(issuer, Mapping) else ""
+    session = _text(identity.get("principalId")).partition(":")[2]
+    return role, session
+
+
+def _role_label(role: str, identity: Mapping[str, object]) -> str:
+    """`AWSReservedSSO_AdministratorAccess_abc123` -> `AdministratorAccess (SSO)`."""
+    match = _SSO_ROLE.match(role)
+    if match is not None:
+        return f"{match.group(1)} (SSO)"
+    context = identity.get("sessionContext")
+    issuer = context.get("sessionIssuer") if isinstance(context, Mapping) else None
+    issuer_arn = _text(issuer.get("arn")) if isinstance(issuer, Mapping) else ""
+    if role and _SSO_PATH in issuer_arn:
+        return f"{role} (SSO)"
+    return role
+
+
+def _without_kind_prefix(principal: str) -> str:
+    # The model's principal names some types by a prefix the card's type word repeats.
+    for prefix in ("identity-center/", "account/"):
+        if principal.startswith(prefix):
+            return principal[len(prefix) :]
+    return principal
+
+
+# -- fitting -----------------------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else sum(char_cell_width(char) for char in text)
+
+
+def _cells(parts: list[_Part]) -> int:
+    return sum(_width(part.text) for part in parts)
+
+
+def _fit(parts: list[_Part], width: int, cut_first: tuple[_Part, ...]) -> CardLine:
+    """`parts` in `width` cells: the parts in `cut_first` are cut in that order, each no
+    narrower than its floor; if that is not enough the line is cropped on the right. Gaps
+    between values narrow to one space before anything is cut."""
+    if _cells(parts) > width:
+        for part in parts:
+            if part.keep == "gap":
+                part.text = " "
+    for part in cut_first:
+        over = _cells(parts) - width
+        if over <= 0:
+            break
+        current = _width(part.text)
+        target = max(current - over, min(part.floor, current))
+        if part.keep in ("start", "end") and target < current:
+            part.text = _cut(part.text, target, keep_end=part.keep == "end", words=part.words)
+    spans: list[Span] = []
+    room = width
+    for part in parts:
+        text = part.text
+        if _width(text) > room:
+            text = _cut(text, room, keep_end=False) if room > 0 else ""
+        if text:
+            spans.append(Span(text, part.role))
+        room -= _width(text)
+    return tuple(spans)
+
+
+def _cut(text: str, cells: int, *, keep_end: bool, words: bool = False) -> str:
+    """`text` in at most `cells` cells, the ellipsis standing for what was dropped; with
+    `words`, at a word's edge when one is near (`…(SSO) / jane`, not `…s (SSO) / jane`)."""
+    if _width(text) <= cells:
+        return text
+    if cells <= 0:
+        return ""
+    room = cells - _width(ELLIPSIS)
+    if keep_end:
+        tail = _take(text[::-1], room)[::-1]
+        edge = tail.find(" ", 0, _WORD_EDGE) if words else -1
+        return ELLIPSIS + (tail[edge + 1 :] if edge >= 0 else tail).lstrip()
+    head = _take(text, room)
+    edge = head.rfind(" ", max(len(head) - _WORD_EDGE, 0)) if words else -1
+    return (head[:edge] if edge > 0 else head).rstrip() + ELLIPSIS
+
+
+def _take(text: str, cells: int) -> str:
+    """The longest start of `text` that fits in `cells`."""
+    used = 0
+    for index, char in enumerate(text):
+        used += char_cell_width(char)
+        if used > cells:
+            return text[:index]
+    return text

@@ -1,0 +1,118 @@
+"""The card above an opened event's JSON or diff: time, outcome, resource, principal,
+source and place, in a few lines laid out by `present.card` for the card's own width.
+
+The text is attacker-controlled: `present.card` makes it printable, and it is shown as
+`rich.text.Text` with styles from the component classes, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.widgets import Static
+
+from rdstrail_tui.model.event import Event
+from rdstrail_tui.present.card import Role, card_spans
+
+# Until the card has a size (before the first layout) it is laid out for this width.
+_FALLBACK_WIDTH = 80
+# present.card fits its lines to 40 columns and more; a narrower card crops them.
+_MIN_WIDTH = 40
+
+
+class EventCard(Static):
+    """Hidden until `show` is given an event; as tall as its lines."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "eventcard--label",
+        "eventcard--time",
+        "eventcard--name",
+        "eventcard--ok",
+        "eventcard--failed",
+    }
+
+    # Readable without colour: the outcome is bold (a failure also in the error colour,
+    # and it says FAILED), labels are only dimmed.
+    DEFAULT_CSS = """
+    EventCard {
+        height: auto;
+        & > .eventcard--label { color: $text-muted; }
+        & > .eventcard--name { text-style: bold; }
+        & > .eventcard--ok { text-style: bold; }
+        & > .eventcard--failed { text-style: bold; color: $text-error; }
+    }
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__("", markup=False, name=name, id=id, classes=classes, disabled=disabled)
+        self.display = False
+        self._event: Event | None = None
+        self._record: Mapping[str, object] = {}
+        # The width and whether styles were at hand when the lines were last laid out.
+        self._laid_out_for: tuple[int, bool] | None = None
+        self._lines: list[str] = []
+
+    @property
+    def lines(self) -> list[str]:
+        """The card's lines as plain text, as shown (for tests and copying)."""
+        return list(self._lines)
+
+    def show(self, event: Event | None, record: Mapping[str, object] | None) -> None:
+        """Show the card of `event` (its parsed record, or None when the raw record was not
+        fetched), or nothing for None."""
+        self._event = event
+        self._record = record or {}
+        self._laid_out_for = None
+        # No event, no card: an empty Static would still take a line.
+        self.display = event is not None
+        self._relayout()
+
+    def on_mount(self) -> None:
+        self._relayout()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
+
+    def _width(self) -> int:
+        width = self.content_size.width
+        return max(width if width > 0 else _FALLBACK_WIDTH, _MIN_WIDTH)
+
+    def _relayout(self) -> None:
+        width = self._width()
+        key = (width, self.is_mounted)
+        if key == self._laid_out_for:
+            return
+        self._laid_out_for = key
+        if self._event is None:
+            self._lines = []
+            self.update(Text(""))
+            return
+        spans = card_spans(self._event, self._record, width)
+        self._lines = ["".join(span.text for span in line) for line in spans]
+        text = Text(no_wrap=True, overflow="crop", end="")
+        for index, line in enumerate(spans):
+            if index:
+                text.append("\n")
+            for span in line:
+                text.append(span.text, self._style(span.role))
+        self.update(text)
+
+    def _style(self, role: Role) -> Style | None:
+        if role == "value":
+            return None
+        # Component styles need the app's stylesheet: none before the card is mounted,
+        # and it is laid out again once mounted.
+        if not self.is_mounted:
+            return None
+        return self.get_component_rich_style(f"eventcard--{role}", partial=True)
