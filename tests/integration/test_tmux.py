@@ -78,6 +78,17 @@ class Tmux:
         self.run("kill-server", check=False)
 
 
+def explorer_env(user_dirs: Path, cache_path: Path) -> dict[str, str]:
+    """The explorer's environment in tmux: the test's own cache and user dirs, 256 colours."""
+    return {
+        "RDSTRAIL_CACHE": str(cache_path),
+        "XDG_CACHE_HOME": str(user_dirs / "cache"),
+        "XDG_DATA_HOME": str(user_dirs / "data"),
+        "XDG_CONFIG_HOME": str(user_dirs / "config"),
+        "TERM": "xterm-256color",
+    }
+
+
 def shown_count(screen: str) -> int | None:
     match = STATUS.search(screen)
     return int(match.group(1).replace(",", "")) if match else None
@@ -97,13 +108,7 @@ def test_filter_in_a_real_terminal(isolated_user_dirs: Path, cache_path: Path) -
         names = [event.event_name for event in cache.events(with_raw=False)]
     assert expected == sum("modify" in name.lower() for name in names) > 0
 
-    env = {
-        "RDSTRAIL_CACHE": str(cache_path),
-        "XDG_CACHE_HOME": str(isolated_user_dirs / "cache"),
-        "XDG_DATA_HOME": str(isolated_user_dirs / "data"),
-        "XDG_CONFIG_HOME": str(isolated_user_dirs / "config"),
-        "TERM": "xterm-256color",
-    }
+    env = explorer_env(isolated_user_dirs, cache_path)
     tmux = Tmux()
     try:
         tmux.start(f"{shlex.quote(str(RDSTRAIL))} --demo", env, (80, 24))

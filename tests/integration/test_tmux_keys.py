@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_tmux import RDSTRAIL, ROW, Tmux
+from tests.integration.test_tmux import RDSTRAIL, ROW, Tmux, explorer_env
 
 # A background colour in an SGR sequence, 256-colour or true colour.
 BACKGROUND = re.compile(r"\x1b\[[0-9;]*?48;(?:5;\d+|2;\d+;\d+;\d+)")
@@ -52,13 +52,7 @@ def explorer(isolated_user_dirs: Path, cache_path: Path) -> Iterator[Tmux]:
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed (CI installs it): this test needs a real terminal")
     assert RDSTRAIL.exists(), f"rdstrail is not installed next to {sys.executable}"
-    env = {
-        "RDSTRAIL_CACHE": str(cache_path),
-        "XDG_CACHE_HOME": str(isolated_user_dirs / "cache"),
-        "XDG_DATA_HOME": str(isolated_user_dirs / "data"),
-        "XDG_CONFIG_HOME": str(isolated_user_dirs / "config"),
-        "TERM": "xterm-256color",
-    }
+    env = explorer_env(isolated_user_dirs, cache_path)
     tmux = Tmux()
     try:
         tmux.start(f"{shlex.quote(str(RDSTRAIL))} --demo", env, (80, 24))

@@ -29,21 +29,27 @@ def describe(bindings: list[BindingType], app: App[Any]) -> list[str]:
     return [f"  {' / '.join(keys):<18} {text}" for keys, text in lines.values()]
 
 
+MARKS_TITLE = "Marks in the first column (they read without colour)"
+MARKS_LEGEND = (
+    f"  {MARK_ERROR}  failed call (errorCode)   {MARK_WRITE}  write   blank  read\n"
+    f"  {MARK_UNKNOWN}  read or write not recorded (an old record)"
+)
+# Each legend follows the keys of the view it explains, so it is found where it is needed.
+LEGENDS = {
+    "Event list": (MARKS_TITLE, MARKS_LEGEND),
+    "Diff": (DIFF_LEGEND_TITLE, diff_legend_text(76)),  # the help's text width at 80 columns
+}
+
+
 def help_text(sections: list[tuple[str, list[BindingType]]], app: App[Any]) -> str:
     parts: list[str] = []
     for title, bindings in sections:
         parts.append(title)
         parts.extend(describe(bindings, app))
         parts.append("")
-    parts.append("Marks in the first column (they read without colour)")
-    parts.append(
-        f"  {MARK_ERROR}  failed call (errorCode)   {MARK_WRITE}  write   "
-        f"blank  read   {MARK_UNKNOWN}  not recorded (old record)"
-    )
-    parts.append("")
-    parts.append(DIFF_LEGEND_TITLE)
-    parts.append(diff_legend_text(76))  # the help box's text width at 80 columns
-    parts.append("")
+        if title in LEGENDS:
+            parts.extend(LEGENDS[title])
+            parts.append("")
     parts.append("Filter language")
     parts.extend(f"  {line}" for line in FILTER_HELP.rstrip().splitlines())
     return "\n".join(parts)
