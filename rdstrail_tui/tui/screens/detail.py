@@ -93,7 +93,7 @@ class DetailHandling(MainScreenBase):
         json_view.display = showing_json
         diff_view.display = not showing_json
         title = "JSON  [d: Diff]" if showing_json else "Diff: requested vs response  [d: JSON]"
-        self.query_one("#detail-title", Static).update(title)
+        self.query_one("#detail-title", Static).update(title, layout=False)  # one line, always
 
     def action_toggle_diff(self) -> None:
         self.detail_mode = "diff" if self.detail_mode == "json" else "json"

@@ -99,6 +99,10 @@ class EventCard(Static):
             self.update(Text(""))
             return
         spans = card_spans(self._event, self._record, width)
+        # A layout of the whole screen costs tens of milliseconds at a million events: only
+        # when the card's height changes (K/J and a cursor that the detail follows come
+        # through here once per event).
+        same_height = len(spans) == len(self._lines)
         self._lines = ["".join(span.text for span in line) for line in spans]
         text = Text(no_wrap=True, overflow="crop", end="")
         for index, line in enumerate(spans):
@@ -106,7 +110,7 @@ class EventCard(Static):
                 text.append("\n")
             for span in line:
                 text.append(span.text, self._style(span.role))
-        self.update(text)
+        self.update(text, layout=not same_height)
 
     def _style(self, role: Role) -> Style | None:
         if role == "value":
