@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandList, CommandPalette
@@ -489,3 +490,23 @@ async def test_screenshot_never_replaces_a_file_and_says_why_it_failed(
             m.startswith("Screenshot not saved: cannot write ") and "create it" in m
             for m in notes.messages
         )
+
+
+async def test_export_in_the_same_burst_as_a_quick_filter_takes_that_filter(
+    shared_cache: Path, tmp_path: Path, workdir: Path
+) -> None:
+    """`e` then `w` arriving together (a slow link): the dialog exports the errors, not
+    the filter before `e`, though the box's Input.Changed has not been handled yet."""
+    app = make_app(shared_cache, tmp_path)
+    async with app.run_test(size=COMPACT) as pilot:
+        await settle(app, pilot)
+        # As the driver delivers them: both queued before either is handled.
+        app.post_message(events.Key("e", "e"))
+        app.post_message(events.Key("w", "w"))
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportScreen), what="export dialog")
+        dialog = app.screen
+        assert isinstance(dialog, ExportScreen)
+        errors = len(event_list(app).rows)
+        assert 0 < errors < TOTAL
+        assert dialog.filter.text == "is:error"
+        assert f"Export {errors} events" in str(dialog.query_one("Vertical").border_title)

@@ -103,6 +103,7 @@ class ExportHandling(MainScreenBase):
     # -- exporting the filter's events -----------------------------------------------------
 
     def action_export(self) -> None:
+        self._sync_filter()  # the filter as the box shows it, even mid-burst
         if self._export is not None:
             self.notify("An export is already running (x cancels it)", severity="warning")
             return

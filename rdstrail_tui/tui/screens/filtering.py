@@ -79,9 +79,21 @@ class FilterHandling(MainScreenBase):
         self._refilter()
         return True
 
+    def _sync_filter(self) -> None:
+        """Apply the box's text now rather than when its Input.Changed arrives: a key that
+        comes in the same burst as a quick filter (`e` then `w` over SSH) must act on the
+        filter the quick filter set, not on the one before it."""
+        box = self.query_one(FilterBox)
+        if box.value != self.filter.text:
+            self._set_filter(box.value)
+
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
-        self._set_filter(event.value)
+        # Not again when _sync_filter has applied it (unless an error shows: after a bad
+        # term, the text may be back to the last good filter, and the error must go).
+        applied = event.value == self.filter.text
+        if not applied or self.query_one("#filter-error", Static).display:
+            self._set_filter(event.value)
         has_text = bool(event.value.strip())
         if has_text != self._box_has_text:
             self._box_has_text = has_text
@@ -143,9 +155,11 @@ class FilterHandling(MainScreenBase):
         box = self.query_one(FilterBox)
         box.value = with_exact_term(box.value, key, value)
         box.remember()
+        self._sync_filter()
 
     def action_toggle_errors(self) -> None:
         """Only errors <-> no error filter, whatever the filter held (`-is:error` too)."""
         box = self.query_one(FilterBox)
         box.value = toggled_errors(box.value)
         box.remember()
+        self._sync_filter()

@@ -70,6 +70,9 @@ class MainScreenBase(Screen[None]):
                     return True
         return False
 
+    def _sync_filter(self) -> None:
+        """Apply the filter box's text if a message has yet to (FilterHandling)."""
+
     def _after_refilter(self) -> None:
         """Called after the list shows a new filter's result (or grew): the detail must not
         go on showing an event the filter dropped."""
