@@ -104,6 +104,16 @@ def card(screen: str) -> list[str]:
     return lines[:end]
 
 
+def shows_path(path: Path) -> Callable[[str], bool]:
+    """A condition: the screen shows `path` whole, though wrapped over lines of a box."""
+
+    def shown(screen: str) -> bool:
+        joined = "".join(line.strip().strip("│").strip() for line in screen.splitlines())
+        return str(path) in joined
+
+    return shown
+
+
 def moved_from(screen: str) -> Callable[[str], bool]:
     """A condition: the screen is no longer `screen`."""
     return lambda now: now != screen
@@ -196,12 +206,12 @@ def test_copy_one_events_json_into_a_ticket(session: Session) -> None:
     screen = session.wait_for("the copy dialog", "OSC 52")
     assert "Sent" in screen and "copied" not in screen.lower(), screen
     session.press("w")
-    screen = session.wait_for("the written file", "Wrote ")
+    session.wait_for("the written file", "Wrote ")
     written = list(session.workdir.glob("rdstrail-event-*.json"))
-    assert len(written) == 1, screen
-    # The path as the dialog wraps it: its lines joined, box borders dropped.
-    joined = "".join(line.strip().strip("│").strip() for line in screen.splitlines())
-    assert str(written[0]) in joined, screen
+    assert len(written) == 1
+    # The whole path, as the dialog wraps it (a long one takes several lines, which may
+    # be painted a frame apart): the lines joined, box borders dropped.
+    session.tmux.wait_for(f"the path {written[0]}", shows_path(written[0]))
     assert stat.S_IMODE(written[0].stat().st_mode) == 0o600
     assert json.loads(written[0].read_text()) == json.loads(newest.raw)
     assert session.keys <= 3, session.pressed
