@@ -177,17 +177,6 @@ def all_of(conditions: Iterable[Where]) -> Where:
     )
 
 
-def text_contains(field: str, folded: str) -> Where:
-    """The interned text field contains `folded` (already ASCII-lowered). instr() is literal
-    (no LIKE wildcards to escape); COALESCE makes a NULL column "does not contain"."""
-    if field not in INTERNED_FIELDS:
-        raise ValueError(f"{field!r} is not an interned text field")
-    return Where(
-        f"COALESCE({field} IN (SELECT id FROM strings WHERE instr(lower(text), ?) > 0), 0)",
-        (folded,),
-    )
-
-
 def event_id_is(event_id: str) -> Where:
     return Where("event_id = ?", (encode_event_id(event_id),))
 

@@ -29,6 +29,7 @@ from rdstrail_tui.cache.schema import (
     Where,
     event_of,
     event_row,
+    strings_matching,
 )
 from rdstrail_tui.cache.transaction import Transaction
 from rdstrail_tui.model.event import Event
@@ -239,14 +240,13 @@ class Cache:
         ).fetchone()
         return [str(text) for text in row]
 
-    def string_ids_containing(self, folded: str) -> list[int]:
-        """Ids of the interned strings that contain `folded` (ASCII case-insensitively)."""
-        return [
-            int(row[0])
-            for row in self._db.execute(
-                "SELECT id FROM strings WHERE instr(lower(text), ?) > 0", (folded,)
-            )
-        ]
+    def string_ids_matching(self, folded: str, *, exact: bool) -> list[int]:
+        """Ids of the interned strings that contain `folded` (already ASCII-lowered), or
+        with `exact` equal it, ASCII case-insensitively: the same test as the SQL filter's
+        (schema.strings_matching), so both evaluators find the same strings."""
+        test, params = strings_matching(folded, exact=exact)
+        rows = self._db.execute(f"SELECT id FROM strings WHERE {test}", params)
+        return [int(row[0]) for row in rows]
 
     def rowid_of(self, event_id: str) -> int | None:
         row = self._db.execute(

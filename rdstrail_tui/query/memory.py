@@ -162,15 +162,8 @@ class EventIndex:
         key = (exact, folded)
         found = self._lookups.get(key)
         if found is None:
-            if exact:
-                # A text equal to the value contains it: the substring lookup finds the
-                # candidates, their texts decide. A quick filter's value (a whole text)
-                # is contained in few others, so this stays small.
-                candidates = sorted(self._string_ids(folded, False, cache))
-                texts = cache.texts_of(candidates)
-                found = frozenset(i for i, t in zip(candidates, texts) if fold(t) == folded)
-            else:
-                found = frozenset(cache.string_ids_containing(folded))
+            # Exact: a range on the strings' index, not a scan of every text.
+            found = frozenset(cache.string_ids_matching(folded, exact=exact))
             if len(self._lookups) >= _REMEMBERED_LOOKUPS:
                 self._lookups.clear()
             self._lookups[key] = found
