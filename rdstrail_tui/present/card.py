@@ -33,10 +33,10 @@ from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.caller import CONSOLE, caller_kind, console_session
 from rdstrail_tui.present.json_layout import char_cell_width
 from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.present.shorten import ELLIPSIS, head, tail
 from rdstrail_tui.present.timefmt import format_time
 
 Role = Literal["label", "time", "name", "ok", "failed", "value"]
-ELLIPSIS = "…"
 # Every label padded to the longest ("resource") and two spaces, so values line up.
 LABEL_WIDTH = 10
 OK = "OK"
@@ -272,19 +272,9 @@ def _cut(text: str, cells: int, *, keep_end: bool, words: bool = False) -> str:
         return ""
     room = cells - _width(ELLIPSIS)
     if keep_end:
-        tail = _take(text[::-1], room)[::-1]
-        edge = tail.find(" ", 0, _WORD_EDGE) if words else -1
-        return ELLIPSIS + (tail[edge + 1 :] if edge >= 0 else tail).lstrip()
-    head = _take(text, room)
-    edge = head.rfind(" ", max(len(head) - _WORD_EDGE, 0)) if words else -1
-    return (head[:edge] if edge > 0 else head).rstrip() + ELLIPSIS
-
-
-def _take(text: str, cells: int) -> str:
-    """The longest start of `text` that fits in `cells`."""
-    used = 0
-    for index, char in enumerate(text):
-        used += char_cell_width(char)
-        if used > cells:
-            return text[:index]
-    return text
+        kept = tail(text, room)
+        edge = kept.find(" ", 0, _WORD_EDGE) if words else -1
+        return ELLIPSIS + (kept[edge + 1 :] if edge >= 0 else kept).lstrip()
+    kept = head(text, room)
+    edge = kept.rfind(" ", max(len(kept) - _WORD_EDGE, 0)) if words else -1
+    return (kept[:edge] if edge > 0 else kept).rstrip() + ELLIPSIS

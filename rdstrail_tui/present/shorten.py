@@ -47,12 +47,12 @@ def shorten(text: str, width: int, keep: Keep, *, ellipsis: str = ELLIPSIS) -> s
 
 def _start_of(text: str, width: int, mark: str) -> str:
     """The start of `text` and the mark, in `width` cells."""
-    return _head(text, width - 1) + mark if cell_len(text) > width else text
+    return head(text, width - 1) + mark if cell_len(text) > width else text
 
 
 def _end_of(text: str, width: int, mark: str) -> str:
     """The mark and the end of `text`, in `width` cells."""
-    return mark + _tail(text, width - 1) if cell_len(text) > width else text
+    return mark + tail(text, width - 1) if cell_len(text) > width else text
 
 
 def _principal(text: str, width: int, mark: str) -> str:
@@ -63,7 +63,7 @@ def _principal(text: str, width: int, mark: str) -> str:
     room = width - 1 - cell_len(kept)  # cells left for the start of the role
     if room >= 0:
         # A role cut to one or two letters says nothing: then only the mark stands for it.
-        return (_head(role, room) if room >= _ROLE_HINT else "") + mark + kept
+        return (head(role, room) if room >= _ROLE_HINT else "") + mark + kept
     # Even the session does not fit. An e-mail is told apart by its name, not its domain
     # (`jane@exa…`, not `…xample.com`); ids (`gha-4127`, `i-0a4f7c…`) by their end.
     if "@" in session:
@@ -75,14 +75,14 @@ def _arn_end(text: str, width: int, mark: str) -> str:
     """An ARN keeps its last parts whole: `…:db:prod`, not `…3333:db:prod` (a part cut
     short, like an account number, reads as another value). A last part too long for the
     width is cut like any other end."""
-    kept = _tail(text, width - 1)
+    kept = tail(text, width - 1)
     separators = [at for at in (kept.find(":"), kept.find("/")) if at >= 0]
     if separators and min(separators) < len(kept) - 1:
         kept = kept[min(separators) :]
     return mark + kept
 
 
-def _head(text: str, cells: int) -> str:
+def head(text: str, cells: int) -> str:
     """The longest start of `text` that fits in `cells`."""
     used = 0
     for index, char in enumerate(text):
@@ -92,7 +92,7 @@ def _head(text: str, cells: int) -> str:
     return text
 
 
-def _tail(text: str, cells: int) -> str:
+def tail(text: str, cells: int) -> str:
     """The longest end of `text` that fits in `cells`."""
     used = 0
     for index in range(len(text) - 1, -1, -1):
