@@ -8,7 +8,6 @@ the header row for CSV (so a script's `> out.csv` still has its columns).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import shutil
 import sys
@@ -18,7 +17,7 @@ from itertools import chain
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.cli.common import EXIT_OK, UsageError, cache_path, err
 from rdstrail_tui.model.event import Event
-from rdstrail_tui.present.writers import write_csv, write_json, write_jsonl, write_table
+from rdstrail_tui.present.writers import write_csv_bytes, write_json, write_jsonl, write_table
 from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.sql import where_of
 
@@ -84,15 +83,8 @@ def _write_table(events: Iterator[Event], terminal: bool) -> int:
 
 
 def _write_csv(events: Iterable[Event], *, bom: bool) -> None:
-    """CSV is written as UTF-8 whatever the locale says (the BOM claims UTF-8), with its own
-    line ends untouched by the text layer."""
     sys.stdout.flush()
-    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
-    try:
-        write_csv(events, out, bom=bom)
-        out.flush()
-    finally:
-        out.detach()  # stdout's own buffer stays open
+    write_csv_bytes(events, sys.stdout.buffer, bom=bom)
 
 
 def _columns_from_env() -> int | None:

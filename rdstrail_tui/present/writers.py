@@ -4,6 +4,7 @@ uses them, and so will an export from the explorer."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -182,4 +183,17 @@ def write_csv(events: Iterable[Event], out: IO[str], *, bom: bool = False) -> in
     for row in csv_rows(events):
         writer.writerow(row)
         written += 1
+    return written
+
+
+def write_csv_bytes(events: Iterable[Event], out: IO[bytes], *, bom: bool = False) -> int:
+    """CSV onto a byte stream (stdout's buffer, an export file) as UTF-8 whatever the locale
+    says (the BOM claims UTF-8), its CRLF line ends untouched by the text layer. The stream
+    stays open."""
+    text = io.TextIOWrapper(out, encoding="utf-8", errors="replace", newline="", write_through=True)
+    try:
+        written = write_csv(events, text, bom=bom)
+        text.flush()
+    finally:
+        text.detach()
     return written

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import os
 import shlex
 import tempfile
@@ -25,7 +24,7 @@ from rdstrail_tui.cache.schema import Where
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.present.writers import write_csv, write_json, write_jsonl
+from rdstrail_tui.present.writers import write_csv_bytes, write_json, write_jsonl
 from rdstrail_tui.query.language import Filter
 
 EXPORT_FORMATS = ("csv", "jsonl", "json")
@@ -179,15 +178,7 @@ def write_events(events: Iterable[Event], out: IO[bytes], fmt: str, *, bom: bool
         return write_json(events, out, terminal=False)
     if fmt != "csv":
         raise ValueError(f"unknown export format {fmt!r}")
-    # Text over the byte stream, as the command's stdout is: UTF-8, no newline translation
-    # (POSIX stdout translates none). Detached afterwards: the ExportFile closes the stream.
-    text = io.TextIOWrapper(out, encoding="utf-8", errors="replace", newline="")
-    try:
-        written = write_csv(events, text, bom=bom)
-        text.flush()
-    finally:
-        text.detach()
-    return written
+    return write_csv_bytes(events, out, bom=bom)  # as the command writes it to stdout
 
 
 def export_events(
