@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
-from rdstrail_tui.cache.codec import packaged_dictionary
+import orjson
+import zstandard
+
+from rdstrail_tui.cache.codec import RecordCodec, packaged_dictionary
 from rdstrail_tui.cache.errors import CacheError
-from rdstrail_tui.cache.schema import MIGRATIONS, SCHEMA_VERSION
+from rdstrail_tui.cache.schema import LOOKUP_BATCH, MIGRATIONS, SCHEMA_VERSION
+from rdstrail_tui.model.rds_api import infer_read_only
+from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_OPERATIONS, risk_flags
+
+Progress = Callable[[str, int, int], None]
+"""What a migration is doing, how far it is and how far it goes: ("risk flags", 300, 1200)."""
+# Rows between two progress reports of a fill.
+_REPORT_EVERY = 2000
 
 
-def migrate(connection: sqlite3.Connection, path: Path) -> None:
+def migrate(
+    connection: sqlite3.Connection, path: Path, progress: Progress | None = None
+) -> None:
     version = int(connection.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise CacheError(
@@ -32,8 +45,66 @@ def migrate(connection: sqlite3.Connection, path: Path) -> None:
                     "INSERT INTO meta (key, value) VALUES ('zstd_dict', ?)",
                     (packaged_dictionary(),),
                 )
+            if target == 2:
+                fill_flags(connection, progress)
             connection.execute(f"PRAGMA user_version = {target}")
         connection.execute("COMMIT")
     except BaseException:
+        # Interrupted or failed: nothing of the migration stays, the next open starts over.
         connection.execute("ROLLBACK")
         raise
+
+
+def fill_flags(connection: sqlite3.Connection, progress: Progress | None = None) -> None:
+    """What ingest now computes per event, for the events cached before: the read/write of
+    records without readOnly, from the operation's name, and the risk flags, from the
+    record. Only events of an operation that can carry a flag are decompressed and parsed:
+    a small share of any cache."""
+    for name_id, name in connection.execute(
+        "SELECT id, text FROM strings WHERE id IN "
+        "(SELECT DISTINCT event_name FROM events WHERE read_only IS NULL)"
+    ).fetchall():
+        inferred = infer_read_only(str(name))
+        if inferred is not None:
+            connection.execute(
+                "UPDATE events SET read_only = ?, flags = flags | ? "
+                "WHERE read_only IS NULL AND event_name = ?",
+                (int(inferred), INFERRED_READ_ONLY, name_id),
+            )
+    names = sorted(RISK_OPERATIONS)
+    ids: list[int] = []
+    for start in range(0, len(names), LOOKUP_BATCH):
+        chunk = names[start : start + LOOKUP_BATCH]
+        marks = ", ".join("?" * len(chunk))
+        ids.extend(
+            int(row[0])
+            for row in connection.execute(f"SELECT id FROM strings WHERE text IN ({marks})", chunk)
+        )
+    if not ids:
+        return
+    marks = ", ".join("?" * len(ids))
+    total = int(
+        connection.execute(
+            f"SELECT count(*) FROM events WHERE event_name IN ({marks})", ids
+        ).fetchone()[0]
+    )
+    row = connection.execute("SELECT value FROM meta WHERE key = 'zstd_dict'").fetchone()
+    codec = RecordCodec(bytes(row[0]) if row else b"")
+    rows = connection.execute(
+        "SELECT e.rowid, e.raw, (SELECT text FROM strings WHERE id = e.account) FROM events "
+        f"AS e WHERE e.event_name IN ({marks})",
+        ids,
+    ).fetchall()
+    updates: list[tuple[int, int]] = []
+    for done, (rowid, blob, account) in enumerate(rows, 1):
+        try:
+            record = orjson.loads(codec.decompress(blob))
+        except (ValueError, zstandard.ZstdError):  # orjson's error is a ValueError
+            record = None  # a damaged row keeps no flags rather than stopping the upgrade
+        if isinstance(record, dict):
+            bits = risk_flags(record, str(account or ""))
+            if bits:
+                updates.append((bits, int(rowid)))
+        if progress is not None and (done % _REPORT_EVERY == 0 or done == total):
+            progress("risk flags", done, total)
+    connection.executemany("UPDATE events SET flags = flags | ? WHERE rowid = ?", updates)

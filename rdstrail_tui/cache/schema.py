@@ -16,8 +16,9 @@ from typing import Any
 
 from rdstrail_tui.cache.ids import decode_event_id, encode_event_id
 from rdstrail_tui.model.event import Event
+from rdstrail_tui.model.risk import RISK_MASK
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -65,6 +66,13 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (source, key)
     );
     """,
+    # Risk flags (model.risk) and the inferred read/write of records without readOnly, as
+    # bits of one integer computed at ingest. migrations.fill_flags computes them for the
+    # events cached before. Risky calls are few: a partial index lists them at once.
+    2: f"""
+    ALTER TABLE events ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX events_by_risk ON events (event_time) WHERE (flags & {RISK_MASK}) != 0;
+    """,
 }
 
 # Event fields stored as ids into `strings`, in the order of the row an insert writes.
@@ -82,10 +90,10 @@ INTERNED_FIELDS: tuple[str, ...] = (
 )
 _EVENT_COLUMNS = (
     "event_id, event_time, event_name, event_source, region, account, principal, "
-    "source_ip, user_agent, read_only, error_code, error_message, resource"
+    "source_ip, user_agent, read_only, error_code, error_message, resource, flags"
 )
 INSERT_EVENT = (
-    f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}, raw) VALUES ({', '.join('?' * 14)})"
+    f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}, raw) VALUES ({', '.join('?' * 15)})"
 )
 # The text columns in the order an Event holds them: the first seven, read_only, the rest.
 SELECT_EVENTS = (
@@ -93,9 +101,10 @@ SELECT_EVENTS = (
     + ", ".join(f"(SELECT text FROM strings WHERE id = e.{c})" for c in INTERNED_FIELDS[:7])
     + ", e.read_only, "
     + ", ".join(f"(SELECT text FROM strings WHERE id = e.{c})" for c in INTERNED_FIELDS[7:])
+    + ", e.flags"
 )
 # Where SELECT_EVENTS puts the rowid when a query appends it after the raw column.
-ROWID_POSITION = 14
+ROWID_POSITION = 15
 # Strings looked up per statement when interning: under SQLite's variable limit.
 LOOKUP_BATCH = 500
 
@@ -115,6 +124,7 @@ INDEX_COLUMNS: dict[str, str] = {
     "read_only": "coalesce(read_only, -1)",
     "error_code": "coalesce(error_code, 0)",
     "resource": "resource",
+    "flags": "flags",
 }
 
 
@@ -137,6 +147,7 @@ def event_row(
         None if e.error_code is None else ids[e.error_code],
         None if e.error_message is None else ids[e.error_message],
         ids[e.resource],
+        e.flags,
         compress(e.raw),
     )
 
@@ -144,8 +155,10 @@ def event_row(
 def event_of(row: Sequence[Any], decompress: Callable[[bytes], bytes] | None) -> Event:
     """An Event from a row of SELECT_EVENTS plus the raw column."""
     read_only = None if row[9] is None else bool(row[9])
-    raw = decompress(row[13]) if decompress else b""
-    return Event._make((decode_event_id(row[0]), *row[1:9], read_only, *row[10:13], raw))
+    raw = decompress(row[14]) if decompress else b""
+    return Event._make(
+        (decode_event_id(row[0]), *row[1:9], read_only, *row[10:13], raw, int(row[13]))
+    )
 
 
 # -- conditions ----------------------------------------------------------------------------
@@ -186,9 +199,16 @@ def failed() -> Where:
 
 
 def read_only_is(value: bool) -> Where:
-    """Old records carry no readOnly flag (NULL): they are neither writes nor reads, so they
-    match -is:write and -is:read. `IS` rather than `=` keeps the test non-NULL."""
+    """Recorded or inferred from the name (old records carry no readOnly flag); a record
+    with neither (NULL) is neither a write nor a read, so it matches -is:write and -is:read.
+    `IS` rather than `=` keeps the test non-NULL."""
     return Where(f"read_only IS {int(value)}")
+
+
+def flags_any(bits: int) -> Where:
+    """Any of these bits of `flags` is set (is:risky, flag:NAME). The bits are written
+    into the SQL (an int, never text) so that is:risky matches the partial index."""
+    return Where(f"(flags & {int(bits)}) != 0")
 
 
 def time_at_least(bound: int) -> Where:

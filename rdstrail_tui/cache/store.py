@@ -16,7 +16,7 @@ from rdstrail_tui.cache import reports, sync_state
 from rdstrail_tui.cache.codec import RecordCodec
 from rdstrail_tui.cache.errors import CacheError
 from rdstrail_tui.cache.ids import encode_event_id
-from rdstrail_tui.cache.migrations import migrate
+from rdstrail_tui.cache.migrations import Progress, migrate
 from rdstrail_tui.cache.paths import create_private_file, default_cache_path, tighten
 from rdstrail_tui.cache.reports import CacheInfo, Stats
 from rdstrail_tui.cache.schema import (
@@ -49,7 +49,11 @@ class Cache:
         self._string_ids: dict[str, int] = {}
 
     @classmethod
-    def open(cls, path: Path | None = None, *, create: bool = True) -> Cache:
+    def open(
+        cls, path: Path | None = None, *, create: bool = True, progress: Progress | None = None
+    ) -> Cache:
+        """Open (and create, unless not `create`) a cache, migrating an older file to this
+        version's schema first; `progress` hears how a long migration goes."""
         path = (path or default_cache_path()).expanduser()
         try:
             if create:
@@ -66,7 +70,7 @@ class Cache:
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
-            migrate(connection, path)
+            migrate(connection, path, progress)
             # Only once it is known to be a cache: a wrong --cache file is left as it was.
             tighten(path)
         except sqlite3.DatabaseError as error:

@@ -1,4 +1,4 @@
-"""`rdstrail stats`: counts by eventName, principal, source IP and errorCode."""
+"""`rdstrail stats`: counts by eventName, principal, source IP, errorCode and risk flag."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def _stats_json(result: Stats) -> dict[str, object]:
         "by_principal": dict(result.by_principal),
         "by_source_ip": dict(result.by_source_ip),
         "by_error_code": dict(result.by_error),
+        "by_risk_flag": dict(result.by_flag),
     }
 
 
@@ -53,6 +54,7 @@ def format_stats(result: Stats) -> str:
         ("PRINCIPAL", result.by_principal),
         ("SOURCE IP", result.by_source_ip),
         ("ERROR CODE", result.by_error),
+        ("RISK FLAG", result.by_flag),
     ):
         lines.append("")
         if not rows:

@@ -10,6 +10,9 @@ import re
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
+from rdstrail_tui.model.rds_api import infer_read_only
+from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_MASK, risk_flags
+
 RDS_EVENT_SOURCE = "rds.amazonaws.com"
 
 
@@ -30,15 +33,29 @@ class Event(NamedTuple):
     principal: str
     source_ip: str
     user_agent: str
-    read_only: bool | None  # None: old records (eventVersion < 1.03) do not say
+    # Old records (eventVersion < 1.03) do not say: then the operation's name does (see
+    # flags), and None is left only for a record without an eventName.
+    read_only: bool | None
     error_code: str | None
     error_message: str | None
     resource: str
     raw: bytes  # the record exactly as it was delivered
+    # model.risk's bits: the risk flags of the call, and INFERRED_READ_ONLY where read_only
+    # comes from the operation's name because the record does not say.
+    flags: int = 0
 
     @property
     def time(self) -> datetime:
         return datetime.fromtimestamp(self.event_time, timezone.utc)
+
+    @property
+    def read_only_inferred(self) -> bool:
+        """read_only was inferred from the operation's name, not recorded."""
+        return bool(self.flags & INFERRED_READ_ONLY)
+
+    @property
+    def risky(self) -> bool:
+        return bool(self.flags & RISK_MASK)
 
 
 # requestParameters / responseElements keys that name the resource a call is about, most
@@ -224,19 +241,26 @@ def event_from_record(record: object, raw: bytes) -> Event:
         account = _text(identity.get("accountId"))
     error_code = record.get("errorCode")
     error_message = record.get("errorMessage")
+    event_name = _text(record.get("eventName"))
+    read_only = read_only_of(record.get("readOnly"))
+    flags = risk_flags(record, account)
+    if read_only is None:
+        read_only = infer_read_only(event_name)
+        flags |= INFERRED_READ_ONLY if read_only is not None else 0
     return Event(
         event_id=event_id,
         event_time=event_time,
-        event_name=_text(record.get("eventName")),
+        event_name=event_name,
         event_source=_text(record.get("eventSource")),
         region=_text(record.get("awsRegion")),
         account=account,
         principal=principal_of(identity),
         source_ip=_text(record.get("sourceIPAddress")),
         user_agent=_text(record.get("userAgent")),
-        read_only=read_only_of(record.get("readOnly")),
+        read_only=read_only,
         error_code=str(error_code) if error_code not in (None, "") else None,
         error_message=str(error_message) if error_message not in (None, "") else None,
         resource=resource_of(record),
         raw=raw,
+        flags=flags,
     )

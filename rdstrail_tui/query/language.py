@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from rdstrail_tui.model.risk import RISK_FLAGS, RISK_MASK
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.timespec import is_bare_date, parse_when
 
@@ -48,9 +49,9 @@ SUBSTRING_FIELDS = {
     "error": "error_code",
     "name": "event_name",
 }
-KEYS: tuple[str, ...] = (*SUBSTRING_FIELDS, "id", "is", "since", "until")
+KEYS: tuple[str, ...] = (*SUBSTRING_FIELDS, "id", "is", "flag", "since", "until")
 
-IS_VALUES = ("error", "write", "read")
+IS_VALUES = ("error", "write", "read", "risky")
 # Keys whose one value is a word or a time: no alternatives, no exact marker.
 SINGLE_VALUE_KEYS = ("is", "since", "until")
 
@@ -110,6 +111,8 @@ class Term:
     bound: int | None = None
     values: tuple[str, ...] = ()
     exact: bool = False
+    # is:risky and flag:: the bits of the event's flags (model.risk) any of which matches.
+    bits: int | None = None
 
     def __post_init__(self) -> None:
         if not self.values:  # a Term built by hand, with one value
@@ -205,12 +208,36 @@ def _parse_term(raw: str, position: int, now: datetime) -> Term:
     values = _values(key, keyed, exact, written, fail)
 
     bound: int | None = None
+    bits: int | None = None
     if key == "is" and values[0].lower() not in IS_VALUES:
-        raise fail(f"unknown value 'is:{_show(values[0])}': use is:error, is:write or is:read")
+        raise fail(
+            f"unknown value 'is:{_show(values[0])}': use is:error, is:write, is:read or is:risky"
+        )
+    if key == "is" and values[0].lower() == "risky":
+        bits = RISK_MASK
+    if key == "flag":
+        bits = _flag_bits(values, exact, fail)
     if key in ("since", "until"):
         bound = _bound(key, values[0], now, fail)
     value = values[0] if len(values) == 1 else written
-    return Term(key, value, negated, position, len(raw), bound, values, exact)
+    return Term(key, value, negated, position, len(raw), bound, values, exact, bits)
+
+
+def _flag_bits(values: tuple[str, ...], exact: bool, fail: Callable[[str], FilterError]) -> int:
+    """The bits of the risk flags a flag: term names: each value is part of a flag's name
+    (flag:snapshot is both snapshot flags), or with '=' the whole name."""
+    bits = 0
+    for value in values:
+        folded = fold(value)
+        found = [f for f in RISK_FLAGS if (f.name == folded if exact else folded in f.name)]
+        if not found:
+            raise fail(f"unknown flag '{_show(value)}': flags are {' '.join(FLAG_NAMES)}")
+        for flag in found:
+            bits |= flag.bit
+    return bits
+
+
+FLAG_NAMES: tuple[str, ...] = tuple(flag.name for flag in RISK_FLAGS)
 
 
 def _values(
@@ -358,7 +385,9 @@ Filter terms are separated by spaces; an event must match all of them.
   modify,delete       a comma means any of them: user:alice,bob id:A,B
   id:EVENT-ID         exactly this event ID
   is:error            failed calls; is:write, is:read for the call kind
-                      (old records without the flag are neither)
+                      (old records without readOnly: from the call's name)
+  is:risky            calls with a risk flag; flag:snapshot-public for one,
+                      flag:off each flag whose name holds "off"
   since:2024-01-15    at or after a time: ISO date, date-time such as
                       2024-01-15T10:30 (UTC unless +02:00 or Z is given)
                       or 30m 6h 7d 2w ago; is: since: until: take one value

@@ -126,6 +126,8 @@ class EventIndex:
         if term.key == "id":
             found = [cache.rowid_of(event_id) for event_id in term.values]
             mask = np.isin(self.rowids, [rowid for rowid in found if rowid is not None])
+        elif term.bits is not None:  # is:risky, flag:
+            mask = (self.columns["flags"] & term.bits) != 0
         elif term.key == "is" and term.value.lower() == "error":
             mask = self.columns["error_code"] != 0
         elif term.key == "is":

@@ -31,6 +31,8 @@ def _positive(term: Term) -> Where:
         return schema.text_contains_any(field, folded)
     if term.key == "id":
         return schema.event_id_in(term.values)
+    if term.bits is not None:  # is:risky, flag:
+        return schema.flags_any(term.bits)
     if term.key == "is":
         value = term.value.lower()
         return schema.failed() if value == "error" else schema.read_only_is(value == "read")

@@ -737,7 +737,9 @@ def test_long_rows_are_cut_with_an_ellipsis_and_open_whole() -> None:
         assert opened.expanded == name and not opened.cut & {name}
         assert len(whole) > MAX_ROW_LINES
         # Whole, and broken only between words.
-        assert " ".join(part.rstrip() for part in whole) == f'"{words}" (not in the response)'
+        assert " ".join(part.rstrip() for part in whole) == (
+            f'"{words}" (not in the RDS model\'s ModifyDBInstance request)'
+        )
         unstripped = value_lines(opened, name, strip=False)[:-1]
         assert all(part.endswith((" ", '"')) for part in unstripped), unstripped
     # An id too long for a line is split, after one of its own separators.

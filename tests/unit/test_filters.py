@@ -12,6 +12,7 @@ import pytest
 from rdstrail_tui.cache.schema import Where
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.event import Event
+from rdstrail_tui.model.risk import flag_named
 from rdstrail_tui.query.language import (
     FILTER_HELP,
     Filter,
@@ -63,6 +64,20 @@ ROWS = [
 ]  # fmt: skip
 HOSTILE = ROWS[-1][6]
 ALL = {row[0] for row in ROWS}
+# Risk flags as ingest would have set them (the events are inserted directly).
+FLAGS = {
+    "e1": ("publicly-accessible", "master-password-changed"),
+    "e3": ("snapshot-shared",),
+    "e5": ("deleted-without-snapshot",),  # a failed attempt still carries its flag
+    "e9": ("snapshot-public",),
+    "e11": ("backups-off",),
+}
+
+
+def _bit(name: str) -> int:
+    flag = flag_named(name)
+    assert flag is not None
+    return flag.bit
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +100,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
             error_message=None if row[10] is None else f"{row[10]}: details",
             resource=row[11],
             raw=b"{}",
+            flags=sum(_bit(name) for name in FLAGS.get(row[0], ())),
         )
         for row in ROWS
     )
@@ -156,6 +172,16 @@ def ids(*numbers: int) -> set[str]:
         ("is:write", ids(1, 2, 3, 5, 7, 9, 10, 11, 12, 13)),
         ("is:read", ids(4, 8)),
         ("IS:Read", ids(4, 8)),
+        # Risk flags: is:risky is any of them; flag: is part of a name, flag:= the name.
+        ("is:risky", ids(1, 3, 5, 9, 11)),
+        ("is:risky -is:error", ids(1, 3, 9, 11)),
+        ("flag:publicly-accessible", ids(1)),
+        ("flag:PASSWORD", ids(1)),
+        ("flag:snapshot-", ids(3, 9)),
+        ("flag:snapshot", ids(3, 5, 9)),  # deleted-without-snapshot too
+        ("flag:=snapshot-public", ids(9)),
+        ("flag:backups,deleted", ids(5, 11)),
+        ("flag:iam-auth-off", set()),
         # All terms must match.
         ("modify user:jane", ids(1, 2, 7)),
         ("modify user:jane -is:error since:2024-01-15", ids(1, 2)),
@@ -181,6 +207,8 @@ def test_terms(matching: Matching, text: str, expected: set[str]) -> None:
         # Unknown read_only is not a write and not a read, so both negations keep it.
         ("-is:write", ids(4, 6, 8)),
         ("-is:read", ALL - ids(4, 8)),
+        ("-is:risky", ALL - ids(1, 3, 5, 9, 11)),
+        ("-flag:snapshot-,backups", ALL - ids(3, 9, 11)),
         ("-since:2024-01-16", ids(1, 2, 4, 6, 9, 10, 11, 12, 13)),
         ("-until:2024-01-15", ids(3, 5, 7, 8)),
         ("-describe -is:error -user:admin", ids(2, 3, 6, 9, 11, 12)),
@@ -390,8 +418,12 @@ def test_naive_now_is_rejected() -> None:
         ("modify user:", 7, "user:", "'user:' needs a value"),
         ('user:""', 0, 'user:""', "'user:' needs a value"),
         ('a ""', 2, '""', "empty phrase"),
-        ("modify is:writes", 7, "is:writes", "use is:error, is:write or is:read"),
+        ("modify is:writes", 7, "is:writes", "use is:error, is:write, is:read or is:risky"),
         ("-is:ok", 0, "-is:ok", "unknown value 'is:ok'"),
+        ("flag:nope", 0, "flag:nope", "unknown flag 'nope': flags are snapshot-public"),
+        ("x flag:public,nope", 2, "flag:public,nope", "unknown flag 'nope'"),
+        ("flag:=public", 0, "flag:=public", "unknown flag 'public'"),
+        ("flag:=snapshot", 0, "flag:=snapshot", "unknown flag 'snapshot'"),
         ("since:yesterdayy x", 0, "since:yesterdayy", "since: bad time 'yesterdayy': use 2024-"),
         ("x until:2024-02-30", 2, "until:2024-02-30", "day is out of range"),
         ('modify user:"Jane Doe', 7, 'user:"Jane Doe', "unterminated quote"),

@@ -225,7 +225,11 @@ def test_account_empty_when_no_record_says() -> None:
 )
 def test_read_only(value: object, expected: bool | None) -> None:
     event = event_from_record(record(readOnly=value), b"{}")
-    assert event.read_only is expected
+    if expected is None:
+        # Not recorded: the operation's name says it (record() is a ModifyDBInstance).
+        assert event.read_only is False and event.read_only_inferred
+    else:
+        assert event.read_only is expected and not event.read_only_inferred
     if value is not _DROP:
         assert read_only_of(value) is expected
 
@@ -396,7 +400,8 @@ def test_user_guide_record(shared_records: Path) -> None:
     assert event.account == "123456789012"
     assert event.event_name == "CreateDBInstance"
     assert event.event_time == epoch(2018, 7, 30, 22, 14, 6)
-    assert event.read_only is None  # eventVersion 1.04 record without readOnly
+    # An eventVersion 1.04 record without readOnly: a write, by its operation's name.
+    assert event.read_only is False and event.read_only_inferred
     assert event.source_ip == "72.21.198.65"
     assert event.region == "us-east-1"
 

@@ -4,11 +4,14 @@ package's docstring)."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from rdstrail_tui.model.dates import parse_loose_time
+from rdstrail_tui.model.event import RDS_EVENT_SOURCE
+from rdstrail_tui.model.masks import is_mask
+from rdstrail_tui.model.rds_api import Member, Operation, RdsModel, infer_read_only, rds_model
 from rdstrail_tui.present.diff.rows import MISSING, Diff, DiffRow, Status
 from rdstrail_tui.present.diff.shapes import SHAPE_BY_KEY, Shape
 from rdstrail_tui.present.json_layout import ELLIPSIS
@@ -20,7 +23,6 @@ _TRANSITIONAL: Final = frozenset(
     | {"revoking", "modifying"}
 )
 _LEAVING: Final = frozenset({"removing", "revoking"})
-_MASK: Final = re.compile(r"\*+")
 # Attacker-made records can nest deeply; comparing stops there rather than recursing on.
 _MAX_DEPTH: Final = 64
 
@@ -114,19 +116,6 @@ def _pairs(value: object) -> frozenset[object] | None:
     return frozenset(pairs)
 
 
-def _is_masked(value: object, depth: int = 0) -> bool:
-    """Whether CloudTrail's asterisks stand anywhere in `value`."""
-    if isinstance(value, str):
-        return _MASK.fullmatch(value) is not None
-    if depth > _MAX_DEPTH:
-        return False
-    if isinstance(value, list):
-        return any(_is_masked(item, depth + 1) for item in value)
-    if isinstance(value, Mapping):
-        return any(_is_masked(item, depth + 1) for item in value.values())
-    return False
-
-
 def _json(value: object, limit: int = 80) -> str:
     """Compact JSON for a detail line, cut at `limit` characters."""
     try:
@@ -167,7 +156,111 @@ def _same(shape: Shape, requested: object, response: object, *, pending: bool) -
     return _canon(requested, shape.unordered) == _canon(response, shape.unordered)
 
 
+# -- what the model says about a call -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What the RDS model knows of the call a record is of (all None when it knows nothing)."""
+
+    operation: Operation | None
+    model: RdsModel | None
+
+    def request_member(self, key: str) -> Member | None:
+        op = self.operation
+        if op is None or op.input_shape is None or self.model is None:
+            return None
+        return self.model.member(op.input_shape, key)
+
+    def resource_member(self, key: str) -> Member | None:
+        op = self.operation
+        if op is None or op.resource_shape is None or self.model is None:
+            return None
+        return self.model.member(op.resource_shape, key)
+
+    @property
+    def resource(self) -> str:
+        op = self.operation
+        return op.resource_shape or "" if op else ""
+
+
+def _call_of(record: Mapping[str, object]) -> tuple[_Call, str]:
+    """The model's view of the record's call, and the note a diff carries when the model
+    cannot drive it."""
+    source, name = record.get("eventSource"), record.get("eventName")
+    if source != RDS_EVENT_SOURCE:
+        return _Call(None, None), "not an RDS call: compared by key name"
+    model = rds_model()
+    if model is None:
+        return _Call(None, None), "botocore's RDS model was not found: compared by key name"
+    operation = model.operation(name) if isinstance(name, str) else None
+    if operation is None:
+        shown = name if isinstance(name, str) and name else "this call"
+        return _Call(None, model), f"{shown} is not in the RDS model: compared by key name"
+    return _Call(operation, model), ""
+
+
+def _unwrap(response: Mapping[str, object], call: _Call) -> tuple[Mapping[str, object], str]:
+    """The resource a response describes, and the prefix of its keys in the record.
+
+    CloudTrail usually records the resource itself (a DBInstance's fields at the top), but
+    some calls keep the result's wrapper: `{"dBSnapshotAttributesResult": {...}}`."""
+    op = call.operation
+    if op is not None and op.resource_member and len(response) == 1:
+        ((key, inner),) = response.items()
+        wraps = isinstance(key, str) and key.lower() == op.resource_member.lower()
+        if wraps and isinstance(inner, Mapping):
+            return inner, f"{key}."
+    return response, ""
+
+
 # -- comparing ---------------------------------------------------------------------------
+
+
+def _coerce(value: object, kind: str) -> object:
+    """A request or response value as the model's type reads it: some sources write
+    booleans and numbers as strings ("true", "20"), and dates in more than one format."""
+    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if (
+        kind in ("integer", "long")
+        and isinstance(value, str)
+        and value.strip().lstrip("-").isdigit()
+    ):
+        return int(value)
+    if kind in ("double", "float") and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if kind == "timestamp":
+        moment = parse_loose_time(value)
+        return ("time", moment) if moment is not None else value
+    return value
+
+
+def _hides(key: str, requested: object, call: _Call) -> bool:
+    """The requested value is a secret: the model marks the member sensitive, or the
+    record holds one of CloudTrail's stand-ins for one."""
+    member = call.request_member(key)
+    return (member is not None and member.sensitive) or _is_masked(requested)
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, (list, Mapping, str)) and len(value) == 0)
+
+
+def _is_masked(value: object, depth: int = 0) -> bool:
+    """Whether one of CloudTrail's stand-ins for a secret is anywhere in `value`."""
+    if isinstance(value, str):
+        return is_mask(value)
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(value, list):
+        return any(_is_masked(item, depth + 1) for item in value)
+    if isinstance(value, Mapping):
+        return any(_is_masked(item, depth + 1) for item in value.values())
+    return False
 
 
 @dataclass(frozen=True)
@@ -179,16 +272,24 @@ class _Found:
 
 
 def _find(
-    shape: Shape, requested: object, where: object, paths: Iterable[str], *, pending: bool
+    shape: Shape,
+    requested: object,
+    where: object,
+    paths: Iterable[str],
+    *,
+    pending: bool,
+    kind: str,
 ) -> _Found | None:
     """The first path holding the requested value, else the first path found at all."""
     first: _Found | None = None
+    asked = _coerce(requested, kind)
     for path in paths:
         hit = _lookup(where, path)
         if hit is None:
             continue
         value = _present(hit[1])
-        found = _Found(path, hit[0], value, _same(shape, requested, value, pending=pending))
+        same = _same(shape, asked, _coerce(value, kind), pending=pending)
+        found = _Found(path, hit[0], value, same)
         if found.same:
             return found
         first = first or found
@@ -242,33 +343,44 @@ def _join(*parts: str) -> str:
 
 
 def _compare(
-    key: str, requested: object, response: Mapping[str, object], used: set[str]
+    key: str, requested: object, response: Mapping[str, object], used: set[str], call: _Call
 ) -> DiffRow:
     """One requested key against the response; marks the response keys it consumed."""
     shape = SHAPE_BY_KEY.get(key.lower(), Shape(key))
+    member = call.request_member(key)
+    kind = member.type if member else ""
     pending_values = _get(response, _PENDING_KEY)
-    current = _find(shape, requested, response, (*shape.current, key), pending=False)
+    current = _find(shape, requested, response, (*shape.current, key), pending=False, kind=kind)
     pending = None
     if pending_values is not None:
         paths = (*shape.pending, key)
-        pending = _find(shape, requested, pending_values[1], paths, pending=True)
+        pending = _find(shape, requested, pending_values[1], paths, pending=True, kind=kind)
     if current is not None:
         used.add(current.top)
     if pending_values is not None and pending is not None:
         used.add(f"{pending_values[0]}.{pending.top}")
 
-    shown = current.value if current else pending.value if pending else MISSING
-    if _is_masked(requested) or any(
+    waiting = pending.value if pending else MISSING
+    shown = current.value if current else waiting
+    if _hides(key, requested, call) or any(
         f is not None and _is_masked(f.value) for f in (current, pending)
     ):
+        # A secret in a request means "changed, value hidden", whatever stands in for it.
         note = "a change is pending" if pending else ""
-        return DiffRow(key, Status.MASKED, requested, shown, _join("masked by CloudTrail", note))
+        return DiffRow(key, Status.MASKED, requested, shown, _join("value hidden", note), waiting)
+    if _is_empty(requested) and not (current and current.same):
+        # An empty list or object asks for nothing: what the response holds is not its echo.
+        return DiffRow(key, Status.REQUEST_ONLY, requested, shown, "empty: nothing asked", waiting)
     if pending is not None and pending.same:
         # The requested value is what waits: saying it again would only repeat the row.
         now = f"now {_json(current.value)}" if current and not current.same else ""
-        return DiffRow(key, Status.PENDING, requested, shown, _join("pending", now))
+        return DiffRow(key, Status.PENDING, requested, shown, _join("pending", now), waiting)
     pending_note = f"pending: {_json(pending.value)}" if pending else ""
     if current is not None:
+        if not current.same and _is_empty(current.value) and pending is None:
+            # `tagList: []`, `{}`: an empty echo says nothing about the requested value.
+            detail = _join("the response holds it empty", _via(key, current))
+            return DiffRow(key, Status.REQUEST_ONLY, requested, shown, detail, waiting)
         membership = None
         if shape.states and current.path == shape.current[0]:
             membership = _membership(shape, requested, response)
@@ -277,25 +389,105 @@ def _compare(
         else:
             status, note = (Status.APPLIED if current.same else Status.CHANGED), ""
         detail = _join(note, _via(key, current), pending_note)
-        return DiffRow(key, status, requested, shown, detail)
+        return DiffRow(key, status, requested, shown, detail, waiting)
     if pending is not None:
         # Nothing in effect: the row shows the pending value as the answer, marked so.
-        return DiffRow(key, Status.CHANGED, requested, shown, "pending")
-    return DiffRow(key, Status.REQUEST_ONLY, requested, MISSING, "not in the response")
+        return DiffRow(key, Status.CHANGED, requested, shown, "pending", waiting)
+    return DiffRow(key, Status.REQUEST_ONLY, requested, MISSING, _not_found(key, call))
 
 
-def _set_by_aws(response: Mapping[str, object], used: set[str]) -> list[DiffRow]:
+def _not_found(key: str, call: _Call) -> str:
+    """Why a requested key has no counterpart, as far as the model can say."""
+    op = call.operation
+    if op is None or not call.resource:
+        return "not in the response"
+    if call.request_member(key) is None:
+        return f"not in the RDS model's {op.name} request"
+    if call.resource_member(key) is None and key.lower() not in SHAPE_BY_KEY:
+        # applyImmediately, skipFinalSnapshot: a parameter of the call, not a setting.
+        return f"a parameter of the call, not a field of {call.resource}"
+    return "not in the response"
+
+
+# -- snapshot sharing ----------------------------------------------------------------------
+
+_SNAPSHOT_ATTRIBUTE_CALLS: Final = frozenset(
+    {"ModifyDBSnapshotAttribute", "ModifyDBClusterSnapshotAttribute"}
+)
+_ATTRIBUTE_LISTS: Final = ("dBSnapshotAttributes", "dBClusterSnapshotAttributes")
+
+
+def _snapshot_attribute_rows(
+    request: Mapping[str, object], response: Mapping[str, object], used: set[str]
+) -> dict[str, DiffRow]:
+    """attributeName, valuesToAdd and valuesToRemove of a snapshot-sharing call, read
+    against the attribute's values after the call: added values must be among them,
+    removed ones must not. Empty when the response lists no attributes."""
+    name = _get(request, "attributeName")
+    if name is None or not isinstance(name[1], str):
+        return {}
+    found = next((hit for hit in (_get(response, key) for key in _ATTRIBUTE_LISTS) if hit), None)
+    if found is None or not isinstance(found[1], list):
+        return {}
+    used.add(found[0])
+    values: list[object] | None = None
+    for item in found[1]:
+        attribute = _get(item, "attributeName")
+        if attribute is not None and str(attribute[1]).lower() == name[1].lower():
+            listed = _get(item, "attributeValues")
+            values = listed[1] if listed is not None and isinstance(listed[1], list) else []
+    rows: dict[str, DiffRow] = {}
+    if values is None:
+        detail = f"no {name[1]} attribute in {found[0]}"
+        rows[name[0]] = DiffRow(name[0], Status.CHANGED, name[1], MISSING, detail)
+        return rows
+    rows[name[0]] = DiffRow(name[0], Status.APPLIED, name[1], name[1], f"via {found[0]}")
+    now = frozenset(_canon(value) for value in values)
+    shared = _shared_with(values)
+    for key, wanted_in in (("valuesToAdd", True), ("valuesToRemove", False)):
+        asked = _get(request, key)
+        if asked is None:
+            continue
+        items = asked[1] if isinstance(asked[1], list) else [asked[1]]
+        if not items:
+            rows[asked[0]] = DiffRow(
+                asked[0], Status.REQUEST_ONLY, asked[1], MISSING, "empty: nothing asked"
+            )
+            continue
+        wrong = [item for item in items if (_canon(item) in now) != wanted_in]
+        if wrong:
+            verb = "missing from" if wanted_in else "still in"
+            detail = f"{verb} the attribute: {_json(wrong, 40)}; {shared}"
+            rows[asked[0]] = DiffRow(asked[0], Status.CHANGED, asked[1], values, detail)
+        else:
+            rows[asked[0]] = DiffRow(asked[0], Status.APPLIED, asked[1], values, shared)
+    return rows
+
+
+def _shared_with(values: list[object]) -> str:
+    if any(isinstance(value, str) and value.lower() == "all" for value in values):
+        return "now public (all)"
+    if not values:
+        return "now shared with no other account"
+    count = len(values)
+    return f"now shared with {count} account{'s' if count != 1 else ''}: {_json(values, 40)}"
+
+
+# -- the whole record ----------------------------------------------------------------------
+
+
+def _set_by_aws(response: Mapping[str, object], used: set[str], prefix: str = "") -> list[DiffRow]:
     """Rows for what the response holds that no requested key accounts for."""
     rows: list[DiffRow] = []
     for key, value in response.items():
         if key.lower() == _PENDING_KEY.lower() and isinstance(value, Mapping):
             rows.extend(
-                DiffRow(f"{key}.{sub}", Status.SET_BY_AWS, MISSING, inner, "")
+                DiffRow(f"{prefix}{key}.{sub}", Status.SET_BY_AWS, MISSING, inner, "")
                 for sub, inner in value.items()
                 if f"{key}.{sub}" not in used
             )
         elif key not in used:
-            rows.append(DiffRow(str(key), Status.SET_BY_AWS, MISSING, value, ""))
+            rows.append(DiffRow(f"{prefix}{key}", Status.SET_BY_AWS, MISSING, value, ""))
     return sorted(rows, key=lambda row: (row.key.lower(), row.key))
 
 
@@ -307,15 +499,15 @@ def _request_rows(request: Mapping[str, object], detail: str) -> tuple[DiffRow, 
 
 
 def _is_read_only(record: Mapping[str, object]) -> bool:
+    """As recorded, or for records without readOnly (before eventVersion 1.03) from the
+    operation's name, as the list infers it."""
     flag = record.get("readOnly")
-    if flag is True or (isinstance(flag, str) and flag.lower() == "true"):
-        return True
+    if isinstance(flag, bool):
+        return flag
+    if isinstance(flag, str) and flag.lower() in ("true", "false"):
+        return flag.lower() == "true"
     name = record.get("eventName")
-    return (
-        record.get("responseElements") is None
-        and isinstance(name, str)
-        and name.startswith(("Describe", "List"))
-    )
+    return bool(infer_read_only(name)) if isinstance(name, str) else False
 
 
 def diff_record(record: Mapping[str, object]) -> Diff:
@@ -331,22 +523,38 @@ def diff_record(record: Mapping[str, object]) -> Diff:
         response = {}
     else:  # not an object: shown whole rather than dropped
         response = {"responseElements": raw}
+    call, note = _call_of(record)
 
     error = record.get("errorCode")
     if error is not None and error != "":
         message = record.get("errorMessage")
         failed = _request_rows(request, "not applied: the call failed") if request else ()
-        return Diff("failed", failed, str(error), None if message is None else str(message))
+        shown_message = None if message is None else str(message)
+        return Diff("failed", failed, str(error), shown_message, note=note)
     if _is_read_only(record):
         # Reads change nothing, so there is nothing to compare; a recorded answer is still
         # listed (folded) under "set by AWS".
         asked = _request_rows(request, "read-only call") if request else ()
-        return Diff("read_only", (*asked, *_set_by_aws(response, set())))
+        return Diff("read_only", (*asked, *_set_by_aws(response, set())), note=note)
     if request is None:
-        return Diff("no_request", tuple(_set_by_aws(response, set())))
-    if raw is None:
-        # Say so once per key, rather than "not in the response" for every key.
-        return Diff("compared", _request_rows(request, "no response recorded"))
+        return Diff("no_request", tuple(_set_by_aws(response, set())), note=note)
+    if raw is None or (isinstance(raw, Mapping) and not raw):
+        # Say so once per key, rather than "not in the response" for every key; a secret
+        # is still a secret.
+        unanswered = tuple(
+            DiffRow(row.key, Status.MASKED, row.requested, MISSING, "value hidden")
+            if _hides(row.key, row.requested, call)
+            else row
+            for row in _request_rows(request, "no response recorded")
+        )
+        return Diff("compared", unanswered, note=note)
+    resource, prefix = _unwrap(response, call)
     used: set[str] = set()
-    rows = [_compare(str(key), value, response, used) for key, value in request.items()]
-    return Diff("compared", (*rows, *_set_by_aws(response, used)))
+    special: dict[str, DiffRow] = {}
+    if record.get("eventName") in _SNAPSHOT_ATTRIBUTE_CALLS:
+        special = _snapshot_attribute_rows(request, resource, used)
+    rows = [
+        special.get(str(key)) or _compare(str(key), value, resource, used, call)
+        for key, value in request.items()
+    ]
+    return Diff("compared", (*rows, *_set_by_aws(resource, used, prefix)), note=note)

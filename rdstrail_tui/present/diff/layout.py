@@ -463,6 +463,10 @@ def _summary_atoms(diff: Diff) -> Iterator[Atom]:
         if index or prefix:
             yield _SUMMARY_SEPARATOR
         yield ((group, "summary"),)  # a group is never broken: `= 5 applied`
+    if diff.note:
+        if prefix or groups:
+            yield _SUMMARY_SEPARATOR
+        yield from text_atoms(diff.note, "summary")
 
 
 def fold_text(count: int, shown: bool) -> str:

@@ -22,6 +22,11 @@ class Status(Enum):
         return str(self.value)
 
     @property
+    def code(self) -> str:
+        """The status as one word for JSON and scripts: request-only, set-by-aws, ..."""
+        return str(self.value).lower().replace(" ", "-")
+
+    @property
     def symbol(self) -> str:
         """One ASCII character, distinct per status, so the status reads without colour."""
         return _SYMBOLS[self]
@@ -63,6 +68,8 @@ class DiffRow:
     the pending value; MISSING when the response has no counterpart."""
     detail: str
     """Why: "pending; now 20", "via vpcSecurityGroups[].vpcSecurityGroupId", ..."""
+    pending: object = MISSING
+    """The value waiting under pendingModifiedValues for this key, or MISSING."""
 
 
 Kind = Literal["compared", "failed", "read_only", "no_request"]
@@ -79,6 +86,9 @@ class Diff:
     """Requested keys first in request order, then the keys set by AWS, sorted."""
     error_code: str | None = None
     error_message: str | None = None
+    note: str = ""
+    """How the comparison was made when the RDS model could not drive it: "ModifyFoo is
+    not in the RDS model: compared by key name"; empty otherwise."""
 
     def counts(self) -> dict[Status, int]:
         """Rows per status, every status present (zero included), in display order."""
@@ -106,4 +116,4 @@ class Diff:
         """One line that maps every symbol shown to its word:
         `= 5 applied  > 1 pending  # 1 masked  + 26 set by AWS`."""
         prefix, groups = self.summary_parts()
-        return SUMMARY_GAP.join(part for part in (prefix, *groups) if part)
+        return SUMMARY_GAP.join(part for part in (prefix, *groups, self.note) if part)

@@ -12,7 +12,13 @@ from textual.widgets import Footer, Static
 
 from rdstrail_tui.present.diff import DIFF_LEGEND_TITLE, diff_legend_text
 from rdstrail_tui.query.language import FILTER_HELP
-from rdstrail_tui.tui.widgets.event_list import MARK_ERROR, MARK_UNKNOWN, MARK_WRITE
+from rdstrail_tui.tui.widgets.event_list import (
+    MARK_ERROR,
+    MARK_INFERRED_WRITE,
+    MARK_RISKY,
+    MARK_UNKNOWN,
+    MARK_WRITE,
+)
 
 
 def describe(bindings: list[BindingType], app: App[Any]) -> list[str]:
@@ -30,9 +36,15 @@ def describe(bindings: list[BindingType], app: App[Any]) -> list[str]:
 
 
 MARKS_TITLE = "Marks in the first column (they read without colour)"
-MARKS_LEGEND = (
-    f"  {MARK_ERROR}  failed call (errorCode)   {MARK_WRITE}  write   blank  read\n"
-    f"  {MARK_UNKNOWN}  read or write not recorded (an old record)"
+MARKS_LEGEND = "\n".join(
+    (
+        f"  {MARK_ERROR}  failed call (errorCode)    "
+        f"{MARK_RISKY}  risky (is:risky; the card says why)",
+        f"  {MARK_WRITE}  write    "
+        f"{MARK_INFERRED_WRITE}  write by its name (old record, no readOnly)",
+        f"  blank  read    {MARK_UNKNOWN}  read or write unknown",
+        "  One mark per row: failed before risky before write before read.",
+    )
 )
 # Each legend follows the keys of the view it explains, so it is found where it is needed.
 LEGENDS = {

@@ -44,8 +44,11 @@ from rdstrail_tui.query.rows import RowSource
 from rdstrail_tui.tui.messages import EventHighlighted, EventOpened
 
 # One character before the time says what kind of call a row is, so it reads without colour.
+# One mark per row, by precedence: failed > risky > write > inferred write > read > unknown.
 MARK_ERROR = "!"
+MARK_RISKY = "^"
 MARK_WRITE = "*"
+MARK_INFERRED_WRITE = ":"  # an old record without readOnly, a write by its operation's name
 MARK_READ = " "
 MARK_UNKNOWN = "?"
 # The mark and the space after it, before the first column.
@@ -88,9 +91,21 @@ class ColumnView:
 def mark_of(event: Event) -> str:
     if event.error_code is not None:
         return MARK_ERROR
+    if event.risky:
+        return MARK_RISKY
     if event.read_only is None:
         return MARK_UNKNOWN
-    return MARK_READ if event.read_only else MARK_WRITE
+    if event.read_only:
+        return MARK_READ
+    return MARK_INFERRED_WRITE if event.read_only_inferred else MARK_WRITE
+
+
+_MARK_STYLES = {
+    MARK_ERROR: "error",
+    MARK_RISKY: "risky",
+    MARK_WRITE: "write",
+    MARK_INFERRED_WRITE: "write",
+}
 
 
 class EventList(ScrollView, can_focus=True):
@@ -127,6 +142,7 @@ class EventList(ScrollView, can_focus=True):
         "eventlist--header",
         "eventlist--cursor",
         "eventlist--error",
+        "eventlist--risky",
         "eventlist--write",
         "eventlist--read",
         "eventlist--empty",
@@ -150,14 +166,18 @@ class EventList(ScrollView, can_focus=True):
     EventList > .eventlist--cursor { background: $surface-lighten-2; text-style: bold; }
     EventList:focus > .eventlist--cursor { background: $accent 40%; }
     EventList > .eventlist--error { color: $error; text-style: bold; }
+    EventList > .eventlist--risky { color: $secondary; text-style: bold; }
     EventList > .eventlist--write { color: $warning; }
     EventList > .eventlist--read { color: $text; }
     EventList > .eventlist--empty { color: $text-muted; text-style: italic; }
     EventList.-ansi16 > .eventlist--error { color: #ff5555; }
+    EventList.-ansi16 > .eventlist--risky { color: #ff55ff; }
     EventList.-ansi16 > .eventlist--write { color: #ffff55; }
     EventList.-ansi16:light > .eventlist--error { color: #aa0000; }
+    EventList.-ansi16:light > .eventlist--risky { color: #aa00aa; }
     EventList.-ansi16:light > .eventlist--write { color: #aa5500; }
     EventList:nocolor > .eventlist--error { color: $text; }
+    EventList:nocolor > .eventlist--risky { color: $text; }
     EventList:nocolor > .eventlist--write { color: $text; }
     EventList:nocolor > .eventlist--read { color: $text-muted; }
     EventList:nocolor > .eventlist--cursor { text-style: bold reverse; }
@@ -406,7 +426,7 @@ class EventList(ScrollView, can_focus=True):
             for column, w in zip(view.columns, view.widths)
         ]
         mark = mark_of(event)
-        kind = {MARK_ERROR: "error", MARK_WRITE: "write"}.get(mark, "read")
+        kind = _MARK_STYLES.get(mark, "read")
         style: Style = self.get_component_rich_style(f"eventlist--{kind}")
         if is_cursor:
             style = style + self.get_component_rich_style("eventlist--cursor")
