@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.cli.common import EXIT_OK, UsageError, cache_path
+from rdstrail_tui.cli.common import EXIT_OK, UsageError, cache_path, open_cache
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.timefmt import format_time
 from rdstrail_tui.sources.sync import counted
@@ -17,7 +16,7 @@ def cache_info(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"path     {printable(str(path))}\nevents   0 (no cache yet: rdstrail load PATH)")
         return EXIT_OK
-    with Cache.open(path) as cache:
+    with open_cache(path) as cache:
         info = cache.info()
     span = (
         f"{format_time(info.first_time)} to {format_time(info.last_time)} UTC"
@@ -63,7 +62,7 @@ def cache_clear(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("kept the cache as it was")
             return EXIT_OK
-    with Cache.open(path) as cache:
+    with open_cache(path) as cache:
         removed = cache.clear()
     print(printable(f"cleared {counted(removed, 'event')} from {path}"))
     return EXIT_OK

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from rdstrail_tui.cache.paths import default_cache_path
+from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 from rdstrail_tui.present.sanitize import printable
 
@@ -29,3 +30,25 @@ def cache_path(args: argparse.Namespace) -> Path:
         return ensure_demo_cache()
     path: Path | None = getattr(args, "cache", None)
     return path or default_cache_path()
+
+
+def open_cache(path: Path, *, create: bool = True) -> Cache:
+    """Cache.open, saying on stderr how an upgrade of an older cache goes (computing the
+    new per-event fields of a large cache takes a while, once)."""
+    return Cache.open(path, create=create, progress=_MigrationProgress(path))
+
+
+class _MigrationProgress:
+    """One line on stderr: rewritten in place on a terminal, written once when done
+    otherwise (a log gets no carriage returns)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._live = sys.stderr.isatty()
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        line = f"rdstrail: upgrading {printable(str(self._path))}: {what}, {done:,} of {total:,}"
+        if self._live:
+            print(f"\r{line}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+        elif done >= total:
+            print(line, file=sys.stderr)

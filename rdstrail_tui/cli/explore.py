@@ -6,8 +6,7 @@ import argparse
 import os
 import sys
 
-from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.cli.common import UsageError, cache_path
+from rdstrail_tui.cli.common import UsageError, cache_path, open_cache
 from rdstrail_tui.sources.config import load_explorer_settings
 
 
@@ -23,7 +22,7 @@ def open_explorer(args: argparse.Namespace) -> int:
     if mouse is None:
         mouse = load_explorer_settings().mouse
     path = cache_path(args)
-    with Cache.open(path):
+    with open_cache(path):
         pass  # create or migrate before the UI starts, so errors are plain lines
     # Textual falls back to 24-bit colour when it detects no colour system, which a dumb
     # terminal would print as garbage: 16 colours there, unless the user chose otherwise.

@@ -14,6 +14,7 @@ from rdstrail_tui.cli.common import (
     UsageError,
     cache_path,
     err,
+    open_cache,
 )
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.present.sanitize import printable
@@ -39,7 +40,7 @@ def load(args: argparse.Namespace) -> int:
             err(problem)
         return EXIT_BAD_INPUT
     path = cache_path(args)
-    with Cache.open(path) as cache:
+    with open_cache(path) as cache:
         try:
             summary = _run(cache, inputs, scope, args.workers)
         except LoadInterrupted as stop:

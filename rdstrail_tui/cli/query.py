@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.cli.common import EXIT_OK, UsageError, cache_path, err
+from rdstrail_tui.cli.common import EXIT_OK, UsageError, cache_path, err, open_cache
 from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.writers import write_csv_bytes, write_json, write_jsonl, write_table
 from rdstrail_tui.query.language import parse_filter
@@ -37,7 +37,7 @@ def query(args: argparse.Namespace) -> int:
         limit = None
     elif limit is None and args.format == "table" and terminal:
         limit = TABLE_TERMINAL_LIMIT
-    with Cache.open(cache_path(args), create=False) as cache:
+    with open_cache(cache_path(args), create=False) as cache:
         events = _peeked(cache.events(where, limit=limit, with_raw=args.format in _WITH_RAW))
         if events is None:
             _say_no_match(args, cache)

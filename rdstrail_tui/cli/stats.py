@@ -8,8 +8,7 @@ import sys
 import orjson
 
 from rdstrail_tui.cache.reports import Stats
-from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.cli.common import EXIT_OK, cache_path
+from rdstrail_tui.cli.common import EXIT_OK, cache_path, open_cache
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.timefmt import format_time
 from rdstrail_tui.query.language import parse_filter
@@ -19,7 +18,7 @@ from rdstrail_tui.sources.sync import counted
 
 def stats(args: argparse.Namespace) -> int:
     where = where_of(parse_filter(args.filter))
-    with Cache.open(cache_path(args), create=False) as cache:
+    with open_cache(cache_path(args), create=False) as cache:
         result = cache.stats(where, top=args.top)
     if args.format == "json":
         sys.stdout.buffer.write(orjson.dumps(_stats_json(result), option=orjson.OPT_INDENT_2))

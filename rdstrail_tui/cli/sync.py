@@ -8,13 +8,13 @@ import sys
 import threading
 from datetime import datetime, timezone
 
-from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
     cache_path,
+    open_cache,
 )
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.timespec import parse_when
@@ -71,7 +71,7 @@ def request_from_args(args: argparse.Namespace) -> SyncRequest:
 def sync(args: argparse.Namespace) -> int:
     request = request_from_args(args)
     stop = threading.Event()
-    with Cache.open(cache_path(args)) as cache:
+    with open_cache(cache_path(args)) as cache:
         try:
             if sys.stderr.isatty():
                 # Lazy: rich is needed only for live progress on a terminal.

@@ -119,7 +119,7 @@ class Operation:
     name: str
     input_shape: str | None  # CreateDBInstanceMessage
     resource_member: str | None  # the one member of the result: DBInstance
-    resource_shape: str | None  # that member's shape: DBInstance
+    resource_shape: str | None  # that member's shape, when a structure: DBInstance
     documentation: str
 
     @property
@@ -157,7 +157,9 @@ class RdsModel:
         if len(output) == 1:
             # A result wraps one resource (DBInstance, DBCluster, DBSnapshotAttributesResult).
             (member,) = output.values()
-            resource_member, resource_shape = member.name, member.shape
+            resource_member = member.name
+            # A list (RegisterDBProxyTargets' TargetList) is no resource with fields.
+            resource_shape = member.shape if member.type == "structure" else None
         return Operation(
             name,
             input_shape,

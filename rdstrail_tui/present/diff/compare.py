@@ -388,12 +388,27 @@ def _compare(
             status, note = membership
         else:
             status, note = (Status.APPLIED if current.same else Status.CHANGED), ""
+            if not current.same and pending is None and _answers_before(key, call):
+                note = "the response shows the state when the call was made"
         detail = _join(note, _via(key, current), pending_note)
         return DiffRow(key, status, requested, shown, detail, waiting)
     if pending is not None:
         # Nothing in effect: the row shows the pending value as the answer, marked so.
         return DiffRow(key, Status.CHANGED, requested, shown, "pending", waiting)
     return DiffRow(key, Status.REQUEST_ONLY, requested, MISSING, _not_found(key, call))
+
+
+def _answers_before(key: str, call: _Call) -> bool:
+    """A Modify call's response describes the resource as the call found it: a setting
+    that is not pending-capable (publiclyAccessible, deletionProtection) changes after, so
+    another value there is the old one, not a refusal."""
+    op, model = call.operation, call.model
+    if op is None or model is None or op.resource_shape is None:
+        return False
+    if not op.name.startswith("Modify"):
+        return False
+    pending_shape = model.pending_shape(op.resource_shape)
+    return pending_shape is None or model.member(pending_shape, key) is None
 
 
 def _not_found(key: str, call: _Call) -> str:

@@ -106,6 +106,20 @@ SHAPES: Final[tuple[Shape, ...]] = (
     Shape("targetDBClusterSnapshotIdentifier", ("dBClusterSnapshotIdentifier",)),
     Shape("sourceDBInstanceIdentifier", ("readReplicaSourceDBInstanceIdentifier",)),
     Shape("s3BucketName", ("s3Bucket",)),
+    # The request's enable* flag answered as the resource's *Enabled state.
+    Shape(
+        "enableIAMDatabaseAuthentication",
+        ("iAMDatabaseAuthenticationEnabled",),
+        pending=("iAMDatabaseAuthenticationEnabled",),
+    ),
+    Shape("enablePerformanceInsights", ("performanceInsightsEnabled",)),
+    Shape("enableHttpEndpoint", ("httpEndpointEnabled",)),
+    Shape("enableCustomerOwnedIp", ("customerOwnedIpEnabled",)),
+    Shape("enableGlobalWriteForwarding", ("globalWriteForwardingRequested",)),
+    Shape("domain", ("domainMemberships[].domain",), match="member"),
+    # Event subscriptions answer with their own names for the name and the sources.
+    Shape("subscriptionName", ("custSubscriptionId",)),
+    Shape("sourceIds", ("sourceIdsList",), unordered=True),
     # ModifyDBSnapshotAttribute: approximate, over the values of every attribute listed.
     Shape("attributeName", ("dBSnapshotAttributes[].attributeName",), match="member"),
     Shape("valuesToAdd", ("dBSnapshotAttributes[].attributeValues",), match="subset"),
