@@ -20,10 +20,14 @@ from textual.pilot import Pilot
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 from rdstrail_tui.model.event import Event
+from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_FLAGS
 from rdstrail_tui.tui.app import RdstrailApp
 from rdstrail_tui.tui.widgets.event_list import (
     MARK_ERROR,
+    MARK_INFERRED_WRITE,
     MARK_READ,
+    MARK_RISKY,
+    MARK_UNKNOWN,
     MARK_WRITE,
     MORE_LEFT,
     MORE_RIGHT,
@@ -425,3 +429,24 @@ async def test_vt100_gets_no_256_colour_codes(
         output = written(app)
         assert "\x1b[" in output  # colours, but of the sixteen
         assert not EXTENDED_COLOUR.search(output), EXTENDED_COLOUR.findall(output)[:3]
+
+
+def test_one_mark_per_row_by_precedence() -> None:
+    """failed > risky > write > inferred write > read > unknown, each its own character."""
+    risky = RISK_FLAGS[0].bit
+    base = Event("e", 0, "ModifyDBInstance", "rds.amazonaws.com", "", "", "", "", "", False,
+                 None, None, "", b"")  # fmt: skip
+    cases = [
+        (base._replace(error_code="AccessDenied", flags=risky), MARK_ERROR),
+        (base._replace(flags=risky), MARK_RISKY),
+        (base._replace(flags=risky | INFERRED_READ_ONLY), MARK_RISKY),
+        (base, MARK_WRITE),
+        (base._replace(flags=INFERRED_READ_ONLY), MARK_INFERRED_WRITE),
+        (base._replace(read_only=True), MARK_READ),
+        (base._replace(read_only=True, flags=INFERRED_READ_ONLY), MARK_READ),
+        (base._replace(read_only=None), MARK_UNKNOWN),
+    ]
+    for event, mark in cases:
+        assert mark_of(event) == mark, event
+    marks = {MARK_ERROR, MARK_RISKY, MARK_WRITE, MARK_INFERRED_WRITE, MARK_READ, MARK_UNKNOWN}
+    assert len(marks) == 6 and all(len(m) == 1 and m.isascii() for m in marks)
