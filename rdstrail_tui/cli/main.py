@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from rdstrail_tui.cache.errors import CacheError
-from rdstrail_tui.cli import cache_commands, explore, load, query, stats
+from rdstrail_tui.cli import cache_commands, explore, load, query, show, stats
 from rdstrail_tui.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -64,6 +64,8 @@ def _main(argv: list[str]) -> int:
             return query.query(args)
         if args.command == "stats":
             return stats.stats(args)
+        if args.command == "show":
+            return show.show(args)
         if args.command == "sync":
             # Lazy: the sync command reads saved sources and pulls in the AWS sources.
             from rdstrail_tui.cli import sync

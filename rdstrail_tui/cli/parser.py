@@ -31,6 +31,7 @@ examples:
   rdstrail query modify -is:error     successful Modify* calls, newest first
   rdstrail query user:admin since:7d --format jsonl | jq .requestParameters
   rdstrail stats since:30d            who did what, in counts
+  rdstrail show EVENTID --format json one event: card, risk flags and diff
   rdstrail cache info                 where the cache is and what it holds
 
 The cache is
@@ -57,6 +58,19 @@ Saved sources live in {config}:
   s3 = "s3://org-trail/AWSLogs/o-abc123"
   profile = "prod-readonly"
   regions = ["us-east-1"]
+"""
+
+
+SHOW_EPILOG = """\
+examples:
+  rdstrail show 0b7f6c2e-8d1a-4f3b-9c55-2a6e1d4b7f90
+  rdstrail show EVENTID --format json | jq .diff.summary
+  rdstrail query modifydbinstance --format jsonl | jq -r .eventID | head -1 |
+      xargs rdstrail show
+
+Diff statuses: applied, changed, pending, masked, request-only, set-by-aws (the
+symbols = ~ > # . + in the text). A value absent from a row is left out of its
+JSON object; null is a value the response held.
 """
 
 
@@ -182,6 +196,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stats.add_argument("--top", type=_positive_int, default=10, metavar="N", help="rows per table")
     stats.add_argument("--format", choices=("text", "json"), default="text")
+
+    show = commands.add_parser(
+        "show",
+        parents=[common],
+        help="one event: its card, risk flags and diff",
+        usage="rdstrail show EVENTID [--format {text,json}] [--cache FILE] [--demo]",
+        description="Print one cached event as the explorer shows it: the card (when, what,\n"
+        "on what, who, from where), the risk flags, and the diff of what was requested\n"
+        "against what AWS answered. Text fits the terminal (80 columns in a pipe, or\n"
+        "$COLUMNS) and cuts long values with an ellipsis; JSON has every value whole.",
+        epilog=SHOW_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    show.add_argument("event_id", metavar="EVENTID", help="the event's CloudTrail eventID")
+    show.add_argument("--format", choices=("text", "json"), default="text", help="output format")
 
     sync = commands.add_parser(
         "sync",

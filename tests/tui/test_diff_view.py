@@ -122,7 +122,7 @@ async def test_summary_symbols_and_folded_aws_keys() -> None:
         )
         assert by_key["enableCloudwatchLogsExports"].startswith(">  ")
         assert by_key["masterUserPassword"].startswith("#  ")
-        assert "(masked by CloudTrail" in by_key["masterUserPassword"]
+        assert "(value hidden; a change is pending)" in by_key["masterUserPassword"]
         assert "+ 26 set by AWS (a: show)" in lines
         assert not any("->" in line for line in lines)
         assert not any("dBInstanceArn" in line for line in view.plain_lines)
@@ -148,7 +148,7 @@ async def test_summary_and_first_rows_fit_under_an_event_card(size: tuple[int, i
         assert re.fullmatch(
             r'>  dBInstanceClass +"db.m6g.large" \(pending; now "db.t4g.medium"\)', lines[3]
         )
-        assert re.fullmatch(r".  applyImmediately +false \(not in the response\)", lines[4])
+        assert re.fullmatch(r".  applyImmediately +false \(a call parameter, not a DBInstance field\)", lines[4])
         assert lines[5] == "+ 43 set by AWS (a: show)"
 
 

@@ -188,7 +188,8 @@ def _call_of(record: Mapping[str, object]) -> tuple[_Call, str]:
     """The model's view of the record's call, and the note a diff carries when the model
     cannot drive it."""
     source, name = record.get("eventSource"), record.get("eventName")
-    if source != RDS_EVENT_SOURCE:
+    if isinstance(source, str) and source and source != RDS_EVENT_SOURCE:
+        # (A record without an eventSource is read as the RDS call it is filed with.)
         return _Call(None, None), "not an RDS call: compared by key name"
     model = rds_model()
     if model is None:
@@ -420,7 +421,7 @@ def _not_found(key: str, call: _Call) -> str:
         return f"not in the RDS model's {op.name} request"
     if call.resource_member(key) is None and key.lower() not in SHAPE_BY_KEY:
         # applyImmediately, skipFinalSnapshot: a parameter of the call, not a setting.
-        return f"a parameter of the call, not a field of {call.resource}"
+        return f"a call parameter, not a {call.resource} field"
     return "not in the response"
 
 
