@@ -148,7 +148,9 @@ async def test_summary_and_first_rows_fit_under_an_event_card(size: tuple[int, i
         assert re.fullmatch(
             r'>  dBInstanceClass +"db.m6g.large" \(pending; now "db.t4g.medium"\)', lines[3]
         )
-        assert re.fullmatch(r".  applyImmediately +false \(a call parameter, not a DBInstance field\)", lines[4])
+        assert re.fullmatch(
+            r".  applyImmediately +false \(a call parameter, not a DBInstance field\)", lines[4]
+        )
         assert lines[5] == "+ 43 set by AWS (a: show)"
 
 

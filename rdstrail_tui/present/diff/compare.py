@@ -363,15 +363,10 @@ def _compare(
 
     waiting = pending.value if pending else MISSING
     shown = current.value if current else waiting
-    if _hides(key, requested, call) or any(
-        f is not None and _is_masked(f.value) for f in (current, pending)
-    ):
-        # A secret in a request means "changed, value hidden", whatever stands in for it.
-        note = "a change is pending" if pending else ""
-        return DiffRow(key, Status.MASKED, requested, shown, _join("value hidden", note), waiting)
-    if _is_empty(requested) and not (current and current.same):
-        # An empty list or object asks for nothing: what the response holds is not its echo.
-        return DiffRow(key, Status.REQUEST_ONLY, requested, shown, "empty: nothing asked", waiting)
+    unread = _unread(key, requested, call, current, pending)
+    if unread is not None:
+        status, detail = unread
+        return DiffRow(key, status, requested, shown, detail, waiting)
     if pending is not None and pending.same:
         # The requested value is what waits: saying it again would only repeat the row.
         now = f"now {_json(current.value)}" if current and not current.same else ""
@@ -397,6 +392,21 @@ def _compare(
         # Nothing in effect: the row shows the pending value as the answer, marked so.
         return DiffRow(key, Status.CHANGED, requested, shown, "pending", waiting)
     return DiffRow(key, Status.REQUEST_ONLY, requested, MISSING, _not_found(key, call))
+
+
+def _unread(
+    key: str, requested: object, call: _Call, current: _Found | None, pending: _Found | None
+) -> tuple[Status, str] | None:
+    """A requested value that is not compared at all, and why: a secret, or nothing."""
+    if _hides(key, requested, call) or any(
+        f is not None and _is_masked(f.value) for f in (current, pending)
+    ):
+        # A secret in a request means "changed, value hidden", whatever stands in for it.
+        return Status.MASKED, _join("value hidden", "a change is pending" if pending else "")
+    if _is_empty(requested) and not (current and current.same):
+        # An empty list or object asks for nothing: what the response holds is not its echo.
+        return Status.REQUEST_ONLY, "empty: nothing asked"
+    return None
 
 
 def _answers_before(key: str, call: _Call) -> bool:
