@@ -30,6 +30,7 @@ from rdstrail_tui.demo.plot import plot
 from rdstrail_tui.demo.records import RecordFactory
 from rdstrail_tui.demo.sessions import SessionRunner, plan_sessions
 from rdstrail_tui.demo.story_arcs import Story
+from rdstrail_tui.demo.story_risks import RiskStory
 from rdstrail_tui.demo.timeline import (
     STORY_END,
     Timeline,
@@ -227,9 +228,24 @@ def generate(
     )
     if generated >= 50:
         plot(story, rng_for("plot"), rds_total, days)
+    if rds_total - story.rds_records >= RiskStory.RDS_COST:
+        # Their own streams: telling them leaves every other record of the story as it was.
+        risks = RiskStory(
+            rng_for("risks"),
+            RecordFactory(rng_for("risk-records"), old_version_rate=0.0),
+            directory,
+            scenes,
+            timeline,
+            polls,
+            pace=story.pace,
+        )
+        risks.tell()
+        story.records.extend(risks.records)
+        story.rds_records += risks.rds_records
+        story.other_records += risks.other_records
     story.records.sort(key=lambda r: r[0])
     rds_left = max(0, rds_total - story.rds_records)
-    other_left = generated - story.rds_records - rds_left
+    other_left = generated - story.rds_records - story.other_records - rds_left
     sessions = plan_sessions(
         rng_for("sessions"),
         timeline,

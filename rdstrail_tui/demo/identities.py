@@ -48,6 +48,10 @@ BROWSER_MAC = (
     "Chrome/131.0.0.0 Safari/537.36"
 )
 BROWSER_WIN = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:132.0) Gecko/20100101 Firefox/132.0"
+CLI_WINDOWS = (
+    "aws-cli/2.21.1 md/awscrt#0.22.0 ua/2.0 os/windows#10 md/arch#amd64 lang/python#3.12.6 "
+    "md/pyimpl#CPython cfg/retry-mode#standard md/installer#exe md/prompt#off"
+)
 
 SSO_ROLE = "AWSReservedSSO_AdministratorAccess_abc123"
 
@@ -149,7 +153,32 @@ CAST: tuple[Actor, ...] = (
     Actor("svc_monitoring", "service", "monitoring.rds.amazonaws.com"),
     Actor("svc_lambda", "service", "lambda.amazonaws.com"),
 )
-ACTORS: dict[str, Actor] = {a.key: a for a in CAST}
+#: Cast members who join late (the risky calls of ``story_risks``). They are not in ``CAST``,
+#: whose order fixes the directory's draws, so adding them changed no other record; their
+#: principal IDs are drawn the first time they sign in.
+LATECOMERS: tuple[Actor, ...] = (
+    Actor(
+        "contractor",
+        "role",
+        "AWSReservedSSO_DataEngineering_5f2c1d0b9e7a4c36",
+        session_names=("sam.reyes@northwind.example",),
+        agents=(CLI_WINDOWS,),
+        ips=("203.0.113.77",),
+        role_path="/aws-reserved/sso.amazonaws.com/",
+    ),
+    Actor(
+        "priya",
+        "role",
+        "AWSReservedSSO_SecurityEngineer_0c9e3b7a2d4f6158",
+        session_names=("priya@example.com",),
+        agents=(AWS_INTERNAL, BROWSER_WIN),
+        ips=("198.51.100.142",),
+        console=True,
+        mfa=True,
+        role_path="/aws-reserved/sso.amazonaws.com/",
+    ),
+)
+ACTORS: dict[str, Actor] = {a.key: a for a in (*CAST, *LATECOMERS)}
 
 
 @dataclass
@@ -238,7 +267,9 @@ class Directory:
                 }
         else:
             session_name = self._session_name(rng, actor)
-            role_id = self.principal_ids[account, actor.key]
+            role_id = self.principal_ids.get((account, actor.key))
+            if role_id is None:  # a latecomer's first session in this account
+                role_id = self.principal_ids[account, actor.key] = key_id(rng, "AROA")
             context: Json = {
                 "sessionIssuer": {
                     "type": "Role",

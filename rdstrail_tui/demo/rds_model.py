@@ -123,6 +123,12 @@ class DBInstance:
     replicas: list[str] = field(default_factory=list)
     az: str = ""
     monitoring: bool = False
+    # Settings every database of the story keeps as created, but the risky beats change.
+    public: bool = False
+    encrypted: bool = True
+    iam_auth: bool = False
+    performance_insights: bool = False
+    deletion_protection: bool = False
 
     @property
     def arn(self) -> str:
@@ -146,6 +152,8 @@ class DBCluster:
     security_groups: list[str] = field(default_factory=list)
     log_exports: list[str] = field(default_factory=list)
     backup_retention: int = 7
+    deletion_protection: bool = False
+    http_endpoint: bool = False
 
     @property
     def arn(self) -> str:
@@ -250,7 +258,7 @@ def instance_response(
     resp["dBSubnetGroup"] = _subnet_group(place)
     resp["preferredMaintenanceWindow"] = "sun:05:47-sun:06:17"
     resp["pendingModifiedValues"] = pending if pending is not None else {}
-    if not creating and not engine.aurora:
+    if not creating and not engine.aurora and inst.backup_retention:
         resp["latestRestorableTime"] = java_time(t - 240)
     resp["multiAZ"] = inst.multi_az
     resp["engineVersion"] = engine.version
@@ -260,13 +268,14 @@ def instance_response(
     resp["readReplicaDBInstanceIdentifiers"] = list(inst.replicas)
     resp["licenseModel"] = engine.license
     resp["optionGroupMemberships"] = [{"optionGroupName": engine.option_group, "status": "in-sync"}]
-    resp["publiclyAccessible"] = False
+    resp["publiclyAccessible"] = inst.public
     resp["storageType"] = "aurora" if engine.aurora else inst.storage_type
     resp["dbInstancePort"] = 0
     if inst.cluster is not None:
         resp["dBClusterIdentifier"] = inst.cluster
-    resp["storageEncrypted"] = True
-    resp["kmsKeyId"] = place.kms_key
+    resp["storageEncrypted"] = inst.encrypted
+    if inst.encrypted:
+        resp["kmsKeyId"] = place.kms_key
     resp["dbiResourceId"] = inst.resource_id
     resp["cACertificateIdentifier"] = "rds-ca-rsa2048-g1"
     resp["domainMemberships"] = []
@@ -277,11 +286,11 @@ def instance_response(
     if engine.aurora:
         resp["promotionTier"] = 1
     resp["dBInstanceArn"] = inst.arn
-    resp["iAMDatabaseAuthenticationEnabled"] = False
-    resp["performanceInsightsEnabled"] = False
+    resp["iAMDatabaseAuthenticationEnabled"] = inst.iam_auth
+    resp.update(_performance_insights(inst))
     if inst.log_exports:
         resp["enabledCloudwatchLogsExports"] = list(inst.log_exports)
-    resp["deletionProtection"] = False
+    resp["deletionProtection"] = inst.deletion_protection
     resp["associatedRoles"] = []
     resp["tagList"] = []
     resp["customerOwnedIpEnabled"] = False
@@ -296,6 +305,16 @@ def instance_response(
     resp["dedicatedLogVolume"] = False
     resp["engineLifecycleSupport"] = "open-source-rds-extended-support"
     return resp
+
+
+def _performance_insights(inst: DBInstance) -> Json:
+    if not inst.performance_insights:
+        return {"performanceInsightsEnabled": False}
+    return {
+        "performanceInsightsEnabled": True,
+        "performanceInsightsKMSKeyId": inst.place.kms_key,
+        "performanceInsightsRetentionPeriod": 7,
+    }
 
 
 def cluster_response(cluster: DBCluster, t: int, status: str, pending: Json | None = None) -> Json:
@@ -343,8 +362,8 @@ def cluster_response(cluster: DBCluster, t: int, status: str, pending: Json | No
         "clusterCreateTime": java_time(cluster.created),
         "enabledCloudwatchLogsExports": list(cluster.log_exports),
         "engineMode": "provisioned",
-        "deletionProtection": False,
-        "httpEndpointEnabled": False,
+        "deletionProtection": cluster.deletion_protection,
+        "httpEndpointEnabled": cluster.http_endpoint,
         "copyTagsToSnapshot": True,
         "crossAccountClone": False,
         "domainMemberships": [],
@@ -360,7 +379,7 @@ def cluster_response(cluster: DBCluster, t: int, status: str, pending: Json | No
 
 def snapshot_response(inst: DBInstance, snapshot_id: str, snapshot_type: str = "manual") -> Json:
     place, engine = inst.place, inst.engine
-    return {
+    resp: Json = {
         "dBSnapshotIdentifier": snapshot_id,
         "dBInstanceIdentifier": inst.ident,
         "engine": engine.name,
@@ -377,10 +396,10 @@ def snapshot_response(inst: DBInstance, snapshot_id: str, snapshot_type: str = "
         "optionGroupName": engine.option_group,
         "percentProgress": 0,
         "storageType": inst.storage_type,
-        "encrypted": True,
+        "encrypted": inst.encrypted,
         "kmsKeyId": place.kms_key,
         "dBSnapshotArn": place.arn("rds", f"snapshot:{snapshot_id}"),
-        "iAMDatabaseAuthenticationEnabled": False,
+        "iAMDatabaseAuthenticationEnabled": inst.iam_auth,
         "processorFeatures": [],
         "dbiResourceId": inst.resource_id,
         "tagList": [],
@@ -388,6 +407,9 @@ def snapshot_response(inst: DBInstance, snapshot_id: str, snapshot_type: str = "
         "storageThroughput": 125,
         "dedicatedLogVolume": False,
     }
+    if not inst.encrypted:
+        del resp["kmsKeyId"]
+    return resp
 
 
 def cluster_snapshot_response(cluster: DBCluster, snapshot_id: str) -> Json:

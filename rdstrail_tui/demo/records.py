@@ -69,10 +69,13 @@ class RecordFactory:
         request_id: str | None = None,
         event_type: str = "AwsApiCall",
         shared_event_id: str | None = None,
+        old: bool | None = None,
     ) -> bytes:
-        """One serialised record (compact JSON bytes, CloudTrail field order)."""
+        """One serialised record (compact JSON bytes, CloudTrail field order). ``old`` asks
+        for the 1.02 layout (True) or the current one (False); None leaves it to chance."""
         rng = self.rng
-        old = rng.random() < self.old_version_rate
+        chance = rng.random() < self.old_version_rate
+        old = chance if old is None else old
         rec = _head(s, region, t, source, name, old=old)
         _add_error(rec, error)
         rec["requestParameters"] = params

@@ -79,6 +79,8 @@ class Recorder:
         self.pace = pace
         self.records: list[StoryRecord] = []
         self.rds_records = 0
+        #: Records of other event sources (Performance Insights, the Data API).
+        self.other_records = 0
 
     # --- primitives ---------------------------------------------------------------------------
 
@@ -96,21 +98,29 @@ class Recorder:
         *,
         error: Error | None = None,
         read_only: bool = False,
+        source: str = RDS,
+        old: bool | None = None,
     ) -> None:
+        """One call of ``source`` (RDS unless told); ``old`` as in ``RecordFactory.call``."""
         data = self.factory.call(
             s,
             scene.place.region,
             t,
-            RDS,
+            source,
             name,
             params,
             None if error is not None else response,
             read_only,
             error=error,
+            old=old,
         )
+        is_rds = source == RDS
         # orjson hands back an oversized buffer; keep a compact copy since story records wait.
-        self.records.append((t, scene.place.index, True, bytes(memoryview(data))))
-        self.rds_records += 1
+        self.records.append((t, scene.place.index, is_rds, bytes(memoryview(data))))
+        if is_rds:
+            self.rds_records += 1
+        else:
+            self.other_records += 1
 
     def poll(
         self, s: CallerSession, scene: Scene, t: int, name: str, params: Json, count: int = -1

@@ -25,7 +25,7 @@ RDSTRAIL = Path(sys.executable).parent / "rdstrail"
 DEADLINE = 30.0  # seconds for any one thing to show up, for slow CI machines
 POLL = 0.05
 STATUS = re.compile(r"(\d[\d,]*) of 301 events")
-ROW = re.compile(r"^[!*? ] \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
+ROW = re.compile(r"^[!^*:? ] \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
 OSC_52 = "\x1b]52"
 
 
