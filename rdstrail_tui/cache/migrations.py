@@ -21,9 +21,7 @@ Progress = Callable[[str, int, int], None]
 _REPORT_EVERY = 2000
 
 
-def migrate(
-    connection: sqlite3.Connection, path: Path, progress: Progress | None = None
-) -> None:
+def migrate(connection: sqlite3.Connection, path: Path, progress: Progress | None = None) -> None:
     version = int(connection.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise CacheError(

@@ -1,13 +1,22 @@
 """The card that starts an opened event: what happened, on what, by whom, from where.
 
-Five lines (six when a failed call has more to say than `FAILED <errorCode>`), each fitted
-to the width given:
+Six lines (more when a failed call has more to say than `FAILED <errorCode>`, or the call
+carries risk flags), each fitted to the width given:
 
     2026-11-20 18:04:00 UTC  ModifyDBInstance  OK
+    what      write: Modifies settings for a DB instance.
     resource  payments-aurora-instance-2
     who       AssumedRole AdministratorAccess (SSO) / jane@example.com, via console
     from      198.51.100.88  console
     where     eu-west-1  account 111122223333
+
+`what` says whether the call reads or writes (`write (inferred from the name)` for an old
+record without readOnly) and the operation's one-line description from the RDS model
+(none for a call the model does not know, or of another service). A call with risk flags
+(model.risk) has a `risk` line below it: the flags' names and the first one's reason,
+`risk      snapshot-public, snapshot-shared: snapshot made public: any AWS account…`,
+and for a failed call `(attempted; the call failed)` after the names (`(attempted)` where
+the long note would cut the reason).
 
 A failed call says `FAILED <errorCode>` on the first line and its errorMessage on the
 second (`error     ...`); when the errorCode does not fit whole beside FAILED it starts the
@@ -27,20 +36,29 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from enum import Enum
+from typing import Final, Literal
 
-from rdstrail_tui.model.event import Event
+from rdstrail_tui.model.event import RDS_EVENT_SOURCE, Event
+from rdstrail_tui.model.rds_api import RdsModel, rds_model
+from rdstrail_tui.model.risk import flags_in
 from rdstrail_tui.present.caller import CONSOLE, caller_kind, console_session
 from rdstrail_tui.present.json_layout import char_cell_width
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.shorten import ELLIPSIS, head, tail
 from rdstrail_tui.present.timefmt import format_time
 
-Role = Literal["label", "time", "name", "ok", "failed", "value"]
+Role = Literal["label", "time", "name", "ok", "failed", "value", "risk"]
 # Every label padded to the longest ("resource") and two spaces, so values line up.
 LABEL_WIDTH = 10
 OK = "OK"
 FAILED = "FAILED"
+READ = "read"
+WRITE = "write"
+INFERRED = "(inferred from the name)"
+ATTEMPTED = "(attempted; the call failed)"
+# Where the long note would cut the reason (the first line already says FAILED).
+ATTEMPTED_SHORT = "(attempted)"
 # AWS IAM Identity Center names the roles it makes `AWSReservedSSO_<permission set>_<id>`
 # and keeps them under this path.
 _SSO_ROLE = re.compile(r"^AWSReservedSSO_(.+)_[0-9A-Fa-f]+$")
@@ -58,6 +76,13 @@ class Span:
 
 
 CardLine = tuple[Span, ...]
+
+
+class _Unset(Enum):
+    UNSET = "UNSET"
+
+
+_UNSET: Final = _Unset.UNSET
 # "gap": the two spaces between values, which become one before any value is cut.
 _Keep = Literal["all", "start", "end", "gap"]
 
@@ -74,14 +99,29 @@ class _Part:
     words: bool = False  # prose: a cut moves to a nearby space
 
 
-def card_lines(event: Event, record: Mapping[str, object], width: int) -> list[str]:
+def card_lines(
+    event: Event,
+    record: Mapping[str, object],
+    width: int,
+    *,
+    model: RdsModel | _Unset | None = _UNSET,
+) -> list[str]:
     """The card as plain lines, none wider than `width` cells (meant for 40 and more)."""
-    return ["".join(span.text for span in line) for line in card_spans(event, record, width)]
+    spans = card_spans(event, record, width, model=model)
+    return ["".join(span.text for span in line) for line in spans]
 
 
-def card_spans(event: Event, record: Mapping[str, object], width: int) -> list[CardLine]:
+def card_spans(
+    event: Event,
+    record: Mapping[str, object],
+    width: int,
+    *,
+    model: RdsModel | _Unset | None = _UNSET,
+) -> list[CardLine]:
     """The card's lines as styled spans; `record` is the event's parsed record ({} when
-    the raw record was not fetched: the principal's type and the console are then unknown)."""
+    the raw record was not fetched: the principal's type and the console are then unknown).
+    `model` gives the operation's description: botocore's RDS model unless told (None: no
+    description)."""
     found = record.get("userIdentity")
     identity = found if isinstance(found, Mapping) else None
     from_console = console_session(record)
@@ -95,6 +135,14 @@ def card_spans(event: Event, record: Mapping[str, object], width: int) -> list[C
         why = printable(event.error_message or "")
         why = why if code_shown else ": ".join(part for part in (code, why) if part)
         lines.append(_labelled("error", [_Part(why, "value", "start", words=True)], width))
+    what = _what(event, rds_model() if isinstance(model, _Unset) else model)
+    if what:
+        lines.append(_labelled("what", what, width))
+    risk = _risk(event, ATTEMPTED)
+    if risk and _failed(event) and _cells(risk) > width - LABEL_WIDTH:
+        risk = _risk(event, ATTEMPTED_SHORT)
+    if risk:
+        lines.append(_labelled("risk", risk, width))
     resource = _Part(printable(event.resource) or "-", "value", "end")
     lines.append(_labelled("resource", [resource], width))
     who = who_text(event, identity, via_console=from_console or kind == CONSOLE)
@@ -148,6 +196,38 @@ def _headline(event: Event, code: str, width: int) -> CardLine:
             if _cells(parts) <= width:
                 return _fit(parts, width, cut_first=())
     return _fit(parts, width, cut_first=(name,))
+
+
+def _what(event: Event, model: RdsModel | None) -> list[_Part]:
+    """`write: Modifies settings for a DB instance.`: read or write (and whether that was
+    inferred), then the model's description of the operation; [] when neither is known."""
+    access = "" if event.read_only is None else READ if event.read_only else WRITE
+    if access and event.read_only_inferred:
+        access = f"{access} {INFERRED}"
+    summary = ""
+    if model is not None and event.event_source in ("", RDS_EVENT_SOURCE) and event.event_name:
+        # Only RDS's own calls: Performance Insights and the Data API share some names
+        # (ListTagsForResource) with RDS, not their meaning.
+        operation = model.operation(event.event_name)
+        summary = printable(operation.summary) if operation is not None else ""
+    if not summary:
+        return [_Part(access, "value")] if access else []
+    if not access:
+        return [_Part(summary, "value", "start", words=True)]
+    return [_Part(f"{access}: ", "value"), _Part(summary, "value", "start", words=True)]
+
+
+def _risk(event: Event, attempted: str) -> list[_Part]:
+    """`snapshot-public, snapshot-shared: <the first flag's reason>`; a failed call says it
+    was only `attempted`. [] without risk flags."""
+    flags = flags_in(event.flags)
+    if not flags:
+        return []
+    parts = [_Part(", ".join(flag.name for flag in flags), "risk")]
+    if _failed(event):
+        parts.append(_Part(f" {attempted}", "value"))
+    parts += [_Part(": ", "value"), _Part(flags[0].reason, "value", "start", words=True)]
+    return parts
 
 
 def _origin(event: Event, kind: str) -> list[_Part]:

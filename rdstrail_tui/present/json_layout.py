@@ -18,6 +18,7 @@ import json
 import unicodedata
 from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Final, Literal
 
 from rdstrail_tui.present.sanitize import printable
@@ -330,6 +331,41 @@ class JsonDocument:
         item = self.rows[row]
         outer = item.opener if item.opener >= 0 else item.parent
         return outer if outer >= 0 else None
+
+    def path(self, row: int) -> tuple[str | int, ...]:
+        """The keys (list positions as ints) from the top of the value to what `row` shows:
+        `("responseElements", "vpcSecurityGroups", 0, "status")`; a closing row stands for
+        the container it closes, the outermost value is `()`. Found by walking the rows up
+        and the value down, on demand (the field help asks once per key press), so the rows
+        carry nothing more for it."""
+        rows = self.rows
+        if rows[row].opener >= 0:
+            row = rows[row].opener
+        chain: list[tuple[int, int]] = []  # (container, position of the member in it)
+        while rows[row].parent >= 0:
+            parent = rows[row].parent
+            chain.append((parent, self._position_in(parent, row)))
+            row = parent
+        path: list[str | int] = []
+        value = self.value
+        for _, position in reversed(chain):
+            if isinstance(value, dict):
+                key = next(islice(iter(value), position, None))
+                path.append(key if isinstance(key, str) else str(key))
+                value = value[key]
+            elif isinstance(value, (list, tuple)):
+                path.append(position)
+                value = value[position]
+        return tuple(path)
+
+    def _position_in(self, container: int, row: int) -> int:
+        """How many members of `container` come before its member `row`."""
+        rows = self.rows
+        member, position = container + 1, 0
+        while member != row:
+            member = rows[member].end + 1 if rows[member].opens else member + 1
+            position += 1
+        return position
 
     def visible_row(self, row: int, folded: Set[int]) -> int:
         """`row`, or the outermost folded container that hides it."""

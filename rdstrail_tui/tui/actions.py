@@ -200,6 +200,16 @@ ACTIONS: tuple[ExplorerAction, ...] = (
             order=6,
         ),
     ),
+    # The RDS model's documentation of the key under the detail's cursor, in a panel
+    # (screens/field_help.py, FieldHelpHandling); `?` stays the app's help.
+    ExplorerAction(
+        "field_help",
+        "i",
+        "Info",
+        id="field-help",
+        zones=(DETAIL,),
+        help="in the diff or the JSON, the RDS API's documentation of the key under the cursor",
+    ),
     # Out of the Footer at 80 columns (it would cut the list's): the help and the palette
     # name it.
     ExplorerAction(

@@ -60,6 +60,7 @@ async def test_the_card_at_80_columns() -> None:
         await pilot.pause()
         expected = [
             "2026-11-20 18:04:00 UTC  ModifyDBInstance  OK",
+            "what      write: Modifies settings for a DB instance.",
             "resource  payments-aurora-instance-2",
             "who       AssumedRole AdministratorAccess (SSO) / jane@example.com, via console",
             "from      198.51.100.88  console",
@@ -68,8 +69,8 @@ async def test_the_card_at_80_columns() -> None:
         assert screen_lines(card) == expected
         assert card.lines == expected
         # As tall as its lines: what follows starts right below.
-        assert card.size.height == 5
-        assert app.query_one("#below").region.y == 5
+        assert card.size.height == 6
+        assert app.query_one("#below").region.y == 6
 
 
 async def test_no_event_no_card() -> None:
@@ -81,7 +82,7 @@ async def test_no_event_no_card() -> None:
         record = jane_record()
         card.show(event_of(record), record)
         await pilot.pause()
-        assert card.display and app.query_one("#below").region.y == 5
+        assert card.display and app.query_one("#below").region.y == 6
         card.show(None, None)
         await pilot.pause()
         assert not card.display and card.lines == []
@@ -100,7 +101,7 @@ async def test_a_failure_is_bold_and_says_so() -> None:
         failed = styles["FAILED InvalidParameterCombination"]
         assert failed is not None and failed.bold
         assert screen_lines(card)[1] == "error     both set"
-        assert card.size.height == 6
+        assert card.size.height == 7
 
         ok = jane_record()
         card.show(event_of(ok), ok)
@@ -120,10 +121,10 @@ async def test_the_card_refits_when_the_terminal_narrows() -> None:
         await pilot.pause()
         lines = screen_lines(card)
         assert all(len(line) <= 50 for line in lines)
-        assert lines[2] == "who       …(SSO) / jane@example.com, via console"
+        assert lines[3] == "who       …(SSO) / jane@example.com, via console"
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
-        assert screen_lines(card)[2].endswith(
+        assert screen_lines(card)[3].endswith(
             "AdministratorAccess (SSO) / jane@example.com, via console"
         )
 

@@ -20,6 +20,12 @@ def event_of(record: dict[str, Any]) -> Event:
     return event_from_record(record, json.dumps(record).encode())
 
 
+def labelled(lines: list[str], label: str) -> str:
+    """The card's line with `label` (`who`, `from`, ...)."""
+    (line,) = [line for line in lines if line.startswith(label.ljust(10))]
+    return line
+
+
 def width_of(line: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in line)
 
@@ -62,6 +68,7 @@ def sso_console_record(**fields: Any) -> dict[str, Any]:
 
 EXPECTED_80 = [
     "2026-11-20 18:04:00 UTC  ModifyDBInstance  OK",
+    "what      write: Modifies settings for a DB instance.",
     "resource  payments-aurora-instance-2",
     "who       AssumedRole AdministratorAccess (SSO) / jane@example.com, via console",
     "from      198.51.100.88  console",
@@ -140,11 +147,12 @@ def test_at_40_columns_the_distinguishing_ends_survive() -> None:
     lines = card_lines(event_of(record), record, 40)
     assert all(width_of(line) <= 40 for line in lines), lines
     assert lines[0] == "2026-11-20 18:04:00 ModifyDBInstance OK"
-    resource = lines[1].removeprefix("resource  ")
+    assert lines[1] == "what      write: Modifies settings for…"  # at a word's edge
+    resource = lines[2].removeprefix("resource  ")
     assert resource.startswith("…") and resource.endswith("-instance-2")
-    who = lines[2].removeprefix("who       ")
+    who = lines[3].removeprefix("who       ")
     assert who.startswith("…") and who.endswith("jane@example.com, via console")
-    assert lines[4] == "where     eu-west-1 account 111122223333"
+    assert lines[5] == "where     eu-west-1 account 111122223333"
 
 
 def test_a_long_session_name_keeps_its_end() -> None:
@@ -155,7 +163,7 @@ def test_a_long_session_name_keeps_its_end() -> None:
         "accountId": "111122223333",
     }
     record = make_record(userIdentity=identity)
-    who = card_lines(event_of(record), record, 80)[2]
+    who = labelled(card_lines(event_of(record), record, 80), "who")
     assert len(who) == 80 and who.endswith("x-jane")
     assert who.startswith("who       …")
 
@@ -255,15 +263,15 @@ def test_who_for_every_identity_shape(
     identity: dict[str, Any], extra: dict[str, Any], who: str
 ) -> None:
     record = make_record(userIdentity=identity, **extra)
-    assert card_lines(event_of(record), record, 80)[2] == f"who       {who}"
+    assert labelled(card_lines(event_of(record), record, 80), "who") == f"who       {who}"
 
 
 def test_without_the_raw_record_the_card_uses_the_event() -> None:
     record = sso_console_record()
     lines = card_lines(event_of(record), {}, 80)
     # No type, and the model's principal: one cell too long, and the "…" takes one more.
-    assert lines[2] == f"who       …{SSO_ROLE[2:]}/jane@example.com, via console"
-    assert lines[3] == "from      198.51.100.88  console"
+    assert lines[3] == f"who       …{SSO_ROLE[2:]}/jane@example.com, via console"
+    assert lines[4] == "from      198.51.100.88  console"
 
 
 @pytest.mark.parametrize(
@@ -282,7 +290,7 @@ def test_without_the_raw_record_the_card_uses_the_event() -> None:
 )
 def test_from_says_the_address_and_the_caller_kind(agent: str, origin: str) -> None:
     record = make_record(sourceIPAddress="203.0.113.7", userAgent=agent)
-    assert card_lines(event_of(record), record, 80)[3] == origin
+    assert labelled(card_lines(event_of(record), record, 80), "from") == origin
 
 
 def test_a_service_is_named_once_when_it_is_also_the_address() -> None:
@@ -291,13 +299,15 @@ def test_a_service_is_named_once_when_it_is_also_the_address() -> None:
         sourceIPAddress="rds.amazonaws.com",
         userAgent="rds.amazonaws.com",
     )
-    assert card_lines(event_of(record), record, 80)[3] == "from      rds.amazonaws.com"
+    assert labelled(card_lines(event_of(record), record, 80), "from") == (
+        "from      rds.amazonaws.com"
+    )
     backup = make_record(
         userIdentity={"type": "AWSService", "invokedBy": "backup.amazonaws.com"},
         sourceIPAddress="backup.amazonaws.com",
         userAgent="backup.amazonaws.com",
     )
-    assert card_lines(event_of(backup), backup, 80)[3] == (
+    assert labelled(card_lines(event_of(backup), backup, 80), "from") == (
         "from      backup.amazonaws.com  AWS Backup"
     )
 
@@ -323,11 +333,11 @@ def test_hostile_text_is_shown_escaped() -> None:
         text = "\n".join(lines)
         for char in "\x1b\x07\u202e\x9b\r":
             assert char not in text
-        assert len(lines) == 6
+        assert len(lines) == 7
         assert all(width_of(line) <= width for line in lines)
     lines = card_lines(event_of(record), record, 160)
     assert "\\x1b[2J" in lines[1] and "[bold red]markup[/]" in lines[1]
-    assert lines[2].endswith("db\\x1b[2J\\x1b]52;c;aGVsbG8=\\x07\\u202e\\x9b\\n")
+    assert labelled(lines, "resource").endswith("db\\x1b[2J\\x1b]52;c;aGVsbG8=\\x07\\u202e\\x9b\\n")
 
 
 def test_wide_characters_are_measured_in_cells() -> None:
@@ -342,7 +352,115 @@ def test_every_shared_record_makes_a_card_that_fits(width: int) -> None:
     for record in load_shared_records():
         event = event_of(record)
         lines = card_lines(event, record, width)
-        assert 5 <= len(lines) <= 6, lines
+        assert 6 <= len(lines) <= 8, lines
         assert all(width_of(line) <= width for line in lines), lines
         assert lines[0].startswith(event.time.strftime("%Y-%m-%d %H:%M:%S"))
         assert lines[-1].startswith("where ")
+
+
+# -- what the call does, and its risk flags ---------------------------------------------------
+
+
+def share_record(values: list[str], **fields: Any) -> dict[str, Any]:
+    """A manual snapshot shared with `values` (account ids, or `all`: public)."""
+    request = {
+        "dBSnapshotIdentifier": "orders-manual-1",
+        "attributeName": "restore",
+        "valuesToAdd": values,
+    }
+    return make_record(eventName="ModifyDBSnapshotAttribute", requestParameters=request, **fields)
+
+
+def test_what_says_write_and_the_operations_description() -> None:
+    record = make_record(eventName="DeleteDBInstance")
+    assert labelled(card_lines(event_of(record), record, 80), "what") == (
+        "what      write: Deletes a previously provisioned DB instance."
+    )
+    read = make_record(eventName="DescribeDBInstances", readOnly=True)
+    assert labelled(card_lines(event_of(read), read, 80), "what") == (
+        "what      read: Describes provisioned RDS instances."
+    )
+
+
+def test_a_long_description_is_cut_at_a_word_and_read_or_write_never() -> None:
+    record = share_record(["444455556666"])
+    assert labelled(card_lines(event_of(record), record, 80), "what") == (
+        "what      write: Adds an attribute and values to, or removes an attribute and…"
+    )
+    narrow = labelled(card_lines(event_of(record), record, 40), "what")
+    assert narrow == "what      write: Adds an attribute and…"
+
+
+def test_an_old_record_without_read_only_says_the_answer_is_inferred() -> None:
+    record = make_record(eventVersion="1.02", _drop=["readOnly"])
+    event = event_of(record)
+    assert event.read_only is False and event.read_only_inferred
+    assert labelled(card_lines(event, record, 80), "what") == (
+        "what      write (inferred from the name): Modifies settings for a DB instance."
+    )
+    read = make_record(eventName="DescribeDBSnapshots", eventVersion="1.02", _drop=["readOnly"])
+    assert labelled(card_lines(event_of(read), read, 80), "what").startswith(
+        "what      read (inferred from the name): "
+    )
+
+
+def test_without_a_description_what_says_read_or_write_alone() -> None:
+    # A call the model does not know (a new API), a call of another service that shares
+    # a name with one of RDS's, and no model at all.
+    unknown = make_record(eventName="ModifyFooBar")
+    assert labelled(card_lines(event_of(unknown), unknown, 80), "what") == "what      write"
+    other = make_record(
+        eventName="ListTagsForResource", eventSource="pi.amazonaws.com", readOnly=True
+    )
+    assert labelled(card_lines(event_of(other), other, 80), "what") == "what      read"
+    record = make_record()
+    lines = card_lines(event_of(record), record, 80, model=None)
+    assert labelled(lines, "what") == "what      write"
+
+
+def test_a_risky_call_names_its_flag_and_why() -> None:
+    record = share_record(["all"])
+    event = event_of(record)
+    reason = "snapshot made public: any AWS account can copy or restore it"
+    lines = card_lines(event, record, 80)
+    assert lines[1].startswith("what      write: ")
+    assert (
+        lines[2] == "risk      snapshot-public: snapshot made public: any AWS account can copy or…"
+    )
+    assert card_lines(event, record, 160)[2] == f"risk      snapshot-public: {reason}"
+    spans = card_spans(event, record, 80)[2]
+    assert [(span.text, span.role) for span in spans[:2]] == [
+        ("risk      ", "label"),
+        ("snapshot-public", "risk"),
+    ]
+    # Most calls carry none, and have no risk line.
+    plain = make_record()
+    assert not any(line.startswith("risk") for line in card_lines(event_of(plain), plain, 80))
+
+
+def test_several_flags_are_named_and_the_first_ones_reason_given() -> None:
+    record = share_record(["all", "444455556666"])
+    lines = card_lines(event_of(record), record, 80)
+    assert lines[2] == "risk      snapshot-public, snapshot-shared: snapshot made public: any AWS…"
+
+
+def test_a_failed_risky_call_was_attempted() -> None:
+    record = share_record(["444455556666"], errorCode="AccessDenied", errorMessage="no")
+    event = event_of(record)
+    reason = "snapshot shared with another AWS account, which can copy or restore it"
+    wide = card_lines(event, record, 200)
+    assert wide[1] == "error     no"
+    assert wide[3] == f"risk      snapshot-shared (attempted; the call failed): {reason}"
+    # Where the long note would cut the reason, the first line's FAILED says the rest.
+    assert card_lines(event, record, 80)[3] == (
+        "risk      snapshot-shared (attempted): snapshot shared with another AWS…"
+    )
+
+
+@pytest.mark.parametrize("width", [40, 80])
+def test_the_risk_line_fits_and_keeps_the_names(width: int) -> None:
+    record = share_record(["all", "444455556666"], errorCode="AccessDenied")
+    lines = card_lines(event_of(record), record, width)
+    (risk,) = [line for line in lines if line.startswith("risk ")]
+    assert all(width_of(line) <= width for line in lines)
+    assert risk.startswith("risk      snapshot-public, snapshot-sha")

@@ -31,6 +31,7 @@ from rdstrail_tui.tui.screens.confirm import ConfirmScreen
 # Still importable from here, as tests/integration/test_sync_tui.py does.
 from rdstrail_tui.tui.screens.detail import DetailHandling
 from rdstrail_tui.tui.screens.exporting import ExportHandling
+from rdstrail_tui.tui.screens.field_help import FieldHelpHandling
 from rdstrail_tui.tui.screens.filtering import FilterHandling
 from rdstrail_tui.tui.screens.load import LoadScreen
 from rdstrail_tui.tui.status_line import Coverage
@@ -49,7 +50,7 @@ TALL_LINES = 40  # stacked from here, when not wide
 GROW_INTERVAL = 1.0
 
 
-class MainScreen(ExportHandling, FilterHandling, DetailHandling):
+class MainScreen(ExportHandling, FilterHandling, DetailHandling, FieldHelpHandling):
     # Made from the table of actions, which the command palette shares (tui/actions.py).
     BINDINGS: ClassVar[list[BindingType]] = main_screen_bindings()
 

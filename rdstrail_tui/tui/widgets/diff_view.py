@@ -4,6 +4,7 @@ A Line API widget like the JSON view: `present.diff.layout` lays the diff out as
 `(text, kind)` spans and `render_line` turns the visible ones into Strips. A line cursor
 moves over the entries (rows, the error message, the fold line of the keys set by AWS);
 Enter opens a row that was cut whole, in place, and Escape (or Enter again) closes it.
+`help_target` names the key under the cursor for the field help (`i`, tui/actions.py).
 
 Every key and value shown here was written by whoever made the AWS call. The spans have been
 through `printable`, and Strips are built from Segments with explicit Styles: no markup is
@@ -26,8 +27,10 @@ from textual.reactive import var
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.diff import Diff, Status
 from rdstrail_tui.present.diff.layout import DiffLayout, Kind, layout_diff, line_text
+from rdstrail_tui.present.field_help import OPERATION, HelpTarget, PathKey, diff_row_field
 
 _COMPONENT: dict[Status, str] = {
     Status.APPLIED: "diffview--applied",
@@ -79,6 +82,11 @@ class DiffView(ScrollView, can_focus=True):
         ),
         # q goes back like Escape in the detail, so it closes an opened value first too.
         Binding("q", "close_value", show=False),
+        # `i` is the main screen's (the field help, tui/actions.py). While the diff's own
+        # Enter and Escape fill the Footer (a value to open or close), this binding stands in
+        # for it there without a label, so that 80 columns hold the rest, and hands the key
+        # on to the screen's (SkipAction).
+        Binding("i", "pass_field_help", show=False),
         Binding("up,k", "cursor_up", "Cursor up", show=False),
         Binding("down,j", "cursor_down", "Cursor down", show=False),
         Binding("pageup", "cursor_page_up", "Page up", show=False),
@@ -162,6 +170,30 @@ class DiffView(ScrollView, can_focus=True):
         if layout is None or not layout.items:
             return []
         return [line_text(layout.lines[i]).rstrip() for i in layout.item_lines(self._cursor)]
+
+    @property
+    def cursor_field(self) -> tuple[str, tuple[PathKey, ...]] | None:
+        """The section and path of the key under the cursor: a request parameter, or a
+        (dotted) key set by AWS in the response; the call itself on the error line or the
+        fold line. None while no diff is laid out."""
+        layout = self._layout
+        if layout is None or not layout.items:
+            return None
+        item = layout.items[self._cursor]
+        if item.kind != "row" or item.row is None:
+            return OPERATION, ()
+        return diff_row_field(item.row)
+
+    def help_target(self, event: Event | None) -> HelpTarget | None:
+        """What the field help is asked about on the cursor's line, for the diff of `event`
+        (None while there is nothing under the cursor)."""
+        field = self.cursor_field
+        if field is None:
+            return None
+        section, path = field
+        if event is None:
+            return HelpTarget("", section, path)
+        return HelpTarget(event.event_name, section, path, event.event_source)
 
     @property
     def expanded(self) -> bool:
@@ -386,10 +418,15 @@ class DiffView(ScrollView, can_focus=True):
             return on_fold
         if action == "close_value":
             return expanded
+        if action == "pass_field_help":
+            return can_open or expanded
         return super().check_action(action, parameters)
 
     def _on_fold(self, layout: DiffLayout) -> bool:
         return layout.items[self._cursor].kind == "fold"
+
+    def action_pass_field_help(self) -> None:
+        raise SkipAction  # to the screen's `i` (see BINDINGS)
 
     def action_toggle_aws(self) -> None:
         self.show_aws = not self.show_aws

@@ -1,5 +1,6 @@
-"""The card above an opened event's JSON or diff: time, outcome, resource, principal,
-source and place, in a few lines laid out by `present.card` for the card's own width.
+"""The card above an opened event's JSON or diff: time, outcome, what the call does, its
+risk flags, resource, principal, source and place, in a few lines laid out by
+`present.card` for the card's own width.
 
 The text is attacker-controlled: `present.card` makes it printable, and it is shown as
 `rich.text.Text` with styles from the component classes, never parsed as markup.
@@ -33,10 +34,12 @@ class EventCard(Static):
         "eventcard--name",
         "eventcard--ok",
         "eventcard--failed",
+        "eventcard--risk",
     }
 
     # Readable without colour: the outcome is bold (a failure also in the error colour,
-    # and it says FAILED), labels are only dimmed.
+    # and it says FAILED), so are the risk flags' names (on a line labelled `risk`), labels
+    # are only dimmed.
     DEFAULT_CSS = """
     EventCard {
         height: auto;
@@ -44,6 +47,7 @@ class EventCard(Static):
         & > .eventcard--name { text-style: bold; }
         & > .eventcard--ok { text-style: bold; }
         & > .eventcard--failed { text-style: bold; color: $text-error; }
+        & > .eventcard--risk { text-style: bold; color: $text-warning; }
     }
     """
 
@@ -62,6 +66,11 @@ class EventCard(Static):
         # The width and whether styles were at hand when the lines were last laid out.
         self._laid_out_for: tuple[int, bool] | None = None
         self._lines: list[str] = []
+
+    @property
+    def event(self) -> Event | None:
+        """The event the card shows (None: no card)."""
+        return self._event
 
     @property
     def lines(self) -> list[str]:

@@ -5,6 +5,10 @@ the pane, so there is never horizontal scrolling) and `render_line` turns only t
 ones into Strips. The layout is rebuilt only when the record, the folds or the width change,
 and each wrapped row is cached per width, so a 256 KB record scrolls as fast as a small one.
 
+`help_target` names the key under the cursor line for the field help (`i`, tui/actions.py):
+the JSON path of the cursor's row, read as a key of the record's requestParameters or
+responseElements.
+
 The record is attacker-controlled. Strips are built from Segments with explicit Styles (no
 markup is ever parsed) and every key and string has been made printable by `jsonlines`.
 """
@@ -23,6 +27,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from rdstrail_tui.model.event import Event
+from rdstrail_tui.present.field_help import HelpTarget, PathKey, record_field
 from rdstrail_tui.present.json_layout import JsonDocument, Kind, Layout, Line, message_layout
 
 _KINDS: tuple[Kind, ...] = (
@@ -121,6 +127,33 @@ class JsonView(ScrollView, can_focus=True):
         if layout is None or self._document is None or self._cursor not in layout.position:
             return -1
         return layout.row_lines(self._cursor).start
+
+    @property
+    def cursor_path(self) -> tuple[PathKey, ...] | None:
+        """The JSON path of the cursor's row: `("requestParameters", "engine")`; a closing
+        bracket stands for its container. None while a message is shown."""
+        if self._document is None:
+            return None
+        return self._document.path(self._cursor)
+
+    def help_target(self, event: Event | None) -> HelpTarget | None:
+        """What the field help is asked about on the cursor's line, when the value shown is
+        the record of `event` (None: its eventName and eventSource are read from the value
+        itself). None while a message is shown."""
+        path = self.cursor_path
+        if path is None:
+            return None
+        section, below = record_field(path)
+        if event is not None:
+            return HelpTarget(event.event_name, section, below, event.event_source)
+        record = self.value if isinstance(self.value, dict) else {}
+        name, source = record.get("eventName"), record.get("eventSource")
+        return HelpTarget(
+            name if isinstance(name, str) else "",
+            section,
+            below,
+            source if isinstance(source, str) else "",
+        )
 
     def show(self, value: object) -> None:
         """Show `value` (parsed JSON) all unfolded, cursor and scroll at the top."""
