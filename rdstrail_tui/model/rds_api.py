@@ -194,7 +194,11 @@ class RdsModel:
                 shape=str(member.get("shape", "")),
                 type=str(target.get("type", "")),
                 sensitive=bool(member.get("sensitive") or target.get("sensitive")),
-                documentation=plain_text(str(member.get("documentation", ""))),
+                # Some members (pendingCloudwatchLogsExports) are documented only on
+                # their shape: say what the shape says rather than nothing.
+                documentation=plain_text(
+                    str(member.get("documentation") or target.get("documentation", ""))
+                ),
             )
         return members
 

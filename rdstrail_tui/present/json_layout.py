@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Final, Literal
 
+from rdstrail_tui.model.masks import is_mask
 from rdstrail_tui.present.sanitize import printable
 
 Kind = Literal[
@@ -36,8 +37,6 @@ INDENT: Final = 2
 # Indentation gives way before the text gets less than this many cells, or a third of the
 # width on a wide pane, per line.
 MIN_ROOM: Final = 10
-# CloudTrail writes secrets as "****"; "*" alone is an ordinary IAM wildcard.
-MIN_MASK: Final = 3
 
 _EMPTY: Final[Line] = ()
 _COMMA: Final[Span] = (",", "punctuation")
@@ -61,8 +60,9 @@ def quote(text: str) -> str:
 
 
 def is_masked(value: object) -> bool:
-    """True for CloudTrail's stand-in for a secret: a string of asterisks only."""
-    return isinstance(value, str) and len(value) >= MIN_MASK and value.strip("*") == ""
+    """True for one of CloudTrail's stand-ins for a secret (`****`,
+    `HIDDEN_DUE_TO_SECURITY_REASONS`, ...: model.masks)."""
+    return is_mask(value)
 
 
 def line_text(line: Line) -> str:
