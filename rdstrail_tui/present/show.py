@@ -30,6 +30,7 @@ Pure: no cache, no terminal; the width and the parsed record are given.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Final
@@ -197,10 +198,24 @@ def _table(
     ]
     widths = _shares(natural, room)
     lines = [_line(" ", key_header, key_width, headers, widths, width, ellipsis)]
+    # A note says why a row has its status: one that does not fit its column goes whole on
+    # the lines after its row, from the values' column, rather than cut.
+    indent = lead + key_width + SYMBOL_GAP
     for row, values in zip(rows, cells):
         key = printable(row.key)
-        lines.append(_line(row.status.symbol, key, key_width, values, widths, width, ellipsis))
+        note = values[-1] if len(values) == len(columns) and "NOTE" in headers else ""
+        long_note = bool(note) and cell_len(note) > widths[-1]
+        shown = [*values[:-1], ""] if long_note else values
+        lines.append(_line(row.status.symbol, key, key_width, shown, widths, width, ellipsis))
+        if long_note:
+            lines.extend(_note_lines(note, indent, width))
     return lines
+
+
+def _note_lines(note: str, indent: int, width: int) -> list[str]:
+    room = max(width - indent, 20)
+    wrapped = textwrap.wrap(note, room, break_long_words=True, break_on_hyphens=False)
+    return [" " * min(indent, width - room) + part for part in wrapped]
 
 
 def _line(

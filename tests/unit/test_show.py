@@ -119,7 +119,11 @@ def test_a_value_too_long_is_cut_with_one_ellipsis_and_absent_values_are_dashes(
     assert identifier.count("…") == 2  # requested and response, each cut once
     assert cells(identifier) <= 80
     [flag] = [line for line in lines if line.startswith(".  applyImmediately")]
-    assert re.match(r"\.  applyImmediately +false +- ", flag)
+    assert re.fullmatch(r"\.  applyImmediately +false +-", flag)
+    # Its note did not fit the column: it follows, whole, under the values.
+    note = lines[lines.index(flag) + 1]
+    assert note.strip() == "a call parameter, not a DBInstance field"
+    assert note.startswith(" " * 10) and cells(note) <= 80
     [pending] = [line for line in lines if line.startswith(">  dBInstanceClass")]
     assert '"db.r6g.2xlarge"' in pending and '"db.r6g.xlarge"' in pending
     # An output that cannot write "…" gets another one-cell mark.
