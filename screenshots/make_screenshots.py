@@ -23,6 +23,9 @@ WIDE = (160, 48)
 COMPACT = (80, 24)
 MODIFY = ["slash", *"modify", "enter"]
 OPEN_SECOND = ["down", "enter"]
+# The risky calls, and the one that made a snapshot public (the 13th newest of them).
+RISKY = ["slash", *"is:risky", "enter"]
+OPEN_PUBLIC = [*["down"] * 12, "enter", "d"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ SHOTS = [
     Shot("help.svg", WIDE, ("question_mark",)),
     Shot("compact-80x24.svg", COMPACT),
     Shot("compact-detail-80x24.svg", COMPACT, (*MODIFY, *OPEN_SECOND, "d")),
+    Shot("risky.svg", WIDE, (*RISKY, *OPEN_PUBLIC)),
+    Shot("field-help-80x24.svg", COMPACT, (*RISKY, *OPEN_PUBLIC, "down", "down", "i")),
 ]
 
 

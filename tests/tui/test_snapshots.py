@@ -34,6 +34,10 @@ OPEN_SECOND = ["down", "enter"]
 # and 45 set by AWS), then with AWS's keys unfolded.
 DIFF = [*FILTER_MODIFY, *OPEN_SECOND, "d"]
 DIFF_AWS = [*DIFF, "a"]
+# The risky calls; the 13th newest made a snapshot public: its diff, then `i` on valuesToAdd.
+RISKY = ["slash", *"is:risky", "enter"]
+PUBLIC_SNAPSHOT_DIFF = [*RISKY, *["down"] * 12, "enter", "d"]
+FIELD_HELP = [*PUBLIC_SNAPSHOT_DIFF, "down", "down", "i"]
 
 
 def demo_app(tmp_path: Path) -> RdstrailApp:
@@ -92,6 +96,19 @@ def test_diff_aws_defaults(
 ) -> None:
     """The same diff after `a` (the diff has focus): the keys set by AWS listed too."""
     assert snap(snap_compare, demo_app(tmp_path), size, DIFF_AWS)
+
+
+@SIZES
+def test_risky_calls(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """`is:risky`: each row marked `^` (or `!` where it failed); the snapshot made public
+    opened on its diff, the card's `risk` line and `valuesToAdd` read `now public (all)`."""
+    assert snap(snap_compare, demo_app(tmp_path), size, PUBLIC_SNAPSHOT_DIFF)
+
+
+@SIZES
+def test_field_help(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """`i` on valuesToAdd: the RDS model's documentation of the member, in a panel."""
+    assert snap(snap_compare, demo_app(tmp_path), size, FIELD_HELP)
 
 
 @SIZES
