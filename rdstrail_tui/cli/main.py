@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from rdstrail_tui.cache.errors import CacheError
-from rdstrail_tui.cli import cache_commands, explore, load, query, show, stats
+from rdstrail_tui.cli import cache_commands, explore, load, query, stats
 from rdstrail_tui.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -65,6 +65,10 @@ def _main(argv: list[str]) -> int:
         if args.command == "stats":
             return stats.stats(args)
         if args.command == "show":
+            # Lazy: the diff and the card it renders are not worth loading for every
+            # other command (rdstrail --version among them).
+            from rdstrail_tui.cli import show
+
             return show.show(args)
         if args.command == "sync":
             # Lazy: the sync command reads saved sources and pulls in the AWS sources.

@@ -19,9 +19,6 @@ mapping between the two spellings (`cloudtrail_key` gives CloudTrail's).
 
 from __future__ import annotations
 
-import gzip
-import html
-import importlib.util
 import re
 import threading
 from collections.abc import Mapping
@@ -82,6 +79,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(])")
 def plain_text(documentation: str) -> str:
     """The model's HTML documentation as plain text: one paragraph per line, list items
     as `- item`, entities decoded, links reduced to their text."""
+    # Lazy, as the other imports only reading the model needs: every command imports
+    # this module (for infer_read_only), and `rdstrail --version` must not pay for them.
+    import html
+
     text = _LIST_ITEM.sub("\n- ", documentation)
     text = _BLOCK_END.sub("\n", text)
     text = html.unescape(_TAG.sub("", text))
@@ -254,6 +255,8 @@ class RdsModel:
 
 def model_path() -> Path | None:
     """Where botocore keeps the RDS model, compressed (newer botocore) or not."""
+    import importlib.util  # lazy: see plain_text
+
     spec = importlib.util.find_spec("botocore")
     for location in (spec.submodule_search_locations or []) if spec else []:
         for name in ("service-2.json.gz", "service-2.json"):
@@ -283,6 +286,8 @@ def _read() -> RdsModel | None:
     try:
         data = path.read_bytes()
         if path.suffix == ".gz":
+            import gzip  # lazy: see plain_text
+
             data = gzip.decompress(data)
         service = orjson.loads(data)
     except (OSError, ValueError, EOFError):

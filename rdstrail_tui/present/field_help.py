@@ -23,7 +23,6 @@ Keys come from whoever made the call: every one reaches a line through `printabl
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -161,6 +160,9 @@ def _unknown(subject: str) -> str:
 
 def botocore_label() -> str:
     """`botocore 1.44.8`, the model's version as a reader can look it up."""
+    # Lazy: importlib.metadata is slow to import, and only this one message needs it.
+    import importlib.metadata
+
     try:
         return f"botocore {importlib.metadata.version('botocore')}"
     except importlib.metadata.PackageNotFoundError:
