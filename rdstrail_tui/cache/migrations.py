@@ -12,7 +12,7 @@ import zstandard
 from rdstrail_tui.cache.codec import RecordCodec, packaged_dictionary
 from rdstrail_tui.cache.errors import CacheError
 from rdstrail_tui.cache.schema import LOOKUP_BATCH, MIGRATIONS, SCHEMA_VERSION
-from rdstrail_tui.model.rds_api import infer_read_only
+from rdstrail_tui.model.access import infer_read_only
 from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_OPERATIONS, risk_flags
 
 Progress = Callable[[str, int, int], None]

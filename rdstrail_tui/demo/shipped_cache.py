@@ -3,7 +3,6 @@ explorer's "open the demo"; the user's cache is never touched."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from rdstrail_tui import __version__
@@ -31,6 +30,8 @@ def _trail_digest() -> str:
     """What the shipped trail holds, by its files' names and sizes: a story extended
     within one version (same seed, same count) is still a new demo, and the check costs a
     directory walk, not a read of the files."""
+    import hashlib  # lazy: only the demo needs it, and every command imports this module
+
     trail = shipped_trail_path()
     digest = hashlib.sha256()
     for file in sorted(trail.rglob("*.json.gz")):

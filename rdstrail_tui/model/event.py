@@ -10,7 +10,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from rdstrail_tui.model.rds_api import infer_read_only
+from rdstrail_tui.model.access import infer_read_only
 from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_MASK, risk_flags
 
 RDS_EVENT_SOURCE = "rds.amazonaws.com"

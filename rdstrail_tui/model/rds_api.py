@@ -29,25 +29,19 @@ from typing import Any
 
 import orjson
 
+from rdstrail_tui.model.access import infer_read_only
+
 __all__ = [
-    "READ_PREFIXES",
     "Member",
     "Operation",
     "RdsModel",
     "cloudtrail_key",
-    "infer_read_only",
     "model_path",
     "plain_text",
     "rds_model",
 ]
 
 _SERVICE = Path("data", "rds", "2014-10-31")
-# Operations whose names read: RDS's API has no read-only trait (every call is a POST), but
-# its names say it. `Get` reads in the other services a scope may hold (RDS has none).
-READ_PREFIXES: tuple[str, ...] = ("Describe", "List", "Download", "Get")
-# Operations the name rule would get wrong, with what CloudTrail records for them. None so
-# far: every real record with readOnly agrees with the rule (tests/unit/test_rds_api.py).
-READ_ONLY_EXCEPTIONS: dict[str, bool] = {}
 
 
 def cloudtrail_key(name: str) -> str:
@@ -58,15 +52,6 @@ def cloudtrail_key(name: str) -> str:
 def fold(key: str) -> str:
     """A key in the one form both spellings share (ASCII letters lowered)."""
     return key.lower() if key.isascii() else key
-
-
-def infer_read_only(event_name: str) -> bool | None:
-    """Whether an operation only reads, from its name (None for an empty name)."""
-    if not event_name:
-        return None
-    if event_name in READ_ONLY_EXCEPTIONS:
-        return READ_ONLY_EXCEPTIONS[event_name]
-    return event_name.startswith(READ_PREFIXES)
 
 
 _TAG = re.compile(r"<[^>]*>")

@@ -13,8 +13,7 @@ from the operation's name.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = [
     "INFERRED_READ_ONLY",
@@ -28,8 +27,10 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class RiskFlag:
+class RiskFlag(NamedTuple):
+    """A NamedTuple, not a dataclass: every command imports this table, and a NamedTuple
+    class costs a fraction of a dataclass's to create."""
+
     name: str  # the flag: term, and what the card and `stats` say
     bit: int
     reason: str  # one line: what the call did, for a reader who knows RDS

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from rdstrail_tui.model.access import infer_read_only
 from rdstrail_tui.model.dates import parse_loose_time
 from rdstrail_tui.model.event import event_from_record
-from rdstrail_tui.model.rds_api import infer_read_only, rds_model
+from rdstrail_tui.model.rds_api import rds_model
 from rdstrail_tui.model.risk import flags_in
 from rdstrail_tui.present.diff import Diff, DiffRow, Status, diff_record
 

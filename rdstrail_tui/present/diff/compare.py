@@ -8,10 +8,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from rdstrail_tui.model.access import infer_read_only
 from rdstrail_tui.model.dates import parse_loose_time
 from rdstrail_tui.model.event import RDS_EVENT_SOURCE
 from rdstrail_tui.model.masks import is_mask
-from rdstrail_tui.model.rds_api import Member, Operation, RdsModel, infer_read_only, rds_model
+from rdstrail_tui.model.rds_api import Member, Operation, RdsModel, rds_model
 from rdstrail_tui.present.diff.rows import MISSING, Diff, DiffRow, Status
 from rdstrail_tui.present.diff.shapes import SHAPE_BY_KEY, Shape
 from rdstrail_tui.present.json_layout import ELLIPSIS
