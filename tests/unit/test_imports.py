@@ -39,6 +39,9 @@ def test_only_the_tui_imports_textual() -> None:
     assert offenders == []
 
 
+SHARED = Path(__file__).parent.parent / "data" / "rds-events"
+
+
 def test_the_tui_does_import_textual() -> None:
     # The check above must be able to see an import at all.
     assert any(textual_imports(path) for path in TUI.rglob("*.py"))
@@ -65,9 +68,34 @@ def test_the_version_loads_no_ui_no_aws_no_numpy() -> None:
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
         "    main(['--version'])"
     )
-    loaded = roots(loaded_modules(code))
+    modules = loaded_modules(code)
+    loaded = roots(modules)
     assert "rdstrail_tui" in loaded  # the probe did run the command line
     assert loaded.isdisjoint({"textual", "boto3", "botocore", "numpy"})
+    # Nor for the RDS API model, the diff or `show`: only the commands that use them do.
+    assert modules.isdisjoint(
+        {"rdstrail_tui.model.rds_api", "rdstrail_tui.present.diff", "rdstrail_tui.cli.show"}
+    )
+
+
+def test_a_query_never_reads_the_rds_model(tmp_path: Path) -> None:
+    """Ingest and a query (any format) use the name rule and the risk table, never the
+    model file: reading it is for the diff, the card and the field help."""
+    code = (
+        "import sys\n"
+        "from rdstrail_tui.cli.main import main\n"
+        "from rdstrail_tui.model import rds_api\n"
+        f"cache = {str(tmp_path / 'c.db')!r}\n"
+        f"assert main(['load', '--cache', cache, {str(SHARED)!r}]) == 0\n"
+        "for form in ('table', 'csv', 'jsonl'):\n"
+        "    assert main(['query', '--cache', cache, 'is:risky', '--format', form]) == 0\n"
+        "assert main(['stats', '--cache', cache]) == 0\n"
+        "print('read' if rds_api._loaded else 'unread', file=sys.stderr)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stderr.splitlines()[-1] == "unread", result.stderr
 
 
 def test_a_query_loads_no_ui_and_no_aws() -> None:
