@@ -7,10 +7,11 @@ interleaved, ratios taken within each round.
 
 Per round, for each install:
   (a) `rdstrail --version`, ten runs: the median wall time of the process;
-  (b) in tmux at 80x24, the explorer on a cache of the shipped demo trail (loaded once by
-      that install, so each reads a cache of its own schema): launch to the status line's
-      `N of N` on screen, then Enter on the newest event to the first changed screen (the
-      detail, where the model's documentation and the diff are first needed);
+  (b) in tmux at --size (80x24; from 150 columns the newest event's card is on the first
+      screen too), the explorer on a cache of the shipped demo trail (loaded once by that
+      install, so each reads a cache of its own schema): launch to the status line's
+      `N of N` (and the card) on screen, then Enter on the newest event to the first
+      changed screen (the detail, where the model's documentation and the diff are first needed);
 and a bare Textual app painting one line, for scale. Ratios after/before per round, then
 their median, are what to read: this machine is shared and its timings drift.
 """
@@ -32,7 +33,6 @@ from terminal_apps import one_line_shown, write_apps
 from terminal_data import Subject, subject_of
 from terminal_pane import Pane
 
-SIZE = (80, 24)
 VERSION_RUNS = 10
 
 
@@ -64,7 +64,15 @@ def explorer_times(pane: Pane, subject: Subject, cache: Path, total: int) -> tup
     with isolated_home(cache) as home:
         started = pane.launch([str(subject.rdstrail)], home.env, home.cwd)
         try:
-            launch = pane.wait(lambda screen: counted.search(screen) is not None, started)
+            # Side by side (150 columns and more) the first screen holds the newest event's
+            # card too, which ends with its `where` line: launch waits for both.
+            wide = pane.size[0] >= 150
+
+            def first_screen(screen: str) -> bool:
+                card = not wide or re.search(r"\bwhere {2,}\S", screen) is not None
+                return counted.search(screen) is not None and card
+
+            launch = pane.wait(first_screen, started)
             pane.settle()
             before = pane.screen()
             detail = pane.wait(lambda screen: screen != before, pane.send("Enter"))
@@ -87,14 +95,19 @@ def main() -> int:
     parser.add_argument("--before", type=Path, required=True)
     parser.add_argument("--after", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--size", default="80x24", help="the tmux window, WxH (160x48 shows the card at once)"
+    )
     args = parser.parse_args()
+    width, height = (int(part) for part in args.size.split("x"))
+    size = (width, height)
     subjects = {"before": subject_of(args.before), "after": subject_of(args.after)}
     rows: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="rdstrail-bench-startup-") as work:
         workdir = Path(work)
         caches = {label: demo_cache(s, workdir, label) for label, s in subjects.items()}
         one_line_script, _ = write_apps(workdir)
-        pane = Pane(SIZE)
+        pane = Pane(size)
         pane.open()
         try:
             for round_number in range(args.repeat):
@@ -117,9 +130,11 @@ def main() -> int:
                 )
         finally:
             pane.close()
-    print(f"\n{subjects['before'].version} (before) vs {subjects['after'].version} (after), "
-          f"{args.repeat} rounds, tmux {SIZE[0]}x{SIZE[1]}, demo trail of {caches['after'][1]:,} "
-          "events (after)")
+    print(
+        f"\n{subjects['before'].version} (before) vs {subjects['after'].version} (after), "
+        f"{args.repeat} rounds, tmux {size[0]}x{size[1]}, demo trail of {caches['after'][1]:,} "
+        "events (after)"
+    )
     for measure in ("version", "launch", "detail"):
         ratios = [row[f"after_{measure}"] / row[f"before_{measure}"] for row in rows]
         before = statistics.median(row[f"before_{measure}"] for row in rows)

@@ -39,6 +39,7 @@ __all__ = [
     "model_path",
     "plain_text",
     "rds_model",
+    "rds_model_if_read",
 ]
 
 _SERVICE = Path("data", "rds", "2014-10-31")
@@ -262,6 +263,14 @@ def rds_model() -> RdsModel | None:
         if not _loaded:
             _loaded.append(_read())
         return _loaded[0]
+
+
+def rds_model_if_read() -> tuple[bool, RdsModel | None]:
+    """Whether the model has been read yet, and the model (None when it cannot be), never
+    reading it: for a first paint that must not wait for it. No lock: another thread may
+    be reading the model under it, and a look at the list is atomic."""
+    found = list(_loaded)
+    return (True, found[0]) if found else (False, None)
 
 
 def _read() -> RdsModel | None:

@@ -4,11 +4,15 @@ refitting on resize, and hostile text shown as text."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from rdstrail_tui.model import rds_api
 from rdstrail_tui.model.event import Event, event_from_record
 from rdstrail_tui.tui.widgets.event_card import EventCard
 from tests.conftest import make_record
@@ -144,3 +148,36 @@ async def test_hostile_text_is_text_not_markup_or_escapes() -> None:
         assert "FAILED [bold red]x[/]" in text
         assert "\\x1b[2J\\x1b]52;c;aGVsbG8=\\x07[link=http://x]y[/link]" in text
         assert "\x1b" not in text and "\u202e" not in text
+
+
+async def test_the_first_card_never_waits_for_the_rds_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading botocore's model takes tens of milliseconds: the card shows at once with
+    `write` alone, and gains the operation's description when the model is in, at the same
+    height (no layout jump)."""
+    released = threading.Event()
+    real_read = rds_api._read
+
+    def slow_read() -> rds_api.RdsModel | None:
+        released.wait(10)
+        return real_read()
+
+    monkeypatch.setattr(rds_api, "_loaded", [])
+    monkeypatch.setattr(rds_api, "_read", slow_read)
+    app = CardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        card = app.query_one(EventCard)
+        record = jane_record(eventName="ModifyDBInstance")
+        card.show(event_of(record), record)
+        await pilot.pause()
+        what = [line for line in card.lines if line.startswith("what")]
+        assert what == ["what      write"], card.lines
+        height = card.size.height
+        released.set()
+        deadline = time.monotonic() + 10
+        while "Modifies settings" not in " ".join(card.lines):
+            assert time.monotonic() < deadline, card.lines
+            await pilot.pause(0.02)
+        assert card.size.height == height
+        assert "what      write: Modifies settings for a DB instance." in card.lines

@@ -17,6 +17,7 @@ from textual import events
 from textual.widgets import Static
 
 from rdstrail_tui.model.event import Event
+from rdstrail_tui.model.rds_api import rds_model, rds_model_if_read
 from rdstrail_tui.present.card import Role, card_spans
 
 # Until the card has a size (before the first layout) it is laid out for this width.
@@ -89,6 +90,20 @@ class EventCard(Static):
 
     def on_mount(self) -> None:
         self._relayout()
+        if not rds_model_if_read()[0]:
+            # The operation's description comes from botocore's RDS model, which takes
+            # tens of milliseconds to read: read in a thread, so the first screen (where the
+            # card shows beside the list) never waits for it; the `what` line gains its
+            # description when it is in, without changing the card's height.
+            self.run_worker(self._read_model, thread=True, exclusive=True, group="rds-model")
+
+    def _read_model(self) -> None:
+        rds_model()
+        self.app.call_from_thread(self._model_read)
+
+    def _model_read(self) -> None:
+        self._laid_out_for = None
+        self._relayout()
 
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
@@ -107,7 +122,8 @@ class EventCard(Static):
             self._lines = []
             self.update(Text(""))
             return
-        spans = card_spans(self._event, self._record, width)
+        read, model = rds_model_if_read()
+        spans = card_spans(self._event, self._record, width, model=model if read else None)
         # A layout of the whole screen costs tens of milliseconds at a million events: only
         # when the card's height changes (K/J and a cursor that the detail follows come
         # through here once per event).
