@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,13 @@ class Member:
     shape: str  # the name of its own shape: SensitiveString
     type: str  # string boolean integer long double float timestamp list map structure blob
     sensitive: bool
-    documentation: str  # plain text, one paragraph per line
+    html: str = field(default="", repr=False)  # the model's documentation, as it has it
+
+    @cached_property
+    def documentation(self) -> str:
+        """Plain text, one paragraph per line; made when first asked (a diff reads a
+        hundred members of DBInstance and the documentation of none)."""
+        return plain_text(self.html)
 
     @property
     def key(self) -> str:
@@ -107,7 +113,11 @@ class Operation:
     input_shape: str | None  # CreateDBInstanceMessage
     resource_member: str | None  # the one member of the result: DBInstance
     resource_shape: str | None  # that member's shape, when a structure: DBInstance
-    documentation: str
+    html: str = field(default="", repr=False)
+
+    @cached_property
+    def documentation(self) -> str:
+        return plain_text(self.html)
 
     @property
     def reads(self) -> bool:
@@ -152,7 +162,7 @@ class RdsModel:
             input_shape,
             resource_member,
             resource_shape,
-            plain_text(str(spec.get("documentation", ""))),
+            str(spec.get("documentation", "")),
         )
 
     def shape_type(self, shape: str) -> str:
@@ -183,9 +193,7 @@ class RdsModel:
                 sensitive=bool(member.get("sensitive") or target.get("sensitive")),
                 # Some members (pendingCloudwatchLogsExports) are documented only on
                 # their shape: say what the shape says rather than nothing.
-                documentation=plain_text(
-                    str(member.get("documentation") or target.get("documentation", ""))
-                ),
+                html=str(member.get("documentation") or target.get("documentation", "")),
             )
         return members
 
@@ -228,7 +236,6 @@ class RdsModel:
                     operation.resource_shape,
                     self.shape_type(operation.resource_shape),
                     False,
-                    "",
                 )
             keys = keys[1:]
         return self.resolve(operation.resource_shape, keys)

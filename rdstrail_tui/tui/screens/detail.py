@@ -31,6 +31,9 @@ class DetailHandling(MainScreenBase):
         self.detail_rowid: int | None = None  # the event the detail shows
         self.detail_mode: Literal["json", "diff"] = "json"
         self._detail_wanted: int | None = None  # a rowid or NO_EVENT, until it is shown
+        # The record whose diff the diff view does not show yet: a diff is worked out only
+        # when it is looked at (it reads botocore's RDS model, which the JSON never needs).
+        self._diff_due: dict[str, object] | None = None
 
     def on_event_highlighted(self, message: EventHighlighted) -> None:
         if self.compact:
@@ -64,13 +67,20 @@ class DetailHandling(MainScreenBase):
         diff_view = self.query_one(DiffView)
         event, record = self._event_and_record(rowid)
         self.query_one(EventCard).show(event if record is not None else None, record)
+        self._diff_due = record
         if record is None:
             json_view.show_message("No event selected")
             diff_view.clear()
         else:
             json_view.show(record)
-            diff_view.show(diff_record(record))
+            if self.detail_mode == "diff":
+                self._show_due_diff()
         self._update_detail_title()
+
+    def _show_due_diff(self) -> None:
+        record, self._diff_due = self._diff_due, None
+        if record is not None:
+            self.query_one(DiffView).show(diff_record(record))
 
     def _event_and_record(self, rowid: int | None) -> tuple[Event | None, dict[str, object] | None]:
         """The event and its parsed record (None where there is none, or it is not an
@@ -97,6 +107,8 @@ class DetailHandling(MainScreenBase):
 
     def action_toggle_diff(self) -> None:
         self.detail_mode = "diff" if self.detail_mode == "json" else "json"
+        if self.detail_mode == "diff":
+            self._show_due_diff()
         self._update_detail_title()
         self.refresh_bindings()  # the Footer's d says what it switches to
         if self.compact and not self.has_class("-detail-open"):
