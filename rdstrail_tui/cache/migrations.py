@@ -58,17 +58,26 @@ def fill_flags(connection: sqlite3.Connection, progress: Progress | None = None)
     records without readOnly, from the operation's name, and the risk flags, from the
     record. Only events of an operation that can carry a flag are decompressed and parsed:
     a small share of any cache."""
-    for name_id, name in connection.execute(
-        "SELECT id, text FROM strings WHERE id IN "
-        "(SELECT DISTINCT event_name FROM events WHERE read_only IS NULL)"
-    ).fetchall():
-        inferred = infer_read_only(str(name))
-        if inferred is not None:
-            connection.execute(
-                "UPDATE events SET read_only = ?, flags = flags | ? "
-                "WHERE read_only IS NULL AND event_name = ?",
-                (int(inferred), INFERRED_READ_ONLY, name_id),
-            )
+    # One pass over the events for all names at once (a pass per name would read the whole
+    # table as many times as there are names): the answers by name id in a temporary table.
+    answers = [
+        (int(name_id), int(inferred))
+        for name_id, name in connection.execute(
+            "SELECT id, text FROM strings WHERE id IN "
+            "(SELECT DISTINCT event_name FROM events WHERE read_only IS NULL)"
+        ).fetchall()
+        if (inferred := infer_read_only(str(name))) is not None
+    ]
+    if answers:
+        connection.execute("CREATE TEMP TABLE inferred (id INTEGER PRIMARY KEY, read_only INTEGER)")
+        connection.executemany("INSERT INTO inferred VALUES (?, ?)", answers)
+        connection.execute(
+            "UPDATE events SET read_only = (SELECT read_only FROM inferred "
+            "WHERE inferred.id = events.event_name), flags = flags | ? "
+            "WHERE read_only IS NULL AND event_name IN (SELECT id FROM inferred)",
+            (INFERRED_READ_ONLY,),
+        )
+        connection.execute("DROP TABLE inferred")
     names = sorted(RISK_OPERATIONS)
     ids: list[int] = []
     for start in range(0, len(names), LOOKUP_BATCH):
