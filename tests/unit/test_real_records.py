@@ -262,3 +262,21 @@ def test_the_inference_agrees_with_read_only_on_every_real_record(
             assert infer_read_only(rec["eventName"]) is rec["readOnly"], rec["eventName"]
             checked += 1
     assert checked >= 70
+
+
+def test_a_cluster_modify_without_pending_values(shared_record_list: Any) -> None:
+    """A ModifyDBCluster answered with the cluster and no pendingModifiedValues (panther's
+    record; the demo's payments-aurora-staging is another): every setting compares."""
+    (rec,) = [
+        r
+        for r in shared_record_list
+        if r["eventName"] == "ModifyDBCluster"
+        and r.get("responseElements")
+        and r["requestParameters"].get("backupRetentionPeriod") == 0
+    ]
+    assert "pendingModifiedValues" not in rec["responseElements"]
+    diff = diff_record(rec)
+    assert row(diff, "deletionProtection").status is Status.APPLIED
+    assert row(diff, "backupRetentionPeriod").status is Status.APPLIED
+    assert row(diff, "applyImmediately").detail == "a call parameter, not a DBCluster field"
+    assert set(flag_names(rec)) == {"deletion-protection-off", "backups-off"}
