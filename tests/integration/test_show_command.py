@@ -12,22 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from rdstrail_tui.demo.guide import guide_record
 from tests.conftest import write_trail
 
 RDSTRAIL = Path(sys.executable).parent / "rdstrail"
-GUIDE_FILE = (
-    Path(__file__).parents[2]
-    / "rdstrail_tui"
-    / "demo"
-    / "data"
-    / "rds-user-guide-createdbinstance.json"
-)
 
 
 @pytest.fixture
 def guide_id(tmp_path: Path) -> str:
     assert RDSTRAIL.exists(), f"rdstrail is not installed next to {sys.executable}"
-    record = json.loads(GUIDE_FILE.read_bytes())["Records"][0]
+    record = guide_record()
     trail = write_trail(tmp_path / "in" / "trail.json", [record])
     subprocess.run([str(RDSTRAIL), "load", str(trail)], check=True, capture_output=True)
     event_id: str = record["eventID"]

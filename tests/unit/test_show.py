@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from rdstrail_tui.demo.guide import guide_record
 from rdstrail_tui.model.event import Event, event_from_record
 from rdstrail_tui.present.card import card_lines
 from rdstrail_tui.present.diff import diff_record
@@ -27,21 +28,9 @@ from tests.conftest import Result, make_record, write_trail
 
 Run = Callable[..., Result]
 
-GUIDE_FILE = (
-    Path(__file__).parents[2]
-    / "rdstrail_tui"
-    / "demo"
-    / "data"
-    / "rds-user-guide-createdbinstance.json"
-)
 STATUS_CODES = ("applied", "changed", "pending", "masked", "request-only", "set-by-aws")
 # What a terminal acts on: C0 and C1 controls, DEL, bidi marks, line separators.
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
-
-
-def guide_record() -> dict[str, Any]:
-    record: dict[str, Any] = json.loads(GUIDE_FILE.read_bytes())["Records"][0]
-    return record
 
 
 def event_of(record: dict[str, Any]) -> Event:
