@@ -67,6 +67,7 @@ class EventCard(Static):
         # The width and whether styles were at hand when the lines were last laid out.
         self._laid_out_for: tuple[int, bool] | None = None
         self._lines: list[str] = []
+        self._model_asked = False  # the model's reading has been started
 
     @property
     def event(self) -> Event | None:
@@ -87,15 +88,18 @@ class EventCard(Static):
         # No event, no card: an empty Static would still take a line.
         self.display = event is not None
         self._relayout()
+        if event is not None and not self._model_asked and not rds_model_if_read()[0]:
+            # The operation's description comes from botocore's RDS model, which takes
+            # tens of milliseconds to read: read in a thread once this first card is on
+            # screen, so neither the first screen nor the card waits for it; the `what`
+            # line gains its description when it is in, without changing the card's height.
+            self._model_asked = True
+            self.call_after_refresh(
+                self.run_worker, self._read_model, thread=True, exclusive=True, group="rds-model"
+            )
 
     def on_mount(self) -> None:
         self._relayout()
-        if not rds_model_if_read()[0]:
-            # The operation's description comes from botocore's RDS model, which takes
-            # tens of milliseconds to read: read in a thread, so the first screen (where the
-            # card shows beside the list) never waits for it; the `what` line gains its
-            # description when it is in, without changing the card's height.
-            self.run_worker(self._read_model, thread=True, exclusive=True, group="rds-model")
 
     def _read_model(self) -> None:
         rds_model()
