@@ -10,8 +10,8 @@ Per round, for each install:
   (b) in tmux at --size (80x24; from 150 columns the newest event's card is on the first
       screen too), the explorer on a cache of the shipped demo trail (loaded once by that
       install, so each reads a cache of its own schema): launch to the status line's
-      `N of N` (and the card) on screen, then Enter on the newest event to the first
-      changed screen (the detail, where the model's documentation and the diff are first needed);
+      `N of N` (and the card) on screen, then Enter on the newest event: at 80x24 to its
+      card and JSON on screen, side by side to the first changed screen (the focus moves);
 and a bare Textual app painting one line, for scale. Ratios after/before per round, then
 their median, are what to read: this machine is shared and its timings drift.
 """
@@ -74,8 +74,17 @@ def explorer_times(pane: Pane, subject: Subject, cache: Path, total: int) -> tup
 
             launch = pane.wait(first_screen, started)
             pane.settle()
+            # Enter opens the newest event: at 80x24 in the list's place, down to its card's
+            # `where` line and the JSON under it; side by side the detail is already there
+            # and Enter moves the focus into it (the first changed screen).
             before = pane.screen()
-            detail = pane.wait(lambda screen: screen != before, pane.send("Enter"))
+
+            def opened(screen: str) -> bool:
+                if wide:
+                    return screen != before
+                return re.search(r"\bwhere {2,}\S", screen) is not None and "{" in screen
+
+            detail = pane.wait(opened, pane.send("Enter"))
         finally:
             pane.stop()
     return launch, detail
