@@ -771,3 +771,45 @@ def test_render_value_is_compact_printable_json() -> None:
         deep = [deep]
     assert render_value(deep).count("[") == 16
     assert "\u2026" in render_value(deep)
+
+
+# -- driven by the RDS model ---------------------------------------------------------------
+
+
+def test_an_operation_the_model_does_not_know_compares_by_key_name_and_says_so() -> None:
+    diff = diff_record(record({"fooBarName": "x"}, {"fooBarName": "x"}, eventName="ModifyFooBar"))
+    assert row(diff, "fooBarName").status is Status.APPLIED
+    assert diff.note == "ModifyFooBar is not in the RDS model: compared by key name"
+    assert diff.summary().endswith("ModifyFooBar is not in the RDS model: compared by key name")
+    known = diff_record(record({"dBInstanceIdentifier": "a"}, {"dBInstanceIdentifier": "a"}))
+    assert known.note == ""
+
+
+def test_values_compare_as_the_model_types_them() -> None:
+    """Some sources write booleans and numbers as strings: by the model's type they are
+    the same value; a string member stays a string."""
+    diff = diff_record(
+        record(
+            {"multiAZ": "true", "allocatedStorage": "100", "engineVersion": "16"},
+            {"multiAZ": True, "allocatedStorage": 100, "engineVersion": 16},
+        )
+    )
+    assert row(diff, "multiAZ").status is Status.APPLIED
+    assert row(diff, "allocatedStorage").status is Status.APPLIED
+    assert row(diff, "engineVersion").status is Status.CHANGED  # a string in the model
+
+
+def test_a_sensitive_member_in_a_pending_value_is_masked_too() -> None:
+    hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
+    diff = diff_record(
+        record(
+            {"masterUserPassword": hidden},
+            {"pendingModifiedValues": {"masterUserPassword": hidden}},
+        )
+    )
+    password = row(diff, "masterUserPassword")
+    assert (password.status, password.detail) == (
+        Status.MASKED,
+        "value hidden; a change is pending",
+    )
+    assert password.pending == hidden

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.access import infer_read_only
 from rdstrail_tui.model.dates import parse_loose_time
 from rdstrail_tui.model.event import event_from_record
@@ -280,3 +281,23 @@ def test_a_cluster_modify_without_pending_values(shared_record_list: Any) -> Non
     assert row(diff, "backupRetentionPeriod").status is Status.APPLIED
     assert row(diff, "applyImmediately").detail == "a call parameter, not a DBCluster field"
     assert set(flag_names(rec)) == {"deletion-protection-off", "backups-off"}
+
+
+def test_look_alike_sources_load_only_when_asked(run_cli: Any, tmp_path: Path) -> None:
+    """Performance Insights and the Data API are other services: a default load skips
+    them, `--event-source pi --event-source rdsdata` keeps them (and nothing of RDS)."""
+    default, asked = tmp_path / "default.db", tmp_path / "asked.db"
+    assert run_cli("load", "--cache", default, REAL).code == 0
+    with Cache.open(default) as cache:
+        sources = {e.event_source for e in cache.events(with_raw=False)}
+    assert sources == {"rds.amazonaws.com"}
+    result = run_cli(
+        "load", "--cache", asked, "--event-source", "pi", "--event-source", "rdsdata", REAL
+    )
+    assert result.code == 0, result.err
+    with Cache.open(asked) as cache:
+        names = {(e.event_source, e.event_name) for e in cache.events(with_raw=False)}
+    assert names == {
+        ("pi.amazonaws.com", "GetResourceMetrics"),
+        ("rdsdata.amazonaws.com", "ExecuteStatement"),
+    }
