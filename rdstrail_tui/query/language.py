@@ -231,7 +231,10 @@ def _flag_bits(values: tuple[str, ...], exact: bool, fail: Callable[[str], Filte
         folded = fold(value)
         found = [f for f in RISK_FLAGS if (f.name == folded if exact else folded in f.name)]
         if not found:
-            raise fail(f"unknown flag '{_show(value)}': flags are {' '.join(FLAG_NAMES)}")
+            # Short: the CLI prints it after "rdstrail: bad filter: " on one line of 80.
+            close = difflib.get_close_matches(folded, FLAG_NAMES, n=1, cutoff=0.5)
+            hint = f"did you mean flag:{close[0]}?" if close else "e.g. flag:snapshot-public"
+            raise fail(f"unknown flag '{_show(value)}': {hint}")
         for flag in found:
             bits |= flag.bit
     return bits
