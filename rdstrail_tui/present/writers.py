@@ -159,7 +159,9 @@ def csv_rows(events: Iterable[Event]) -> Iterator[list[str]]:
             e.source_ip,
             e.region,
             e.account,
-            "" if e.read_only is None else str(e.read_only).lower(),
+            # The record's own readOnly: empty where it has none, even when the explorer
+            # infers one from the operation's name (is:write still selects those rows).
+            "" if e.read_only is None or e.read_only_inferred else str(e.read_only).lower(),
             e.error_code or "",
             e.error_message or "",
             e.user_agent,

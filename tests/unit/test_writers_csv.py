@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from rdstrail_tui.model.event import Event, event_from_record
+from rdstrail_tui.model.risk import INFERRED_READ_ONLY
 from rdstrail_tui.present.writers import CSV_HEADER, UTF8_BOM, csv_rows, write_csv
 from tests.conftest import load_shared_records, make_record
 
@@ -130,3 +131,12 @@ def test_unicode_stays_readable_in_json_cells() -> None:
     record = make_record(requestParameters={"tags": [{"key": "équipe", "value": "データ"}]})
     row = next(csv_rows([event_of(record)]))
     assert "équipe" in row[REQUEST] and "データ" in row[REQUEST]
+
+
+def test_read_only_is_the_records_own_never_the_inferred() -> None:
+    """An old record without readOnly: the explorer infers a write, the CSV says nothing."""
+    base = Event("e", 0, "ModifyDBInstance", "rds.amazonaws.com", "", "", "", "", "", False,
+                 None, None, "", b"{}")  # fmt: skip
+    recorded, inferred = csv_rows([base, base._replace(flags=INFERRED_READ_ONLY)])
+    column = CSV_HEADER.index("readOnly")
+    assert (recorded[column], inferred[column]) == ("false", "")
