@@ -1,0 +1,349 @@
+"""Every RDS resource a record touches, as an identity, and how the resources relate.
+
+An identity is `(type, account, region, identifier)`. The identifier is folded to lower case:
+RDS identifiers are case-insensitive (`wordPressDB00` and `wordpressdb00` are one instance),
+so the identity must be too; the spelling a record used is kept beside it for display. An
+RDS ARN names the same identity as the plain identifier (`arn:aws:rds:us-east-1:1:db:prod`
+is the instance `prod` of account 1 in us-east-1), so a history joins the calls that name a
+resource either way.
+
+Pure: a parsed record in, identities and relations out. The cache stores what this finds at
+ingest (issue 11 wires it in), so loading older events later gives the same answer as
+loading them in time order: nothing here depends on other events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Final, NamedTuple
+
+__all__ = [
+    "ARN_TYPES",
+    "RESOURCE_TYPES",
+    "Relation",
+    "ResourceId",
+    "Touched",
+    "parse_arn",
+    "relations_of",
+    "resources_of",
+]
+
+# The types, as the CLI's --type names them.
+RESOURCE_TYPES: Final = (
+    "instance",
+    "cluster",
+    "global-cluster",
+    "snapshot",
+    "cluster-snapshot",
+    "parameter-group",
+    "cluster-parameter-group",
+    "option-group",
+    "subnet-group",
+    "security-group",
+    "proxy",
+    "event-subscription",
+    "blue-green",
+    "export-task",
+)
+
+# The resource-type part of an RDS ARN (arn:aws:rds:REGION:ACCOUNT:TYPE:NAME).
+ARN_TYPES: Final = {
+    "db": "instance",
+    "cluster": "cluster",
+    "global-cluster": "global-cluster",
+    "snapshot": "snapshot",
+    "cluster-snapshot": "cluster-snapshot",
+    "pg": "parameter-group",
+    "cluster-pg": "cluster-parameter-group",
+    "og": "option-group",
+    "subgrp": "subnet-group",
+    "secgrp": "security-group",
+    "db-proxy": "proxy",
+    "es": "event-subscription",
+    "deployment": "blue-green",
+}
+
+
+class ResourceId(NamedTuple):
+    type: str
+    account: str
+    region: str  # "" for a global cluster: it spans regions
+    identifier: str  # folded to lower case
+
+
+class Touched(NamedTuple):
+    """One resource a record names: its identity, the name as the record spelt it, and the
+    key it was found under (`dBInstanceIdentifier`, `resourceName`, ...)."""
+
+    resource: ResourceId
+    name: str
+    key: str
+
+
+class Relation(NamedTuple):
+    """`subject` `kind` `other`: the instance `read-replica-of` the instance, the snapshot
+    `snapshot-of` the instance, the instance `in-cluster` the cluster, ..."""
+
+    subject: ResourceId
+    kind: str
+    other: ResourceId
+
+
+# Keys that name a resource of one type, matched case-insensitively (older records vary the
+# case). Keys whose type depends on the call (finalDBSnapshotIdentifier, the source of a
+# restore) are resolved in _typed_key.
+_KEY_TYPES: Final = {
+    key.lower(): kind
+    for key, kind in (
+        ("dBInstanceIdentifier", "instance"),
+        ("dBInstanceIdentifiers", "instance"),  # a proxy's targets
+        ("targetDBInstanceIdentifier", "instance"),
+        ("sourceDBInstanceIdentifier", "instance"),
+        ("newDBInstanceIdentifier", "instance"),
+        ("readReplicaSourceDBInstanceIdentifier", "instance"),
+        ("dBInstanceArn", "instance"),
+        ("dBClusterIdentifier", "cluster"),
+        ("dBClusterIdentifiers", "cluster"),
+        ("targetDBClusterIdentifier", "cluster"),
+        ("sourceDBClusterIdentifier", "cluster"),
+        ("newDBClusterIdentifier", "cluster"),
+        ("dBClusterArn", "cluster"),
+        ("globalClusterIdentifier", "global-cluster"),
+        ("dBSnapshotIdentifier", "snapshot"),
+        ("sourceDBSnapshotIdentifier", "snapshot"),
+        ("targetDBSnapshotIdentifier", "snapshot"),
+        ("dBSnapshotArn", "snapshot"),
+        ("dBClusterSnapshotIdentifier", "cluster-snapshot"),
+        ("sourceDBClusterSnapshotIdentifier", "cluster-snapshot"),
+        ("targetDBClusterSnapshotIdentifier", "cluster-snapshot"),
+        ("finalDBClusterSnapshotIdentifier", "cluster-snapshot"),
+        ("dBClusterSnapshotArn", "cluster-snapshot"),
+        ("dBParameterGroupName", "parameter-group"),
+        ("sourceDBParameterGroupIdentifier", "parameter-group"),
+        ("targetDBParameterGroupIdentifier", "parameter-group"),
+        ("dBClusterParameterGroupName", "cluster-parameter-group"),
+        ("sourceDBClusterParameterGroupIdentifier", "cluster-parameter-group"),
+        ("targetDBClusterParameterGroupIdentifier", "cluster-parameter-group"),
+        ("optionGroupName", "option-group"),
+        ("sourceOptionGroupIdentifier", "option-group"),
+        ("targetOptionGroupIdentifier", "option-group"),
+        ("dBSubnetGroupName", "subnet-group"),
+        ("dBSecurityGroupName", "security-group"),
+        ("dBProxyName", "proxy"),
+        ("subscriptionName", "event-subscription"),
+        ("custSubscriptionId", "event-subscription"),
+        ("blueGreenDeploymentIdentifier", "blue-green"),
+        ("exportTaskIdentifier", "export-task"),
+    )
+}
+# Keys that hold an ARN of any type (or, for some calls, a plain identifier of the type
+# the call implies).
+_ARN_KEYS: Final = frozenset(
+    {"resourcename", "resourcearn", "sourcearn", "replicationsourceidentifier", "targetarn"}
+)
+# DeleteDBCluster names its final snapshot with the same key as DeleteDBInstance.
+_FINAL_SNAPSHOT: Final = "finaldbsnapshotidentifier"
+_CLUSTER_CALLS_PREFIXES: Final = ("DeleteDBCluster",)
+
+
+def parse_arn(text: str) -> tuple[str, str, str, str] | None:
+    """(type, account, region, name) of an RDS ARN, or None for anything else."""
+    if not text.startswith("arn:"):
+        return None
+    parts = text.split(":", 6)
+    if len(parts) < 7 or parts[2] != "rds":
+        return None
+    kind = ARN_TYPES.get(parts[5])
+    if kind is None or not parts[6]:
+        return None
+    return kind, parts[4], parts[3], parts[6]
+
+
+def _identity(kind: str, name: str, account: str, region: str) -> ResourceId:
+    # A global cluster spans regions: its identity has none, whatever region the call
+    # was made in.
+    return ResourceId(kind, account, "" if kind == "global-cluster" else region, name.lower())
+
+
+def _touched(key: str, value: str, kind: str | None, account: str, region: str) -> Touched | None:
+    arn = parse_arn(value)
+    if arn is not None:
+        arn_kind, arn_account, arn_region, name = arn
+        return Touched(_identity(arn_kind, name, arn_account or account, arn_region), name, key)
+    if kind is None or not value or value.startswith("arn:"):
+        # An ARN of another service, or text that names nothing here. A plain name may hold
+        # a colon: default option groups are `default:mysql-8-0`.
+        return None
+    return Touched(_identity(kind, value, account, region), value, key)
+
+
+def _typed_key(event_name: str, key: str) -> str | None:
+    folded = key.lower()
+    if folded == _FINAL_SNAPSHOT:
+        return "cluster-snapshot" if event_name.startswith(_CLUSTER_CALLS_PREFIXES) else "snapshot"
+    if folded == "sourcedbclusteridentifier" and event_name == "RestoreDBInstanceToPointInTime":
+        return "cluster"
+    if folded == "snapshotidentifier" and event_name.startswith("RestoreDBCluster"):
+        # Either kind of snapshot; an ARN says which, a plain name is an Aurora cluster's.
+        return "cluster-snapshot"
+    return _KEY_TYPES.get(folded)
+
+
+def _values(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        yield from (item for item in value if isinstance(item, str))
+
+
+def _scan(
+    params: object, event_name: str, account: str, region: str, depth: int = 0
+) -> Iterator[Touched]:
+    """The resources named at the top of a request or response, and one level into the
+    objects and lists of objects below (a response's dBParameterGroups[], dBSubnetGroup)."""
+    if not isinstance(params, Mapping) or depth > 1:
+        return
+    for key, value in params.items():
+        if not isinstance(key, str):
+            continue
+        folded = key.lower()
+        kind = _typed_key(event_name, key)
+        if kind is not None or folded in _ARN_KEYS:
+            for text in _values(value):
+                found = _touched(key, text, kind, account, region)
+                if found is not None:
+                    yield found
+        elif isinstance(value, Mapping):
+            yield from _scan(value, event_name, account, region, depth + 1)
+        elif isinstance(value, list) and depth == 0:
+            for item in value:
+                yield from _scan(item, event_name, account, region, depth + 1)
+
+
+def resources_of(record: Mapping[str, object], account: str, region: str) -> tuple[Touched, ...]:
+    """Every RDS resource the record names, request first, then response, then the
+    record's `resources` list; each identity once (its first spelling and key)."""
+    event_name = record.get("eventName")
+    name = event_name if isinstance(event_name, str) else ""
+    found: dict[ResourceId, Touched] = {}
+    sources = (record.get("requestParameters"), record.get("responseElements"))
+    for source in sources:
+        for touched in _scan(source, name, account, region):
+            found.setdefault(touched.resource, touched)
+    listed = record.get("resources")
+    if isinstance(listed, list):
+        for item in listed:
+            arn = item.get("ARN") if isinstance(item, Mapping) else None
+            if isinstance(arn, str):
+                listed_one = _touched("resources", arn, None, account, region)
+                if listed_one is not None:
+                    found.setdefault(listed_one.resource, listed_one)
+    return tuple(found.values())
+
+
+# -- relations -----------------------------------------------------------------------------
+
+# (call, subject key, relation, other key): the relation a successful call of that name
+# sets up between the resources under the two keys of its request.
+_CALL_RELATIONS: Final = (
+    (
+        "CreateDBInstanceReadReplica",
+        "dBInstanceIdentifier",
+        "read-replica-of",
+        "sourceDBInstanceIdentifier",
+    ),
+    ("CreateDBInstance", "dBInstanceIdentifier", "in-cluster", "dBClusterIdentifier"),
+    (
+        "RestoreDBInstanceFromDBSnapshot",
+        "dBInstanceIdentifier",
+        "restored-from",
+        "dBSnapshotIdentifier",
+    ),
+    (
+        "RestoreDBInstanceToPointInTime",
+        "targetDBInstanceIdentifier",
+        "restored-from",
+        "sourceDBInstanceIdentifier",
+    ),
+    ("RestoreDBClusterFromSnapshot", "dBClusterIdentifier", "restored-from", "snapshotIdentifier"),
+    (
+        "RestoreDBClusterToPointInTime",
+        "dBClusterIdentifier",
+        "restored-from",
+        "sourceDBClusterIdentifier",
+    ),
+    ("CreateDBSnapshot", "dBSnapshotIdentifier", "snapshot-of", "dBInstanceIdentifier"),
+    (
+        "CreateDBClusterSnapshot",
+        "dBClusterSnapshotIdentifier",
+        "snapshot-of",
+        "dBClusterIdentifier",
+    ),
+    ("CopyDBSnapshot", "targetDBSnapshotIdentifier", "copy-of", "sourceDBSnapshotIdentifier"),
+    (
+        "CopyDBClusterSnapshot",
+        "targetDBClusterSnapshotIdentifier",
+        "copy-of",
+        "sourceDBClusterSnapshotIdentifier",
+    ),
+    ("DeleteDBInstance", "finalDBSnapshotIdentifier", "final-snapshot-of", "dBInstanceIdentifier"),
+    ("DeleteDBCluster", "finalDBSnapshotIdentifier", "final-snapshot-of", "dBClusterIdentifier"),
+    ("CreateDBCluster", "dBClusterIdentifier", "member-of", "globalClusterIdentifier"),
+    ("CreateGlobalCluster", "sourceDBClusterIdentifier", "member-of", "globalClusterIdentifier"),
+    ("RemoveFromGlobalCluster", "dbClusterIdentifier", "left", "globalClusterIdentifier"),
+    ("ModifyDBInstance", "newDBInstanceIdentifier", "renamed-from", "dBInstanceIdentifier"),
+    ("ModifyDBCluster", "newDBClusterIdentifier", "renamed-from", "dBClusterIdentifier"),
+)
+# Groups an instance or cluster uses, named in its create, restore or modify request.
+_USES: Final = {
+    "dbparametergroupname": "uses-parameter-group",
+    "dbclusterparametergroupname": "uses-parameter-group",
+    "optiongroupname": "uses-option-group",
+    "dbsubnetgroupname": "uses-subnet-group",
+}
+_USES_CALLS: Final = ("CreateDB", "ModifyDB", "RestoreDB")
+
+
+def _get(params: Mapping[str, object], key: str) -> object:
+    if key in params:
+        return params[key]
+    folded = key.lower()
+    for actual, value in params.items():
+        if isinstance(actual, str) and actual.lower() == folded:
+            return value
+    return None
+
+
+def relations_of(record: Mapping[str, object], account: str, region: str) -> tuple[Relation, ...]:
+    """The relations a successful call sets up, from its request (a failed call sets up
+    nothing). A restore from a snapshot names it plainly or by ARN; both resolve."""
+    if record.get("errorCode") not in (None, ""):
+        return ()
+    name = record.get("eventName")
+    found = record.get("requestParameters")
+    if not isinstance(name, str) or not isinstance(found, Mapping):
+        return ()
+    params: Mapping[str, object] = found
+    relations: list[Relation] = []
+
+    def identity(key: str, kind_hint: str | None = None) -> ResourceId | None:
+        value = _get(params, key)
+        if not isinstance(value, str) or not value:
+            return None
+        kind = kind_hint or _typed_key(name, key)
+        touched = _touched(key, value, kind, account, region)
+        return touched.resource if touched is not None else None
+
+    for call, subject_key, kind, other_key in _CALL_RELATIONS:
+        if call == name:
+            subject, other = identity(subject_key), identity(other_key)
+            if subject is not None and other is not None and subject != other:
+                relations.append(Relation(subject, kind, other))
+    if name.startswith(_USES_CALLS):
+        subject = identity("dBInstanceIdentifier") or identity("dBClusterIdentifier")
+        if subject is not None and subject.type in ("instance", "cluster"):
+            for key, kind in _USES.items():
+                other = identity(key)
+                if other is not None:
+                    relations.append(Relation(subject, kind, other))
+    return tuple(relations)
