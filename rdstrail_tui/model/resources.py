@@ -196,28 +196,44 @@ def _values(value: object) -> Iterator[str]:
         yield from (item for item in value if isinstance(item, str))
 
 
+# The objects (or lists of them) of a response that name other resources: only these are
+# looked into, so a 50-key DBInstance costs one lookup per key and a few nested ones.
+_NESTED: Final = frozenset(
+    {
+        "dbparametergroups",
+        "dbsubnetgroup",
+        "optiongroupmemberships",
+        "dbclustermembers",
+        "dbclusteroptiongroupmemberships",
+        "dbsecuritygroups",
+    }
+)
+# Keys whose type depends on the call: looked up by _typed_key.
+_CALL_TYPED: Final = frozenset({"finaldbsnapshotidentifier", "snapshotidentifier"})
+
+
 def _scan(
-    params: object, event_name: str, account: str, region: str, depth: int = 0
+    params: object, event_name: str, account: str, region: str, nested: bool = False
 ) -> Iterator[Touched]:
-    """The resources named at the top of a request or response, and one level into the
-    objects and lists of objects below (a response's dBParameterGroups[], dBSubnetGroup)."""
-    if not isinstance(params, Mapping) or depth > 1:
+    """The resources named at the top of a request or response, and in the objects below
+    it that name others (a response's dBParameterGroups[], dBSubnetGroup)."""
+    if not isinstance(params, Mapping):
         return
     for key, value in params.items():
         if not isinstance(key, str):
             continue
         folded = key.lower()
-        kind = _typed_key(event_name, key)
+        kind = _KEY_TYPES.get(folded)
+        if folded in _CALL_TYPED:
+            kind = _typed_key(event_name, key)
         if kind is not None or folded in _ARN_KEYS:
             for text in _values(value):
                 found = _touched(key, text, kind, account, region)
                 if found is not None:
                     yield found
-        elif isinstance(value, Mapping):
-            yield from _scan(value, event_name, account, region, depth + 1)
-        elif isinstance(value, list) and depth == 0:
-            for item in value:
-                yield from _scan(item, event_name, account, region, depth + 1)
+        elif folded in _NESTED and not nested:
+            for item in value if isinstance(value, list) else (value,):
+                yield from _scan(item, event_name, account, region, nested=True)
 
 
 def resources_of(record: Mapping[str, object], account: str, region: str) -> tuple[Touched, ...]:
@@ -314,14 +330,22 @@ def _get(params: Mapping[str, object], key: str) -> object:
     return None
 
 
+_RELATIONS_BY_CALL: Final = {
+    call: tuple(item[1:] for item in _CALL_RELATIONS if item[0] == call)
+    for call in {item[0] for item in _CALL_RELATIONS}
+}
+
+
 def relations_of(record: Mapping[str, object], account: str, region: str) -> tuple[Relation, ...]:
     """The relations a successful call sets up, from its request (a failed call sets up
     nothing). A restore from a snapshot names it plainly or by ARN; both resolve."""
-    if record.get("errorCode") not in (None, ""):
-        return ()
     name = record.get("eventName")
+    if not isinstance(name, str) or not (
+        name in _RELATIONS_BY_CALL or name.startswith(_USES_CALLS)
+    ):
+        return ()  # most calls (every read) relate nothing: said at once
     found = record.get("requestParameters")
-    if not isinstance(name, str) or not isinstance(found, Mapping):
+    if record.get("errorCode") not in (None, "") or not isinstance(found, Mapping):
         return ()
     params: Mapping[str, object] = found
     relations: list[Relation] = []
@@ -334,11 +358,10 @@ def relations_of(record: Mapping[str, object], account: str, region: str) -> tup
         touched = _touched(key, value, kind, account, region)
         return touched.resource if touched is not None else None
 
-    for call, subject_key, kind, other_key in _CALL_RELATIONS:
-        if call == name:
-            subject, other = identity(subject_key), identity(other_key)
-            if subject is not None and other is not None and subject != other:
-                relations.append(Relation(subject, kind, other))
+    for subject_key, kind, other_key in _RELATIONS_BY_CALL.get(name, ()):
+        subject, other = identity(subject_key), identity(other_key)
+        if subject is not None and other is not None and subject != other:
+            relations.append(Relation(subject, kind, other))
     if name.startswith(_USES_CALLS):
         subject = identity("dBInstanceIdentifier") or identity("dBClusterIdentifier")
         if subject is not None and subject.type in ("instance", "cluster"):
