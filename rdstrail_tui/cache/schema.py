@@ -18,7 +18,7 @@ from rdstrail_tui.cache.ids import decode_event_id, encode_event_id
 from rdstrail_tui.model.event import Event
 from rdstrail_tui.model.risk import RISK_MASK
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -72,34 +72,6 @@ MIGRATIONS: dict[int, str] = {
     2: f"""
     ALTER TABLE events ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX events_by_risk ON events (event_time) WHERE (flags & {RISK_MASK}) != 0;
-    """,
-    # Every RDS resource an event touches (model.resources), by identity, and the relations
-    # calls set up: computed per event at ingest, so the order events are loaded in does not
-    # matter. A resource's history is a range of event_resources' primary key.
-    # migrations.fill_resources computes them for the events cached before.
-    3: """
-    CREATE TABLE resources (
-        id INTEGER PRIMARY KEY,
-        type TEXT NOT NULL,
-        account TEXT NOT NULL,
-        region TEXT NOT NULL,
-        identifier TEXT NOT NULL  -- folded to lower case: RDS names are case-insensitive
-    );
-    -- Found by name. One identity per row is kept by cache/resources.py, under the write
-    -- lock (a UNIQUE index over all four columns would store each resource twice).
-    CREATE INDEX resources_by_identifier ON resources (identifier);
-    CREATE TABLE event_resources (
-        resource INTEGER NOT NULL,  -- resources.id
-        event INTEGER NOT NULL,  -- events.rowid
-        PRIMARY KEY (resource, event)
-    ) WITHOUT ROWID;
-    CREATE TABLE event_relations (
-        subject INTEGER NOT NULL,  -- resources.id
-        kind TEXT NOT NULL,  -- read-replica-of, snapshot-of, renamed-from, ...
-        other INTEGER NOT NULL,
-        event INTEGER NOT NULL,
-        PRIMARY KEY (subject, kind, other, event)
-    ) WITHOUT ROWID;
     """,
 }
 
@@ -184,9 +156,8 @@ def event_of(row: Sequence[Any], decompress: Callable[[bytes], bytes] | None) ->
     """An Event from a row of SELECT_EVENTS plus the raw column."""
     read_only = None if row[9] is None else bool(row[9])
     raw = decompress(row[14]) if decompress else b""
-    # The resources and relations live in their own tables (store_resources): none here.
     return Event._make(
-        (decode_event_id(row[0]), *row[1:9], read_only, *row[10:13], raw, int(row[13]), (), ())
+        (decode_event_id(row[0]), *row[1:9], read_only, *row[10:13], raw, int(row[13]))
     )
 
 

@@ -19,7 +19,6 @@ from rdstrail_tui.cache.ids import encode_event_id
 from rdstrail_tui.cache.migrations import Progress, migrate
 from rdstrail_tui.cache.paths import create_private_file, default_cache_path, tighten
 from rdstrail_tui.cache.reports import CacheInfo, Stats
-from rdstrail_tui.cache.resources import store_facts
 from rdstrail_tui.cache.schema import (
     EVERYTHING,
     INDEX_COLUMNS,
@@ -34,7 +33,6 @@ from rdstrail_tui.cache.schema import (
 )
 from rdstrail_tui.cache.transaction import Transaction
 from rdstrail_tui.model.event import Event
-from rdstrail_tui.model.resources import ResourceId
 
 # Long enough for a parallel load's writers to take turns on the write lock.
 BUSY_TIMEOUT_MS = 120_000
@@ -49,8 +47,6 @@ class Cache:
         self._codec = RecordCodec(self._dictionary())
         # text -> strings.id, learnt from committed transactions only (see transaction()).
         self._string_ids: dict[str, int] = {}
-        # The same for resource identities -> resources.id.
-        self._resource_ids: dict[ResourceId, int] = {}
 
     @classmethod
     def open(
@@ -111,32 +107,7 @@ class Cache:
             rows = [event_row(e, ids, compress) for e in batch]
             before = self._db.total_changes
             self._db.executemany(INSERT_EVENT, rows)
-            added = self._db.total_changes - before
-            self._store_facts(batch)
-            return added
-
-    def _store_facts(self, batch: list[Event]) -> None:
-        """The resources and relations of the batch's events, by the rowid each event has
-        (new, or already cached: facts are per event, so loading a record twice, or older
-        records later, gives the same tables)."""
-        with_facts = [e for e in batch if e.resources or e.relations]
-        if not with_facts:
-            return
-        rowids: dict[str | bytes, int] = {}
-        keys = list({encode_event_id(e.event_id) for e in with_facts})
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            chunk = keys[start : start + LOOKUP_BATCH]
-            marks = ", ".join("?" * len(chunk))
-            rowids.update(
-                (key if isinstance(key, str) else bytes(key), int(rowid))
-                for rowid, key in self._db.execute(
-                    f"SELECT rowid, event_id FROM events WHERE event_id IN ({marks})", chunk
-                )
-            )
-        facts = [
-            (rowids[encode_event_id(e.event_id)], e.resources, e.relations) for e in with_facts
-        ]
-        store_facts(self._db, self._resource_ids, facts)
+            return self._db.total_changes - before
 
     def _intern(self, batch: list[Event]) -> dict[str, int]:
         """The strings.id of every text in the batch, adding the new ones. Runs inside the
@@ -177,11 +148,7 @@ class Cache:
 
     def transaction(self) -> Transaction:
         # String ids learnt inside a rolled-back transaction no longer exist.
-        return Transaction(self._db, on_rollback=self._forget_ids)
-
-    def _forget_ids(self) -> None:
-        self._string_ids.clear()
-        self._resource_ids.clear()
+        return Transaction(self._db, on_rollback=self._string_ids.clear)
 
     def record_source(self, source: str, kind: str, events_added: int) -> None:
         now = int(time.time())
@@ -211,10 +178,7 @@ class Cache:
             self._db.execute("DELETE FROM strings")
             self._db.execute("DELETE FROM sources")
             self._db.execute("DELETE FROM sync_cursors")
-            self._db.execute("DELETE FROM event_resources")
-            self._db.execute("DELETE FROM event_relations")
-            self._db.execute("DELETE FROM resources")
-        self._forget_ids()
+        self._string_ids.clear()
         self._db.execute("VACUUM")
         return removed
 
@@ -334,40 +298,6 @@ class Cache:
                     chunk,
                 )
             )
-        return found
-
-    def resources_named(self, identifier: str) -> list[tuple[int, ResourceId]]:
-        """The resources whose identifier is `identifier` (any case), with their ids: more
-        than one where accounts, regions or types share a name."""
-        rows = self._db.execute(
-            "SELECT id, type, account, region, identifier FROM resources WHERE identifier = ? "
-            "ORDER BY type, account, region",
-            (identifier.lower(),),
-        )
-        return [(int(row[0]), ResourceId(*row[1:])) for row in rows]
-
-    def events_touching(self, resource_id: int) -> list[int]:
-        """Rowids of the events that touch the resource, oldest first: a range of
-        event_resources' key, then the events' times."""
-        rows = self._db.execute(
-            "SELECT e.rowid FROM event_resources AS r JOIN events AS e ON e.rowid = r.event "
-            "WHERE r.resource = ? ORDER BY e.event_time, e.rowid",
-            (resource_id,),
-        )
-        return [int(row[0]) for row in rows]
-
-    def relations_of(self, resource_id: int) -> list[tuple[str, ResourceId, bool, int]]:
-        """The relations the resource is in: (kind, the other resource, whether it is the
-        subject, the rowid of the event that set it up)."""
-        found: list[tuple[str, ResourceId, bool, int]] = []
-        for column, other, subject in (("subject", "other", True), ("other", "subject", False)):
-            rows = self._db.execute(
-                f"SELECT r.kind, x.type, x.account, x.region, x.identifier, r.event "
-                f"FROM event_relations AS r JOIN resources AS x ON x.id = r.{other} "
-                f"WHERE r.{column} = ?",
-                (resource_id,),
-            )
-            found.extend((row[0], ResourceId(*row[1:5]), subject, int(row[5])) for row in rows)
         return found
 
     def last_sync(self) -> tuple[int, int | None]:

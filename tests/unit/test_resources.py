@@ -64,12 +64,10 @@ def test_an_arn_names_its_own_account_and_region() -> None:
     }
 
 
-def test_the_response_adds_the_resource_it_describes_not_its_settings() -> None:
-    """The response's ARN names the resource itself; the groups it lists are settings,
-    related through the requests that set them, not touched by every call."""
+def test_the_response_and_its_nested_groups_count_too() -> None:
     record = call(
-        "ModifyDBInstance",
-        {"dBInstanceIdentifier": "prod", "dBParameterGroupName": "pg-prod"},
+        "CreateDBInstance",
+        {"dBInstanceIdentifier": "prod"},
         {
             "dBInstanceArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:prod",
             "dBParameterGroups": [{"dBParameterGroupName": "pg-prod"}],
@@ -77,22 +75,13 @@ def test_the_response_adds_the_resource_it_describes_not_its_settings() -> None:
             "optionGroupMemberships": [{"optionGroupName": "default:mysql-8-0"}],
         },
     )
-    group = ResourceId("parameter-group", ACCOUNT, REGION, "pg-prod")
-    assert ids(record) == {instance("prod"), group}  # the request names the group
-    (uses,) = relations_of(record, ACCOUNT, REGION)
-    assert uses == Relation(instance("prod"), "uses-parameter-group", group)
-    # A plain name may hold a colon: default option groups do.
-    named = call(
-        "CreateDBInstance", {"dBInstanceIdentifier": "a", "optionGroupName": "default:mysql-8-0"}
-    )
-    assert ResourceId("option-group", ACCOUNT, REGION, "default:mysql-8-0") in ids(named)
-    # A response known only by its ARN, wrapped as the API returns it.
-    wrapped = call(
-        "CreateDBCluster",
-        {"dBClusterIdentifier": "c1"},
-        {"dBCluster": {"dBClusterArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:C1"}},
-    )
-    assert ids(wrapped) == {ResourceId("cluster", ACCOUNT, REGION, "c1")}
+    assert ids(record) == {
+        instance("prod"),
+        ResourceId("parameter-group", ACCOUNT, REGION, "pg-prod"),
+        ResourceId("subnet-group", ACCOUNT, REGION, "private"),
+        # A plain name may hold a colon: default option groups do.
+        ResourceId("option-group", ACCOUNT, REGION, "default:mysql-8-0"),
+    }
 
 
 def test_a_global_cluster_has_no_region() -> None:
