@@ -196,33 +196,48 @@ def _values(value: object) -> Iterator[str]:
         yield from (item for item in value if isinstance(item, str))
 
 
-# The objects (or lists of them) of a response that name other resources: only these are
-# looked into, so a 50-key DBInstance costs one lookup per key and a few nested ones.
-_NESTED: Final = frozenset(
-    {
-        "dbparametergroups",
-        "dbsubnetgroup",
-        "optiongroupmemberships",
-        "dbclustermembers",
-        "dbclusteroptiongroupmemberships",
-        "dbsecuritygroups",
-    }
-)
 # Keys whose type depends on the call: looked up by _typed_key.
 _CALL_TYPED: Final = frozenset({"finaldbsnapshotidentifier", "snapshotidentifier"})
+# What a response contributes: the ARN of the resource it describes. The request names what
+# the call is about; a response's other names (the parameter groups, the cluster of an
+# instance) are the resource's settings, whose history is their own calls: they relate
+# (relations_of, from the requests that set them), they are not touched by every modify.
+_RESPONSE_KEYS: Final = frozenset(
+    key.lower()
+    for key in (
+        "dBInstanceArn",
+        "dBClusterArn",
+        "dBSnapshotArn",
+        "dBClusterSnapshotArn",
+        "dBParameterGroupArn",
+        "dBClusterParameterGroupArn",
+        "optionGroupArn",
+        "dBSubnetGroupArn",
+        "dBSecurityGroupArn",
+        "dBProxyArn",
+        "eventSubscriptionArn",
+        "globalClusterArn",
+        "blueGreenDeploymentArn",
+    )
+)
 
 
 def _scan(
-    params: object, event_name: str, account: str, region: str, nested: bool = False
+    params: object, event_name: str, account: str, region: str, *, response: bool = False
 ) -> Iterator[Touched]:
-    """The resources named at the top of a request or response, and in the objects below
-    it that name others (a response's dBParameterGroups[], dBSubnetGroup)."""
+    """The resources named at the top of a request, or by the ARNs of a response."""
     if not isinstance(params, Mapping):
         return
     for key, value in params.items():
         if not isinstance(key, str):
             continue
         folded = key.lower()
+        if response:
+            if folded in _RESPONSE_KEYS and isinstance(value, str):
+                found = _touched(key, value, None, account, region)
+                if found is not None:
+                    yield found
+            continue
         kind = _KEY_TYPES.get(folded)
         if folded in _CALL_TYPED:
             kind = _typed_key(event_name, key)
@@ -231,21 +246,24 @@ def _scan(
                 found = _touched(key, text, kind, account, region)
                 if found is not None:
                     yield found
-        elif folded in _NESTED and not nested:
-            for item in value if isinstance(value, list) else (value,):
-                yield from _scan(item, event_name, account, region, nested=True)
 
 
 def resources_of(record: Mapping[str, object], account: str, region: str) -> tuple[Touched, ...]:
-    """Every RDS resource the record names, request first, then response, then the
-    record's `resources` list; each identity once (its first spelling and key)."""
+    """Every RDS resource the record touches: those its request names, the one its response
+    describes (by ARN), then the record's `resources` list; each identity once (its first
+    spelling and key)."""
     event_name = record.get("eventName")
     name = event_name if isinstance(event_name, str) else ""
     found: dict[ResourceId, Touched] = {}
-    sources = (record.get("requestParameters"), record.get("responseElements"))
-    for source in sources:
-        for touched in _scan(source, name, account, region):
-            found.setdefault(touched.resource, touched)
+    for touched in _scan(record.get("requestParameters"), name, account, region):
+        found.setdefault(touched.resource, touched)
+    response = record.get("responseElements")
+    if isinstance(response, Mapping) and len(response) == 1:
+        # The API's result wrapper, as a few calls keep it: the resource is inside.
+        (inner,) = response.values()
+        response = inner if isinstance(inner, Mapping) else response
+    for touched in _scan(response, name, account, region, response=True):
+        found.setdefault(touched.resource, touched)
     listed = record.get("resources")
     if isinstance(listed, list):
         for item in listed:

@@ -64,10 +64,12 @@ def test_an_arn_names_its_own_account_and_region() -> None:
     }
 
 
-def test_the_response_and_its_nested_groups_count_too() -> None:
+def test_the_response_adds_the_resource_it_describes_not_its_settings() -> None:
+    """The response's ARN names the resource itself; the groups it lists are settings,
+    related through the requests that set them, not touched by every call."""
     record = call(
-        "CreateDBInstance",
-        {"dBInstanceIdentifier": "prod"},
+        "ModifyDBInstance",
+        {"dBInstanceIdentifier": "prod", "dBParameterGroupName": "pg-prod"},
         {
             "dBInstanceArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:db:prod",
             "dBParameterGroups": [{"dBParameterGroupName": "pg-prod"}],
@@ -75,13 +77,22 @@ def test_the_response_and_its_nested_groups_count_too() -> None:
             "optionGroupMemberships": [{"optionGroupName": "default:mysql-8-0"}],
         },
     )
-    assert ids(record) == {
-        instance("prod"),
-        ResourceId("parameter-group", ACCOUNT, REGION, "pg-prod"),
-        ResourceId("subnet-group", ACCOUNT, REGION, "private"),
-        # A plain name may hold a colon: default option groups do.
-        ResourceId("option-group", ACCOUNT, REGION, "default:mysql-8-0"),
-    }
+    group = ResourceId("parameter-group", ACCOUNT, REGION, "pg-prod")
+    assert ids(record) == {instance("prod"), group}  # the request names the group
+    (uses,) = relations_of(record, ACCOUNT, REGION)
+    assert uses == Relation(instance("prod"), "uses-parameter-group", group)
+    # A plain name may hold a colon: default option groups do.
+    named = call(
+        "CreateDBInstance", {"dBInstanceIdentifier": "a", "optionGroupName": "default:mysql-8-0"}
+    )
+    assert ResourceId("option-group", ACCOUNT, REGION, "default:mysql-8-0") in ids(named)
+    # A response known only by its ARN, wrapped as the API returns it.
+    wrapped = call(
+        "CreateDBCluster",
+        {"dBClusterIdentifier": "c1"},
+        {"dBCluster": {"dBClusterArn": f"arn:aws:rds:{REGION}:{ACCOUNT}:cluster:C1"}},
+    )
+    assert ids(wrapped) == {ResourceId("cluster", ACCOUNT, REGION, "c1")}
 
 
 def test_a_global_cluster_has_no_region() -> None:
