@@ -147,12 +147,18 @@ class Pace:
             self.limiter.not_before(slot)
 
     def save(self) -> None:
-        """Store when the limiter's last request went, if that moved since the last save."""
+        """Store when the limiter's last request went, if that moved since the last save.
+
+        Called once the worker has its last answer (or the sync has stopped them), so the
+        time stored is now rather than when the request was let through: AWS counts a
+        request when it arrives, which can be well after it was let go on a loaded machine,
+        and the next process must count its interval from that arrival at the latest."""
         sent = self.limiter.last_sent
         if sent is None or sent == self._saved:
             return
+        stamp = max(sent, time.time())
         try:
-            self.cache.set_cursor(PACE_SOURCE, self.key, json.dumps({"last_request": sent}))
+            self.cache.set_cursor(PACE_SOURCE, self.key, json.dumps({"last_request": stamp}))
         except sqlite3.Error:
             # The pace only spares the next process a throttle (which it would retry): not
             # worth failing a sync for, or hiding the reason it is ending.
