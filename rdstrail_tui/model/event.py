@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from rdstrail_tui.model.access import infer_read_only
+from rdstrail_tui.model.json_values import json_bool
 from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_MASK, risk_flags
 
 RDS_EVENT_SOURCE = "rds.amazonaws.com"
@@ -221,11 +222,7 @@ def resource_of(record: dict[str, Any]) -> str:
 
 def read_only_of(value: object) -> bool | None:
     """Trails write a boolean; LookupEvents writes the string "true"/"false"."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
+    return json_bool(value)
 
 
 def event_from_record(record: object, raw: bytes) -> Event:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Final, NamedTuple
 
+from rdstrail_tui.model.json_values import get_key
+
 __all__ = [
     "ARN_TYPES",
     "RESOURCE_TYPES",
@@ -338,16 +340,6 @@ _USES: Final = {
 _USES_CALLS: Final = ("CreateDB", "ModifyDB", "RestoreDB")
 
 
-def _get(params: Mapping[str, object], key: str) -> object:
-    if key in params:
-        return params[key]
-    folded = key.lower()
-    for actual, value in params.items():
-        if isinstance(actual, str) and actual.lower() == folded:
-            return value
-    return None
-
-
 _RELATIONS_BY_CALL: Final = {
     call: tuple(item[1:] for item in _CALL_RELATIONS if item[0] == call)
     for call in {item[0] for item in _CALL_RELATIONS}
@@ -369,7 +361,7 @@ def relations_of(record: Mapping[str, object], account: str, region: str) -> tup
     relations: list[Relation] = []
 
     def identity(key: str, kind_hint: str | None = None) -> ResourceId | None:
-        value = _get(params, key)
+        value = get_key(params, key)
         if not isinstance(value, str) or not value:
             return None
         kind = kind_hint or _typed_key(name, key)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Final, NamedTuple
 
+from rdstrail_tui.model.json_values import get_key, json_bool
+
 __all__ = [
     "INFERRED_READ_ONLY",
     "RISK_FLAGS",
@@ -137,22 +139,8 @@ def flags_in(flags: int) -> tuple[RiskFlag, ...]:
 # -- reading a record ----------------------------------------------------------------------
 
 
-def _get(params: Mapping[str, object], key: str) -> object:
-    """A request parameter by name in any letter case (old records vary it)."""
-    if key in params:
-        return params[key]
-    folded = key.lower()
-    for actual, value in params.items():
-        if isinstance(actual, str) and actual.lower() == folded:
-            return value
-    return None
-
-
 def _is(value: object, wanted: bool) -> bool:
-    """A JSON boolean, or the string LookupEvents and some exports write for one."""
-    if isinstance(value, bool):
-        return value is wanted
-    return isinstance(value, str) and value.strip().lower() == ("true" if wanted else "false")
+    return json_bool(value) is wanted
 
 
 def _is_zero(value: object) -> bool:
@@ -180,14 +168,14 @@ def risk_flags(record: Mapping[str, object], account: str = "") -> int:
     checks = (
         ("snapshot-public", _shares(params, account, public=True)),
         ("snapshot-shared", _shares(params, account, public=False)),
-        ("publicly-accessible", _is(_get(params, "publiclyAccessible"), True)),
-        ("deletion-protection-off", _is(_get(params, "deletionProtection"), False)),
+        ("publicly-accessible", _is(get_key(params, "publiclyAccessible"), True)),
+        ("deletion-protection-off", _is(get_key(params, "deletionProtection"), False)),
         ("unencrypted", _unencrypted(name, params, record.get("responseElements"))),
-        ("backups-off", _is_zero(_get(params, "backupRetentionPeriod"))),
+        ("backups-off", _is_zero(get_key(params, "backupRetentionPeriod"))),
         ("master-password-changed", _password_changed(params)),
-        ("iam-auth-off", _is(_get(params, "enableIAMDatabaseAuthentication"), False)),
-        ("deleted-without-snapshot", _is(_get(params, "skipFinalSnapshot"), True)),
-        ("open-ingress", any(v in _ANY_ADDRESS for v in _texts(_get(params, "cIDRIP")))),
+        ("iam-auth-off", _is(get_key(params, "enableIAMDatabaseAuthentication"), False)),
+        ("deleted-without-snapshot", _is(get_key(params, "skipFinalSnapshot"), True)),
+        ("open-ingress", any(v in _ANY_ADDRESS for v in _texts(get_key(params, "cIDRIP")))),
     )
     bits = 0
     for flag_name, applies in checks:
@@ -199,10 +187,10 @@ def risk_flags(record: Mapping[str, object], account: str = "") -> int:
 
 def _shares(params: Mapping[str, object], account: str, *, public: bool) -> bool:
     """A snapshot's restore attribute gains `all` (public) or another account's id."""
-    attribute = _get(params, "attributeName")
+    attribute = get_key(params, "attributeName")
     if not isinstance(attribute, str) or attribute.lower() != "restore":
         return False
-    added = [value for value in _texts(_get(params, "valuesToAdd")) if value]
+    added = [value for value in _texts(get_key(params, "valuesToAdd")) if value]
     if public:
         return any(value.lower() == "all" for value in added)
     return any(value.lower() != "all" and value != account for value in added)
@@ -210,8 +198,8 @@ def _shares(params: Mapping[str, object], account: str, *, public: bool) -> bool
 
 def _password_changed(params: Mapping[str, object]) -> bool:
     # Present at all: its value is always a mask.
-    return _get(params, "masterUserPassword") is not None or _is(
-        _get(params, "rotateMasterUserPassword"), True
+    return get_key(params, "masterUserPassword") is not None or _is(
+        get_key(params, "rotateMasterUserPassword"), True
     )
 
 
@@ -219,11 +207,11 @@ def _unencrypted(name: str, params: Mapping[str, object], response: object) -> b
     """A create that leaves storage unencrypted: the request says so, or it does not ask
     for encryption and the response reports none. An instance created into an Aurora
     cluster takes the cluster's encryption, which the cluster's own create is flagged for."""
-    if name == "CreateDBInstance" and _get(params, "dBClusterIdentifier") is not None:
+    if name == "CreateDBInstance" and get_key(params, "dBClusterIdentifier") is not None:
         return False
-    asked = _get(params, "storageEncrypted")
+    asked = get_key(params, "storageEncrypted")
     if asked is not None:
         return _is(asked, False)
     if isinstance(response, Mapping):
-        return _is(_get(response, "storageEncrypted"), False)
+        return _is(get_key(response, "storageEncrypted"), False)
     return False

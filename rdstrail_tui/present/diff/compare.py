@@ -11,6 +11,7 @@ from typing import Final
 from rdstrail_tui.model.access import infer_read_only
 from rdstrail_tui.model.dates import parse_loose_time
 from rdstrail_tui.model.event import RDS_EVENT_SOURCE
+from rdstrail_tui.model.json_values import find_key, json_bool
 from rdstrail_tui.model.masks import is_mask
 from rdstrail_tui.model.rds_api import Member, Operation, RdsModel, rds_model
 from rdstrail_tui.present.diff.rows import MISSING, Diff, DiffRow, Status
@@ -31,24 +32,11 @@ _MAX_DEPTH: Final = 64
 # -- JSON helpers ------------------------------------------------------------------------
 
 
-def _get(obj: object, key: str) -> tuple[str, object] | None:
-    """(actual key, value) of `key` in a JSON object, exact spelling first, then any case."""
-    if not isinstance(obj, Mapping):
-        return None
-    if key in obj:
-        return key, obj[key]
-    folded = key.lower()
-    for actual, value in obj.items():
-        if isinstance(actual, str) and actual.lower() == folded:
-            return actual, value
-    return None
-
-
 def _lookup(obj: object, path: str) -> tuple[str, object] | None:
     """(actual top-level key, value) at `path` (see Shape), or None when absent."""
     head, _, rest = path.partition(".")
     projects = head.endswith("[]")
-    found = _get(obj, head.removesuffix("[]"))
+    found = find_key(obj, head.removesuffix("[]"))
     if found is None:
         return None
     top, value = found
@@ -109,7 +97,7 @@ def _pairs(value: object) -> frozenset[object] | None:
         return None
     pairs: set[object] = set()
     for item in value:
-        key, val = _get(item, "key"), _get(item, "value")
+        key, val = find_key(item, "key"), find_key(item, "value")
         if key is None:
             pairs.add(_canon(item))
         else:
@@ -127,9 +115,9 @@ def _json(value: object, limit: int = 80) -> str:
 
 
 def _log_types(obj: object, *names: str) -> frozenset[object]:
-    found = _get(obj, names[0])
+    found = find_key(obj, names[0])
     for name in names[1:]:
-        found = found or _get(obj, name)
+        found = found or find_key(obj, name)
     return _items(found[1]) if found is not None and isinstance(found[1], list) else frozenset()
 
 
@@ -222,8 +210,8 @@ def _unwrap(response: Mapping[str, object], call: _Call) -> tuple[Mapping[str, o
 def _coerce(value: object, kind: str) -> object:
     """A request or response value as the model's type reads it: some sources write
     booleans and numbers as strings ("true", "20"), and dates in more than one format."""
-    if kind == "boolean" and isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
+    if kind == "boolean" and isinstance(value, str) and json_bool(value) is not None:
+        return json_bool(value)
     if (
         kind in ("integer", "long")
         and isinstance(value, str)
@@ -351,7 +339,7 @@ def _compare(
     shape = SHAPE_BY_KEY.get(key.lower(), Shape(key))
     member = call.request_member(key)
     kind = member.type if member else ""
-    pending_values = _get(response, _PENDING_KEY)
+    pending_values = find_key(response, _PENDING_KEY)
     current = _find(shape, requested, response, (*shape.current, key), pending=False, kind=kind)
     pending = None
     if pending_values is not None:
@@ -450,18 +438,19 @@ def _snapshot_attribute_rows(
     """attributeName, valuesToAdd and valuesToRemove of a snapshot-sharing call, read
     against the attribute's values after the call: added values must be among them,
     removed ones must not. Empty when the response lists no attributes."""
-    name = _get(request, "attributeName")
+    name = find_key(request, "attributeName")
     if name is None or not isinstance(name[1], str):
         return {}
-    found = next((hit for hit in (_get(response, key) for key in _ATTRIBUTE_LISTS) if hit), None)
+    hits = (find_key(response, key) for key in _ATTRIBUTE_LISTS)
+    found = next((hit for hit in hits if hit), None)
     if found is None or not isinstance(found[1], list):
         return {}
     used.add(found[0])
     values: list[object] | None = None
     for item in found[1]:
-        attribute = _get(item, "attributeName")
+        attribute = find_key(item, "attributeName")
         if attribute is not None and str(attribute[1]).lower() == name[1].lower():
-            listed = _get(item, "attributeValues")
+            listed = find_key(item, "attributeValues")
             values = listed[1] if listed is not None and isinstance(listed[1], list) else []
     rows: dict[str, DiffRow] = {}
     if values is None:
@@ -472,7 +461,7 @@ def _snapshot_attribute_rows(
     now = frozenset(_canon(value) for value in values)
     shared = _shared_with(values)
     for key, wanted_in in (("valuesToAdd", True), ("valuesToRemove", False)):
-        asked = _get(request, key)
+        asked = find_key(request, key)
         if asked is None:
             continue
         items = asked[1] if isinstance(asked[1], list) else [asked[1]]
@@ -528,11 +517,9 @@ def _request_rows(request: Mapping[str, object], detail: str) -> tuple[DiffRow, 
 def _is_read_only(record: Mapping[str, object]) -> bool:
     """As recorded, or for records without readOnly (before eventVersion 1.03) from the
     operation's name, as the list infers it."""
-    flag = record.get("readOnly")
-    if isinstance(flag, bool):
+    flag = json_bool(record.get("readOnly"))
+    if flag is not None:
         return flag
-    if isinstance(flag, str) and flag.lower() in ("true", "false"):
-        return flag.lower() == "true"
     name = record.get("eventName")
     return bool(infer_read_only(name)) if isinstance(name, str) else False
 
