@@ -11,8 +11,11 @@ import zstandard
 
 from rdstrail_tui.cache.codec import RecordCodec, packaged_dictionary
 from rdstrail_tui.cache.errors import CacheError
+from rdstrail_tui.cache.resources import EventFacts, store_facts
 from rdstrail_tui.cache.schema import LOOKUP_BATCH, MIGRATIONS, SCHEMA_VERSION
 from rdstrail_tui.model.access import infer_read_only
+from rdstrail_tui.model.event import RDS_EVENT_SOURCE
+from rdstrail_tui.model.resources import ResourceId, relations_of, resources_of
 from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_OPERATIONS, risk_flags
 
 Progress = Callable[[str, int, int], None]
@@ -45,6 +48,8 @@ def migrate(connection: sqlite3.Connection, path: Path, progress: Progress | Non
                 )
             if target == 2:
                 fill_flags(connection, progress)
+            if target == 3:
+                fill_resources(connection, progress)
             connection.execute(f"PRAGMA user_version = {target}")
         connection.execute("COMMIT")
     except BaseException:
@@ -115,3 +120,64 @@ def fill_flags(connection: sqlite3.Connection, progress: Progress | None = None)
         if progress is not None and (done % _REPORT_EVERY == 0 or done == total):
             progress("risk flags", done, total)
     connection.executemany("UPDATE events SET flags = flags | ? WHERE rowid = ?", updates)
+
+
+# Events read per round of the resources fill: bounded memory whatever the cache's size.
+_FILL_BATCH = 2000
+
+
+def fill_resources(connection: sqlite3.Connection, progress: Progress | None = None) -> None:
+    """The resources and relations (model.resources) of the RDS events cached before:
+    what ingest now computes for each. Every RDS event's record is read once, in rowid
+    order and in batches."""
+    row = connection.execute(
+        "SELECT id FROM strings WHERE text = ?", (RDS_EVENT_SOURCE,)
+    ).fetchone()
+    if row is None:
+        return
+    source = int(row[0])
+    total = int(
+        connection.execute(
+            "SELECT count(*) FROM events WHERE event_source = ?", (source,)
+        ).fetchone()[0]
+    )
+    dictionary = connection.execute("SELECT value FROM meta WHERE key = 'zstd_dict'").fetchone()
+    codec = RecordCodec(bytes(dictionary[0]) if dictionary else b"")
+    known: dict[ResourceId, int] = {}
+    done, after = 0, 0
+    while True:
+        rows = connection.execute(
+            "SELECT e.rowid, e.raw, (SELECT text FROM strings WHERE id = e.account), "
+            "(SELECT text FROM strings WHERE id = e.region), e.event_time, e.read_only, "
+            "e.error_code, e.flags FROM events AS e "
+            "WHERE e.event_source = ? AND e.rowid > ? ORDER BY e.rowid LIMIT ?",
+            (source, after, _FILL_BATCH),
+        ).fetchall()
+        if not rows:
+            break
+        facts = []
+        for rowid, blob, account, region, time, read_only, error_code, flags in rows:
+            try:
+                record = orjson.loads(codec.decompress(blob))
+            except (ValueError, zstandard.ZstdError):
+                record = None  # a damaged row relates nothing rather than stopping the upgrade
+            if isinstance(record, dict):
+                touched = [t.resource for t in resources_of(record, account or "", region or "")]
+                relations = relations_of(record, account or "", region or "")
+                if touched or relations:
+                    facts.append(
+                        EventFacts(
+                            int(rowid),
+                            int(time),
+                            read_only == 0,
+                            error_code is not None,
+                            int(flags),
+                            touched,
+                            relations,
+                        )
+                    )
+        store_facts(connection, known, facts)
+        done += len(rows)
+        after = int(rows[-1][0])
+        if progress is not None:
+            progress("resources", done, total)

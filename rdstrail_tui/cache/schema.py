@@ -16,9 +16,10 @@ from typing import Any
 
 from rdstrail_tui.cache.ids import decode_event_id, encode_event_id
 from rdstrail_tui.model.event import Event
+from rdstrail_tui.model.resources import parse_arn
 from rdstrail_tui.model.risk import RISK_MASK
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -73,6 +74,44 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE events ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX events_by_risk ON events (event_time) WHERE (flags & {RISK_MASK}) != 0;
     """,
+    # Every RDS resource an event touches (model.resources), by identity, and the relations
+    # calls set up: computed per event at ingest, so the order events are loaded in does not
+    # matter. A resource's history is a range of event_resources' primary key.
+    # migrations.fill_resources computes them for the events cached before.
+    3: """
+    CREATE TABLE resources (
+        id INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        account TEXT NOT NULL,
+        region TEXT NOT NULL,
+        identifier TEXT NOT NULL,  -- folded to lower case: RDS names are case-insensitive
+        -- A summary of the resource's events, kept by cache/resources.py as they are stored
+        first_seen INTEGER,
+        last_seen INTEGER,
+        events INTEGER NOT NULL DEFAULT 0,
+        writes INTEGER NOT NULL DEFAULT 0,
+        flags INTEGER NOT NULL DEFAULT 0,  -- the risk flags of its events, OR-ed
+        last_write INTEGER,  -- events.rowid of its latest write, failed or not
+        last_write_time INTEGER,
+        last_change INTEGER,  -- events.rowid of its latest successful write
+        last_change_time INTEGER
+    );
+    -- Found by name. One identity per row is kept by cache/resources.py, under the write
+    -- lock (a UNIQUE index over all four columns would store each resource twice).
+    CREATE INDEX resources_by_identifier ON resources (identifier);
+    CREATE TABLE event_resources (
+        resource INTEGER NOT NULL,  -- resources.id
+        event INTEGER NOT NULL,  -- events.rowid
+        PRIMARY KEY (resource, event)
+    ) WITHOUT ROWID;
+    CREATE TABLE event_relations (
+        subject INTEGER NOT NULL,  -- resources.id
+        kind TEXT NOT NULL,  -- read-replica-of, snapshot-of, renamed-from, ...
+        other INTEGER NOT NULL,
+        event INTEGER NOT NULL,
+        PRIMARY KEY (subject, kind, other, event)
+    ) WITHOUT ROWID;
+    """,
 }
 
 # Event fields stored as ids into `strings`, in the order of the row an insert writes.
@@ -92,8 +131,10 @@ _EVENT_COLUMNS = (
     "event_id, event_time, event_name, event_source, region, account, principal, "
     "source_ip, user_agent, read_only, error_code, error_message, resource, flags"
 )
+# The rowid is given: Cache.insert numbers a batch's rows itself, so it knows each new
+# event's rowid without reading them back (a duplicate's number is simply left unused).
 INSERT_EVENT = (
-    f"INSERT OR IGNORE INTO events ({_EVENT_COLUMNS}, raw) VALUES ({', '.join('?' * 15)})"
+    f"INSERT OR IGNORE INTO events (rowid, {_EVENT_COLUMNS}, raw) VALUES ({', '.join('?' * 16)})"
 )
 # The text columns in the order an Event holds them: the first seven, read_only, the rest.
 SELECT_EVENTS = (
@@ -129,11 +170,12 @@ INDEX_COLUMNS: dict[str, str] = {
 
 
 def event_row(
-    event: Event, ids: dict[str, int], compress: Callable[[bytes], bytes]
+    rowid: int, event: Event, ids: dict[str, int], compress: Callable[[bytes], bytes]
 ) -> tuple[object, ...]:
     """The INSERT_EVENT parameters of one event; `ids` holds every text's strings.id."""
     e = event
     return (
+        rowid,
         encode_event_id(e.event_id),
         e.event_time,
         ids[e.event_name],
@@ -156,8 +198,9 @@ def event_of(row: Sequence[Any], decompress: Callable[[bytes], bytes] | None) ->
     """An Event from a row of SELECT_EVENTS plus the raw column."""
     read_only = None if row[9] is None else bool(row[9])
     raw = decompress(row[14]) if decompress else b""
+    # The resources and relations live in their own tables (store_resources): none here.
     return Event._make(
-        (decode_event_id(row[0]), *row[1:9], read_only, *row[10:13], raw, int(row[13]))
+        (decode_event_id(row[0]), *row[1:9], read_only, *row[10:13], raw, int(row[13]), (), ())
     )
 
 
@@ -268,3 +311,39 @@ def event_id_in(event_ids: str | Sequence[str]) -> Where:
         return event_id_is(ids[0])
     marks = ", ".join("?" * len(ids))
     return Where(f"event_id IN ({marks})" if ids else "0", tuple(encode_event_id(i) for i in ids))
+
+
+def resources_matching(folded: str | Sequence[str], *, exact: bool) -> tuple[str, tuple[str, ...]]:
+    """The condition on a `resources` row (SQL and its parameters) that it is one of
+    `folded` (already ASCII-lowered): an RDS ARN names one identity exactly; any other
+    value is contained in (or, with `exact`, equal to) the identifier. Identifiers are
+    stored lowered, and RDS allows only ASCII in them, so ASCII folding is all it takes."""
+    values = (folded,) if isinstance(folded, str) else tuple(folded)
+    tests: list[str] = []
+    params: list[str] = []
+    for value in values:
+        arn = parse_arn(value)
+        if arn is not None:
+            kind, account, region, name = arn
+            tests.append("(type = ? AND account = ? AND region = ? AND identifier = ?)")
+            params.extend((kind, account, "" if kind == "global-cluster" else region, name))
+        elif exact:
+            tests.append("identifier = ?")
+            params.append(value)
+        else:
+            tests.append("instr(identifier, ?) > 0")
+            params.append(value)
+    return (" OR ".join(tests) or "0"), tuple(params)
+
+
+def touches_resource(folded: str | Sequence[str], *, exact: bool) -> Where:
+    """res: the event touches a resource matching `folded` by identity (model.resources:
+    ARNs resolved, case folded, every resource it names), or its primary resource text
+    matches as before (the events of other services, which name no RDS resource)."""
+    primary = _text_in("resource", strings_matching(folded, exact=exact))
+    test, params = resources_matching(folded, exact=exact)
+    return Where(
+        f"({primary.sql} OR rowid IN (SELECT event FROM event_resources WHERE resource IN "
+        f"(SELECT id FROM resources WHERE {test})))",
+        (*primary.params, *params),
+    )

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from rdstrail_tui.cache import reports, sync_state
+from rdstrail_tui.cache import reports, resources, sync_state
 from rdstrail_tui.cache.codec import RecordCodec
 from rdstrail_tui.cache.errors import CacheError
 from rdstrail_tui.cache.ids import encode_event_id
 from rdstrail_tui.cache.migrations import Progress, migrate
 from rdstrail_tui.cache.paths import create_private_file, default_cache_path, tighten
 from rdstrail_tui.cache.reports import CacheInfo, Stats
+from rdstrail_tui.cache.resources import EventFacts, store_facts
 from rdstrail_tui.cache.schema import (
     EVERYTHING,
     INDEX_COLUMNS,
@@ -29,10 +30,12 @@ from rdstrail_tui.cache.schema import (
     Where,
     event_of,
     event_row,
+    resources_matching,
     strings_matching,
 )
 from rdstrail_tui.cache.transaction import Transaction
 from rdstrail_tui.model.event import Event
+from rdstrail_tui.model.resources import ResourceId
 
 # Long enough for a parallel load's writers to take turns on the write lock.
 BUSY_TIMEOUT_MS = 120_000
@@ -47,6 +50,8 @@ class Cache:
         self._codec = RecordCodec(self._dictionary())
         # text -> strings.id, learnt from committed transactions only (see transaction()).
         self._string_ids: dict[str, int] = {}
+        # The same for resource identities -> resources.id.
+        self._resource_ids: dict[ResourceId, int] = {}
 
     @classmethod
     def open(
@@ -104,10 +109,43 @@ class Cache:
         compress = self._codec.compress
         with self.transaction():
             ids = self._intern(batch)
-            rows = [event_row(e, ids, compress) for e in batch]
+            # Under the write lock nobody else adds rows: the batch's rows are numbered
+            # from the current end, and a duplicate's number is left unused.
+            (last,) = self._db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()
+            base = int(last) + 1
+            rows = [event_row(base + i, e, ids, compress) for i, e in enumerate(batch)]
             before = self._db.total_changes
             self._db.executemany(INSERT_EVENT, rows)
-            return self._db.total_changes - before
+            added = self._db.total_changes - before
+            self._store_facts(batch, base, added)
+            return added
+
+    def _store_facts(self, batch: list[Event], base: int, added: int) -> None:
+        """The resources, relations and resource summaries of the batch's new events.
+        Facts are per event, so only an event's first storing adds them: a record loaded
+        twice, or older records loaded later, leave the same tables."""
+        stored: Container[int]
+        if added == len(batch):
+            stored = range(base, base + len(batch))
+        else:  # some were duplicates: the rows this batch added are the numbers now taken
+            stored = {
+                int(row[0])
+                for row in self._db.execute("SELECT rowid FROM events WHERE rowid >= ?", (base,))
+            }
+        facts = [
+            EventFacts(
+                base + i,
+                e.event_time,
+                e.read_only is False,
+                e.error_code is not None,
+                e.flags,
+                e.resources,
+                e.relations,
+            )
+            for i, e in enumerate(batch)
+            if (e.resources or e.relations) and base + i in stored
+        ]
+        store_facts(self._db, self._resource_ids, facts)
 
     def _intern(self, batch: list[Event]) -> dict[str, int]:
         """The strings.id of every text in the batch, adding the new ones. Runs inside the
@@ -148,7 +186,11 @@ class Cache:
 
     def transaction(self) -> Transaction:
         # String ids learnt inside a rolled-back transaction no longer exist.
-        return Transaction(self._db, on_rollback=self._string_ids.clear)
+        return Transaction(self._db, on_rollback=self._forget_ids)
+
+    def _forget_ids(self) -> None:
+        self._string_ids.clear()
+        self._resource_ids.clear()
 
     def record_source(self, source: str, kind: str, events_added: int) -> None:
         now = int(time.time())
@@ -178,7 +220,10 @@ class Cache:
             self._db.execute("DELETE FROM strings")
             self._db.execute("DELETE FROM sources")
             self._db.execute("DELETE FROM sync_cursors")
-        self._string_ids.clear()
+            self._db.execute("DELETE FROM event_resources")
+            self._db.execute("DELETE FROM event_relations")
+            self._db.execute("DELETE FROM resources")
+        self._forget_ids()
         self._db.execute("VACUUM")
         return removed
 
@@ -298,6 +343,49 @@ class Cache:
                     chunk,
                 )
             )
+        return found
+
+    def resources_named(self, identifier: str) -> list[tuple[int, ResourceId]]:
+        """The resources whose identifier is `identifier` (any case), with their ids: more
+        than one where accounts, regions or types share a name."""
+        rows = self._db.execute(
+            "SELECT id, type, account, region, identifier FROM resources WHERE identifier = ? "
+            "ORDER BY type, account, region",
+            (identifier.lower(),),
+        )
+        return [(int(row[0]), ResourceId(*row[1:])) for row in rows]
+
+    def resource(self, resource_id: int) -> ResourceId | None:
+        return resources.resource_by_id(self._db, resource_id)
+
+    def timeline(self, resource_ids: Sequence[int]) -> list[resources.TimelineRow]:
+        """The events touching any of these resources, each once, oldest first."""
+        return resources.timeline(self._db, resource_ids)
+
+    def resource_summaries(
+        self, folded: Sequence[str] = (), *, exact: bool = False
+    ) -> list[resources.ResourceSummary]:
+        """Every resource with the summary of its events; with `folded`, only those
+        res: would match by identity (schema.resources_matching)."""
+        test = resources_matching(folded, exact=exact) if folded else None
+        return resources.summaries(self._db, test)
+
+    def rowids_touching(self, folded: Sequence[str], *, exact: bool) -> list[int]:
+        """Rowids of the events touching a resource res: would match by identity."""
+        return resources.events_touching_matching(self._db, resources_matching(folded, exact=exact))
+
+    def relations_of(self, resource_id: int) -> list[tuple[str, ResourceId, bool, int]]:
+        """The relations the resource is in: (kind, the other resource, whether it is the
+        subject, the rowid of the event that set it up)."""
+        found: list[tuple[str, ResourceId, bool, int]] = []
+        for column, other, subject in (("subject", "other", True), ("other", "subject", False)):
+            rows = self._db.execute(
+                f"SELECT r.kind, x.type, x.account, x.region, x.identifier, r.event "
+                f"FROM event_relations AS r JOIN resources AS x ON x.id = r.{other} "
+                f"WHERE r.{column} = ?",
+                (resource_id,),
+            )
+            found.extend((row[0], ResourceId(*row[1:5]), subject, int(row[5])) for row in rows)
         return found
 
     def last_sync(self) -> tuple[int, int | None]:

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from rdstrail_tui.model.access import infer_read_only
 from rdstrail_tui.model.json_values import json_bool
+from rdstrail_tui.model.resources import Relation, ResourceId, relations_of, resources_of
 from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_MASK, risk_flags
 
 RDS_EVENT_SOURCE = "rds.amazonaws.com"
@@ -44,6 +45,11 @@ class Event(NamedTuple):
     # model.risk's bits: the risk flags of the call, and INFERRED_READ_ONLY where read_only
     # comes from the operation's name because the record does not say.
     flags: int = 0
+    # Every RDS resource the record names, and the relations its call sets up (computed at
+    # ingest for RDS's own records; the cache keeps them in their own tables, so an Event
+    # read back from it carries none here).
+    resources: tuple[ResourceId, ...] = ()
+    relations: tuple[Relation, ...] = ()
 
     @property
     def time(self) -> datetime:
@@ -241,6 +247,13 @@ def event_from_record(record: object, raw: bytes) -> Event:
     event_name = _text(record.get("eventName"))
     read_only = read_only_of(record.get("readOnly"))
     flags = risk_flags(record, account)
+    region = _text(record.get("awsRegion"))
+    event_source = _text(record.get("eventSource"))
+    touched: tuple[ResourceId, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    if event_source == RDS_EVENT_SOURCE:
+        touched = tuple(found.resource for found in resources_of(record, account, region))
+        relations = relations_of(record, account, region)
     if read_only is None:
         read_only = infer_read_only(event_name)
         flags |= INFERRED_READ_ONLY if read_only is not None else 0
@@ -248,8 +261,8 @@ def event_from_record(record: object, raw: bytes) -> Event:
         event_id=event_id,
         event_time=event_time,
         event_name=event_name,
-        event_source=_text(record.get("eventSource")),
-        region=_text(record.get("awsRegion")),
+        event_source=event_source,
+        region=region,
         account=account,
         principal=principal_of(identity),
         source_ip=_text(record.get("sourceIPAddress")),
@@ -260,4 +273,6 @@ def event_from_record(record: object, raw: bytes) -> Event:
         resource=resource_of(record),
         raw=raw,
         flags=flags,
+        resources=touched,
+        relations=relations,
     )

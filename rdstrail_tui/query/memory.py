@@ -120,6 +120,12 @@ class EventIndex:
     def _match(self, term: Term, cache: Cache) -> Mask:
         """The events the term's alternatives match, before any negation."""
         column_name = SUBSTRING_FIELDS.get(term.key)
+        if term.key == "res":
+            # As schema.touches_resource: every resource the event touches, by identity,
+            # or its primary resource's text (other services' events name no identity).
+            return self._text_match(self.columns["resource"], term, cache) | self._touching(
+                term, cache
+            )
         if column_name is not None:
             return self._text_match(self.columns[column_name], term, cache)
         mask: Mask
@@ -152,6 +158,24 @@ class EventIndex:
         table[list(ids)] = True
         table[0] = False  # id 0 stands for NULL, which contains and equals nothing
         result: Mask = table[column]
+        return result
+
+    def _touching(self, term: Term, cache: Cache) -> Mask:
+        """The events touching a resource the term names, by identity: a lookup table by
+        rowid, gathered at the index's rowids."""
+        folded = tuple(fold(value) for value in term.values)
+        key = (term.exact, "\x00res\x00" + "\x00".join(folded))
+        found = self._lookups.get(key)
+        if found is None:
+            found = frozenset(cache.rowids_touching(folded, exact=term.exact))
+            if len(self._lookups) >= _REMEMBERED_LOOKUPS:
+                self._lookups.clear()
+            self._lookups[key] = found
+        rowids = self.rowids
+        size = max(int(rowids.max(initial=0)), max(found, default=0)) + 1
+        table = np.zeros(size, dtype=np.bool_)
+        table[list(found)] = True
+        result: Mask = table[rowids]
         return result
 
     def _string_ids(self, folded: str, exact: bool, cache: Cache) -> frozenset[int]:

@@ -26,6 +26,8 @@ def _positive(term: Term) -> Where:
     field = SUBSTRING_FIELDS.get(term.key)
     if field is not None:
         folded = [fold(value) for value in term.values]
+        if term.key == "res":
+            return schema.touches_resource(folded, exact=term.exact)
         if term.exact:
             return schema.text_equals(field, folded)
         return schema.text_contains_any(field, folded)

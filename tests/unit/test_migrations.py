@@ -140,8 +140,16 @@ def test_an_old_cache_gains_flags_and_inferred_reads_with_progress(old_cache: Pa
             assert {e.event_id for e in cache.events(where_of(flt))} == expected
             rowids = [int(r) for r in EventIndex.build(cache).select(flt, cache)]
             assert {e.event_id for e in cache.events_by_rowid(rowids).values()} == expected
-    # Only the events of operations that can carry a flag were parsed (not e3, e4).
-    assert heard == [("risk flags", 2, 2)]
+    # Only the events of operations that can carry a flag were parsed for flags (not e3,
+    # e4); every RDS event for the resources it touches (schema 3).
+    assert heard == [("risk flags", 2, 2), ("resources", 4, 4)]
+    with Cache.open(old_cache) as cache:
+        ((snapshot_id, snapshot),) = cache.resources_named("snap-1")
+        assert snapshot.type == "snapshot"
+        touching = cache.events_by_rowid([r.rowid for r in cache.timeline([snapshot_id])])
+        assert {e.event_id for e in touching.values()} == {"e1"}
+        ((instance_id, _),) = cache.resources_named("A")  # any case
+        assert len(cache.timeline([instance_id])) == 1
     db = sqlite3.connect(old_cache)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     # Opening again does nothing more.
@@ -169,7 +177,10 @@ def test_the_cli_says_it_upgrades_an_old_cache_once(old_cache: Path, run_cli: An
     result = run_cli("--cache", old_cache, "query", "is:risky", "--format", "jsonl")
     assert result.code == 0, result.err
     assert [orjson.loads(line)["eventID"] for line in result.out.splitlines()] == ["e1"]
-    assert result.err == f"rdstrail: upgrading {old_cache}: risk flags, 2 of 2\n"
+    assert result.err == (
+        f"rdstrail: upgrading {old_cache}: risk flags, 2 of 2\n"
+        f"rdstrail: upgrading {old_cache}: resources, 4 of 4\n"
+    )
     again = run_cli("--cache", old_cache, "stats")
     assert again.code == 0 and again.err == ""
     assert "RISK FLAG" in again.out and "snapshot-public" in again.out

@@ -1,0 +1,305 @@
+"""The resources events touch and the relations between them: writing them beside the
+events (at ingest and by the migration that fills them for older caches) and reading a
+resource's events back.
+
+Resources are interned like strings: one row per identity, events hold its id. A history
+is then a range of event_resources' primary key, whatever the size of the cache. Each
+resource row also keeps a summary of its events (first and last seen, counts, the latest
+write and the latest successful one, the risk flags): the resources screen reads those rows
+and never aggregates the events. Every summary is a minimum, a maximum, a sum or an OR over
+the resource's events, so the order events arrive in does not change it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from rdstrail_tui.cache.schema import LOOKUP_BATCH
+from rdstrail_tui.model.resources import Relation, ResourceId
+from rdstrail_tui.model.risk import RISK_MASK
+
+
+class EventFacts(NamedTuple):
+    """What one newly stored event contributes: its rowid, what it touched and related,
+    and the fields the summaries fold in."""
+
+    rowid: int
+    time: int
+    write: bool
+    failed: bool
+    flags: int
+    touched: Sequence[ResourceId]
+    relations: Sequence[Relation]
+
+
+def resource_ids(
+    db: sqlite3.Connection, known: dict[ResourceId, int], wanted: Iterable[ResourceId]
+) -> dict[ResourceId, int]:
+    """The resources.id of every identity, adding the new ones; `known` remembers them for
+    the connection's life. Runs inside the caller's write transaction, which holds the
+    write lock: what is not found here cannot be added by another process meanwhile."""
+    missing = {rid for rid in wanted if rid not in known}
+    if not missing:
+        return known
+    names = sorted({rid.identifier for rid in missing})
+    for start in range(0, len(names), LOOKUP_BATCH):
+        chunk = names[start : start + LOOKUP_BATCH]
+        marks = ", ".join("?" * len(chunk))
+        for id_, kind, account, region, identifier in db.execute(
+            f"SELECT id, type, account, region, identifier FROM resources "
+            f"WHERE identifier IN ({marks})",
+            chunk,
+        ):
+            known[ResourceId(kind, account, region, identifier)] = int(id_)
+    for rid in sorted(missing - known.keys()):
+        cursor = db.execute(
+            "INSERT INTO resources (type, account, region, identifier) VALUES (?, ?, ?, ?)", rid
+        )
+        known[rid] = int(cursor.lastrowid or 0)
+    return known
+
+
+class _Summary:
+    """The summary of one resource over one batch's events."""
+
+    __slots__ = ("change", "events", "first", "flags", "last", "write", "writes")
+
+    def __init__(self, time: int) -> None:
+        self.first = self.last = time
+        self.events = self.writes = self.flags = 0
+        self.write: tuple[int, int] | None = None  # (time, rowid) of the latest write
+        self.change: tuple[int, int] | None = None  # ... of the latest successful write
+
+    def add(self, fact: EventFacts) -> None:
+        self.first = min(self.first, fact.time)
+        self.last = max(self.last, fact.time)
+        self.events += 1
+        self.flags |= fact.flags & RISK_MASK
+        if fact.write:
+            self.writes += 1
+            mark = (fact.time, fact.rowid)
+            if self.write is None or mark > self.write:
+                self.write = mark
+            if not fact.failed and (self.change is None or mark > self.change):
+                self.change = mark
+
+
+# Folds a batch's summary into a resource's row. SQLite evaluates every SET expression
+# against the row as it was, so each CASE compares with the old latest write. The latest is
+# the greatest (time, rowid): rowids only break ties within one second.
+_LATER = "(? IS NOT NULL AND ({t} IS NULL OR ? > {t} OR (? = {t} AND ? > {r})))"
+_FOLD_SUMMARY = (
+    "UPDATE resources SET "
+    "first_seen = min(coalesce(first_seen, ?), ?), "
+    "last_seen = max(coalesce(last_seen, ?), ?), "
+    "events = events + ?, writes = writes + ?, flags = flags | ?, "
+    f"last_write = CASE WHEN {_LATER.format(t='last_write_time', r='last_write')} "
+    "THEN ? ELSE last_write END, "
+    f"last_write_time = CASE WHEN {_LATER.format(t='last_write_time', r='last_write')} "
+    "THEN ? ELSE last_write_time END, "
+    f"last_change = CASE WHEN {_LATER.format(t='last_change_time', r='last_change')} "
+    "THEN ? ELSE last_change END, "
+    f"last_change_time = CASE WHEN {_LATER.format(t='last_change_time', r='last_change')} "
+    "THEN ? ELSE last_change_time END "
+    "WHERE id = ?"
+)
+
+
+def _latest_params(mark: tuple[int, int] | None, value_index: int) -> tuple[object, ...]:
+    time, rowid = mark if mark is not None else (None, None)
+    return (time, time, time, rowid, (time, rowid)[value_index])
+
+
+def _fold_params(resource: int, s: _Summary) -> tuple[object, ...]:
+    return (
+        s.first,
+        s.first,
+        s.last,
+        s.last,
+        s.events,
+        s.writes,
+        s.flags,
+        *_latest_params(s.write, 1),
+        *_latest_params(s.write, 0),
+        *_latest_params(s.change, 1),
+        *_latest_params(s.change, 0),
+        resource,
+    )
+
+
+def store_facts(
+    db: sqlite3.Connection, known: dict[ResourceId, int], facts: Sequence[EventFacts]
+) -> None:
+    """Write what each newly stored event touched and related, and fold it into the
+    resources' summaries, inside the caller's transaction. The caller passes each event
+    once, when it is first stored: a record delivered twice adds nothing."""
+    if not facts:
+        return
+    ids = resource_ids(
+        db,
+        known,
+        (
+            rid
+            for fact in facts
+            for rid in (
+                *fact.touched,
+                *(r.subject for r in fact.relations),
+                *(r.other for r in fact.relations),
+            )
+        ),
+    )
+    pairs: list[tuple[int, int]] = []
+    summaries: dict[int, _Summary] = {}
+    for fact in facts:
+        for rid in fact.touched:
+            resource = ids[rid]
+            pairs.append((resource, fact.rowid))
+            summary = summaries.get(resource)
+            if summary is None:
+                summary = summaries[resource] = _Summary(fact.time)
+            summary.add(fact)
+    db.executemany("INSERT OR IGNORE INTO event_resources (resource, event) VALUES (?, ?)", pairs)
+    relations = [
+        (ids[r.subject], r.kind, ids[r.other], fact.rowid) for fact in facts for r in fact.relations
+    ]
+    if relations:
+        db.executemany(
+            "INSERT OR IGNORE INTO event_relations (subject, kind, other, event) "
+            "VALUES (?, ?, ?, ?)",
+            relations,
+        )
+    db.executemany(_FOLD_SUMMARY, [_fold_params(r, s) for r, s in summaries.items()])
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+class ResourceSummary(NamedTuple):
+    """One row of the resources screen: a resource and the summary of its events."""
+
+    id: int
+    resource: ResourceId
+    first_seen: int | None
+    last_seen: int | None
+    events: int
+    writes: int
+    flags: int
+    last_write_time: int | None
+    last_write_name: str  # "" when it was never written
+    last_writer: str
+    last_change_name: str  # the latest successful write's operation
+
+
+class TimelineRow(NamedTuple):
+    """An event of a history without its record: enough to fold reads into counts."""
+
+    rowid: int
+    event_id: bytes | str  # as stored (cache.ids.decode_event_id reads it)
+    time: int
+    event_name: str
+    principal: str
+    error_code: str | None
+    read_only: bool | None
+    flags: int
+
+
+def _texts(db: sqlite3.Connection, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = sorted({i for i in ids if i is not None})
+    texts: dict[int, str] = {}
+    for start in range(0, len(wanted), LOOKUP_BATCH):
+        chunk = wanted[start : start + LOOKUP_BATCH]
+        marks = ", ".join("?" * len(chunk))
+        texts.update(
+            (int(i), str(t))
+            for i, t in db.execute(f"SELECT id, text FROM strings WHERE id IN ({marks})", chunk)
+        )
+    return texts
+
+
+def summaries(
+    db: sqlite3.Connection, test: tuple[str, tuple[object, ...]] | None = None
+) -> list[ResourceSummary]:
+    """Every resource (or those matching `test`, a condition on a resources row), with the
+    names of its latest write and latest successful write: one pass over `resources`, two
+    lookups per row by rowid, never a scan of the events."""
+    condition, params = test if test is not None else ("1", ())
+    rows = db.execute(
+        "SELECT r.id, r.type, r.account, r.region, r.identifier, r.first_seen, r.last_seen, "
+        "r.events, r.writes, r.flags, r.last_write_time, w.event_name, w.principal, "
+        "c.event_name FROM resources AS r "
+        "LEFT JOIN events AS w ON w.rowid = r.last_write "
+        "LEFT JOIN events AS c ON c.rowid = r.last_change "
+        f"WHERE r.events > 0 AND ({condition})",
+        params,
+    ).fetchall()
+    texts = _texts(db, (i for row in rows for i in row[11:14]))
+    return [
+        ResourceSummary(
+            int(row[0]),
+            ResourceId(*row[1:5]),
+            row[5],
+            row[6],
+            int(row[7]),
+            int(row[8]),
+            int(row[9]),
+            row[10],
+            texts.get(row[11], ""),
+            texts.get(row[12], ""),
+            texts.get(row[13], ""),
+        )
+        for row in rows
+    ]
+
+
+def resource_by_id(db: sqlite3.Connection, resource_id: int) -> ResourceId | None:
+    row = db.execute(
+        "SELECT type, account, region, identifier FROM resources WHERE id = ?", (resource_id,)
+    ).fetchone()
+    return ResourceId(*row) if row else None
+
+
+def timeline(db: sqlite3.Connection, resource_ids: Sequence[int]) -> list[TimelineRow]:
+    """The events touching any of the resources, each once, oldest first (time, then
+    rowid). Text fields are looked up once per distinct string, not once per event."""
+    if not resource_ids:
+        return []
+    marks = ", ".join("?" * len(resource_ids))
+    rows = db.execute(
+        "SELECT DISTINCT e.rowid, e.event_id, e.event_time, e.event_name, e.principal, "
+        "e.error_code, e.read_only, e.flags FROM event_resources AS r "
+        "JOIN events AS e ON e.rowid = r.event "
+        f"WHERE r.resource IN ({marks}) ORDER BY e.event_time, e.rowid",
+        tuple(resource_ids),
+    ).fetchall()
+    texts = _texts(db, (i for row in rows for i in row[3:6]))
+    return [
+        TimelineRow(
+            int(row[0]),
+            row[1],
+            int(row[2]),
+            texts.get(row[3], ""),
+            texts.get(row[4], ""),
+            None if row[5] is None else texts.get(row[5], ""),
+            None if row[6] is None else bool(row[6]),
+            int(row[7]),
+        )
+        for row in rows
+    ]
+
+
+def events_touching_matching(
+    db: sqlite3.Connection, test: tuple[str, tuple[object, ...]]
+) -> list[int]:
+    """Rowids of the events that touch a resource matching `test` (schema's
+    resources_matching): the in-memory evaluator's half of res:."""
+    condition, params = test
+    return [
+        int(row[0])
+        for row in db.execute(
+            "SELECT DISTINCT event FROM event_resources WHERE resource IN "
+            f"(SELECT id FROM resources WHERE {condition})",
+            params,
+        )
+    ]
