@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from rdstrail_tui.cache.schema import LOOKUP_BATCH
+from rdstrail_tui.model.history import EventRow, ResourceSummary
 from rdstrail_tui.model.resources import Relation, ResourceId
 from rdstrail_tui.model.risk import RISK_MASK
 
@@ -176,35 +177,6 @@ def store_facts(
 # -- reading -------------------------------------------------------------------------------
 
 
-class ResourceSummary(NamedTuple):
-    """One row of the resources screen: a resource and the summary of its events."""
-
-    id: int
-    resource: ResourceId
-    first_seen: int | None
-    last_seen: int | None
-    events: int
-    writes: int
-    flags: int
-    last_write_time: int | None
-    last_write_name: str  # "" when it was never written
-    last_writer: str
-    last_change_name: str  # the latest successful write's operation
-
-
-class TimelineRow(NamedTuple):
-    """An event of a history without its record: enough to fold reads into counts."""
-
-    rowid: int
-    event_id: bytes | str  # as stored (cache.ids.decode_event_id reads it)
-    time: int
-    event_name: str
-    principal: str
-    error_code: str | None
-    read_only: bool | None
-    flags: int
-
-
 def _texts(db: sqlite3.Connection, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i is not None})
     texts: dict[int, str] = {}
@@ -260,7 +232,7 @@ def resource_by_id(db: sqlite3.Connection, resource_id: int) -> ResourceId | Non
     return ResourceId(*row) if row else None
 
 
-def timeline(db: sqlite3.Connection, resource_ids: Sequence[int]) -> list[TimelineRow]:
+def timeline(db: sqlite3.Connection, resource_ids: Sequence[int]) -> list[EventRow]:
     """The events touching any of the resources, each once, oldest first (time, then
     rowid). Text fields are looked up once per distinct string, not once per event."""
     if not resource_ids:
@@ -275,7 +247,7 @@ def timeline(db: sqlite3.Connection, resource_ids: Sequence[int]) -> list[Timeli
     ).fetchall()
     texts = _texts(db, (i for row in rows for i in row[3:6]))
     return [
-        TimelineRow(
+        EventRow(
             int(row[0]),
             row[1],
             int(row[2]),
@@ -303,3 +275,30 @@ def events_touching_matching(
             params,
         )
     ]
+
+
+def relation_ids(db: sqlite3.Connection, resource_id: int) -> list[tuple[str, int, bool, int]]:
+    """The relations the resource is in: (kind, the other resource's id, whether this one
+    is the subject, the rowid of the event that set it up)."""
+    found: list[tuple[str, int, bool, int]] = []
+    for column, other, subject in (("subject", "other", True), ("other", "subject", False)):
+        rows = db.execute(
+            f"SELECT kind, {other}, event FROM event_relations WHERE {column} = ?",
+            (resource_id,),
+        )
+        found.extend((str(kind), int(o), subject, int(event)) for kind, o, event in rows)
+    return found
+
+
+def times_of(db: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for start in range(0, len(rowids), LOOKUP_BATCH):
+        chunk = list(rowids[start : start + LOOKUP_BATCH])
+        marks = ", ".join("?" * len(chunk))
+        found.update(
+            (int(r), int(t))
+            for r, t in db.execute(
+                f"SELECT rowid, event_time FROM events WHERE rowid IN ({marks})", chunk
+            )
+        )
+    return found

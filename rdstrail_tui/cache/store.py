@@ -35,6 +35,7 @@ from rdstrail_tui.cache.schema import (
 )
 from rdstrail_tui.cache.transaction import Transaction
 from rdstrail_tui.model.event import Event
+from rdstrail_tui.model.history import EventRow, ResourceSummary
 from rdstrail_tui.model.resources import ResourceId
 
 # Long enough for a parallel load's writers to take turns on the write lock.
@@ -358,17 +359,24 @@ class Cache:
     def resource(self, resource_id: int) -> ResourceId | None:
         return resources.resource_by_id(self._db, resource_id)
 
-    def timeline(self, resource_ids: Sequence[int]) -> list[resources.TimelineRow]:
+    def timeline(self, resource_ids: Sequence[int]) -> list[EventRow]:
         """The events touching any of these resources, each once, oldest first."""
         return resources.timeline(self._db, resource_ids)
 
     def resource_summaries(
         self, folded: Sequence[str] = (), *, exact: bool = False
-    ) -> list[resources.ResourceSummary]:
+    ) -> list[ResourceSummary]:
         """Every resource with the summary of its events; with `folded`, only those
         res: would match by identity (schema.resources_matching)."""
         test = resources_matching(folded, exact=exact) if folded else None
         return resources.summaries(self._db, test)
+
+    def relation_ids(self, resource_id: int) -> list[tuple[str, int, bool, int]]:
+        return resources.relation_ids(self._db, resource_id)
+
+    def times_of(self, rowids: Sequence[int]) -> dict[int, int]:
+        """The event_time of the events at these rowids."""
+        return resources.times_of(self._db, rowids)
 
     def rowids_touching(self, folded: Sequence[str], *, exact: bool) -> list[int]:
         """Rowids of the events touching a resource res: would match by identity."""

@@ -7,9 +7,10 @@ errors; 130 when interrupted.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rdstrail_tui.cache.errors import CacheError
 from rdstrail_tui.cli import cache_commands, explore, load, query, stats
@@ -50,6 +51,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+def _show(args: argparse.Namespace) -> int:
+    # Lazy: the diff and the card it renders are not worth loading for every other
+    # command (rdstrail --version among them).
+    from rdstrail_tui.cli import show
+
+    return show.show(args)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    # Lazy, as show: the comparison reads the RDS model and the diff's helpers.
+    from rdstrail_tui.cli import compare
+
+    return compare.compare(args)
+
+
+def _history(args: argparse.Namespace) -> int:
+    # Lazy, as show: a history reads the RDS model for the configuration over time.
+    from rdstrail_tui.cli import history
+
+    return history.history(args)
+
+
+def _resources(args: argparse.Namespace) -> int:
+    from rdstrail_tui.cli import history
+
+    return history.resources(args)
+
+
+# Commands whose module is imported only when the command runs.
+_LAZY_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "show": _show,
+    "compare": _compare,
+    "history": _history,
+    "resources": _resources,
+}
+
+
 def _main(argv: list[str]) -> int:
     options, terms = split_filter_arguments(command_first(argv))
     parser = build_parser()
@@ -64,12 +102,9 @@ def _main(argv: list[str]) -> int:
             return query.query(args)
         if args.command == "stats":
             return stats.stats(args)
-        if args.command == "show":
-            # Lazy: the diff and the card it renders are not worth loading for every
-            # other command (rdstrail --version among them).
-            from rdstrail_tui.cli import show
-
-            return show.show(args)
+        lazy = _LAZY_COMMANDS.get(args.command)
+        if lazy is not None:
+            return lazy(args)
         if args.command == "sync":
             # Lazy: the sync command reads saved sources and pulls in the AWS sources.
             from rdstrail_tui.cli import sync

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 from pathlib import Path
 from typing import NoReturn
@@ -10,6 +11,7 @@ from typing import NoReturn
 from rdstrail_tui import __version__
 from rdstrail_tui.cache.paths import CACHE_ENV, default_cache_path
 from rdstrail_tui.cli.common import EXIT_USAGE
+from rdstrail_tui.model.resources import RESOURCE_TYPES
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.writers import FORMATS
 from rdstrail_tui.query.language import FILTER_HELP, quote_value
@@ -32,6 +34,9 @@ examples:
   rdstrail query user:admin since:7d --format jsonl | jq .requestParameters
   rdstrail stats since:30d            who did what, in counts
   rdstrail show EVENTID --format json one event: card, risk flags and diff
+  rdstrail history orders-prod        one database's timeline and configuration
+  rdstrail resources is:deleted       every RDS resource, with its last write
+  rdstrail --resource orders-prod     open the explorer on its history
   rdstrail cache info                 where the cache is and what it holds
 
 The cache is
@@ -74,6 +79,29 @@ JSON object; null is a value the response held.
 """
 
 
+HISTORY_EPILOG = """\
+examples:
+  rdstrail history orders-prod
+  rdstrail history arn:aws:rds:us-east-1:111122223333:db:orders-prod
+  rdstrail history orders-prod --format json | jq '.config[-1].pending'
+
+A name deleted and created again has several lives: the latest is shown, the
+others are listed; --life N picks one. A name in two accounts or of two types
+lists the matches: add --account, --region or --type.
+"""
+
+COMPARE_EPILOG = """\
+examples:
+  rdstrail compare 0b7f6c2e-8d1a-4f3b-9c55-2a6e1d4b7f90 \\
+      5d0c3a9e-1f2b-4c7d-8e6a-9b4f2d1c0e37
+  rdstrail compare ID1 ID2 --format json |
+      jq '.rows[] | select(.status != "same")'
+
+Statuses: same, changed, only-left, only-right, masked (the symbols = ~ < > #
+in the text). A side without a value is left out of a row's JSON object.
+"""
+
+
 # argparse's own phrasing of a wrong choice, said shorter: `--format 'xml': choose table,
 # jsonl, json or csv`.
 _INVALID_CHOICE = re.compile(r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)")
@@ -90,12 +118,21 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, printable(f"rdstrail: {where}{_shorter(message)}") + "\n")
 
 
+# Choices listed in full in a usage error; more are summed up (see _shorter).
+_LISTED_CHOICES = 6
+
+
 def _shorter(message: str) -> str:
     choice = _INVALID_CHOICE.fullmatch(message)
     if not choice:
         return message.replace("argument ", "", 1) if message.startswith("argument ") else message
     option, value, allowed = choice.groups()
     names = [name.strip().strip("'") for name in allowed.split(",")]
+    if len(names) > _LISTED_CHOICES:
+        # Too many to list in a line (the commands): the nearest, and where the rest are.
+        near = difflib.get_close_matches(value.strip("'"), names, n=1)
+        guess = f"did you mean {near[0]}? " if near else ""
+        return f"{option} {value}: {guess}(--help lists them)"
     listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
     return f"{option} {value}: choose {listed}"
 
@@ -123,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"rdstrail {__version__}")
+    parser.add_argument(
+        "--resource",
+        metavar="NAME",
+        help="explorer: open on this resource's history (an identifier or an RDS ARN)",
+    )
     parser.add_argument(
         "--mouse",
         action=argparse.BooleanOptionalAction,
@@ -213,6 +255,76 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("event_id", metavar="EVENTID", help="the event's CloudTrail eventID")
     show.add_argument("--format", choices=("text", "json"), default="text", help="output format")
 
+    compare = commands.add_parser(
+        "compare",
+        parents=[common],
+        help="two events side by side, key by key",
+        usage="rdstrail compare ID1 ID2 [--format {text,json}] [--all] [--cache FILE]\n"
+        "                        [--demo]",
+        description="Print two cached events side by side: their request parameters, then\n"
+        "their responses, key by key, read by meaning as the diff reads them. ID1 is\n"
+        "the left side: give the earlier event first and the rows read as what the\n"
+        "second changed. Rows of the same value are counted, not listed, unless --all.",
+        epilog=COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    compare.add_argument("left_id", metavar="ID1", help="the left event's eventID")
+    compare.add_argument("right_id", metavar="ID2", help="the right event's eventID")
+    compare.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    compare.add_argument("--all", action="store_true", help="text: list the same rows too")
+
+    history = commands.add_parser(
+        "history",
+        parents=[common],
+        help="one resource's timeline and its configuration over time",
+        usage="rdstrail history NAME [--type TYPE] [--account A] [--region R] [--life N]\n"
+        "                        [--all-reads] [--format {text,json}] [--cache FILE]\n"
+        "                        [--demo]",
+        description="Print what happened to one RDS resource, oldest first: every call that\n"
+        "named it (by identifier or ARN, any case, under its earlier names too), reads\n"
+        "folded into counts, what each write changed or left pending, the resources\n"
+        "related to it, and its configuration after the last write with the pending\n"
+        "values' status (pending, applied, superseded, still pending). NAME is an\n"
+        "identifier or an RDS ARN.",
+        epilog=HISTORY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    history.add_argument("name", metavar="NAME", help="identifier or ARN")
+    history.add_argument("--type", choices=RESOURCE_TYPES, metavar="TYPE", help="resource type")
+    history.add_argument("--account", metavar="A", help="account id, where names repeat")
+    history.add_argument("--region", metavar="R", help="region, where names repeat")
+    history.add_argument(
+        "--life", type=_positive_int, metavar="N", help="which life of a reused name (1: oldest)"
+    )
+    history.add_argument("--all-reads", action="store_true", help="text: list reads one by one")
+    history.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+    resources = commands.add_parser(
+        "resources",
+        parents=[common],
+        help="every RDS resource in the cache, with its last write",
+        usage="rdstrail resources [FILTER ...] [--sort KEY] [--format {table,json,csv}]\n"
+        "                          [--cache FILE] [--demo]",
+        description="List every RDS resource the cached events name: type, identifier,\n"
+        "account, region, first and last seen, writes, the last writer and operation,\n"
+        "whether it is deleted, and the risk flags of its calls. FILTER narrows the\n"
+        "list: bare words and res: match the identifier, type: the type, account:,\n"
+        "region:, user: the last writer, is:deleted, is:risky, flag:NAME.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    resources.add_argument(
+        "--format", choices=("table", "json", "csv"), default="table", help="output format"
+    )
+    resources.add_argument(
+        "--sort",
+        choices=("last", "first", "writes", "events", "name", "type"),
+        default="last",
+        help="order: last seen (default, newest first), first seen, writes, events, name, type",
+    )
+
     sync = commands.add_parser(
         "sync",
         parents=[common],
@@ -252,13 +364,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Options of `query` and `stats` that take a value; everything else that is not an option
 # is part of the filter, including terms that start with '-' (negations such as -is:error).
-_FILTER_COMMAND_OPTIONS = {"--format", "--limit", "--cache", "--top"}
+# The commands whose positional arguments are filter terms.
+FILTER_COMMANDS = ("query", "stats", "resources")
+_FILTER_COMMAND_OPTIONS = {"--format", "--limit", "--cache", "--top", "--sort"}
 _FILTER_COMMAND_FLAGS = {"-h", "--help", "--demo", "--bom"}
 
 
 def split_filter_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
     """Separate `query`/`stats` options from filter terms, so `-is:error` is a term."""
-    if not argv or argv[0] not in ("query", "stats"):
+    if not argv or argv[0] not in FILTER_COMMANDS:
         return argv, []
     options, terms = [argv[0]], []
     index = 1
@@ -312,7 +426,7 @@ def command_first(argv: list[str]) -> list[str]:
             index += 1
         index += 1
     rest = argv[index:]
-    if rest and rest[0] in ("query", "stats"):
+    if rest and rest[0] in FILTER_COMMANDS:
         return [rest[0], *leading, *rest[1:]]
     return argv
 

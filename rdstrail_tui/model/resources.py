@@ -21,10 +21,14 @@ from rdstrail_tui.model.json_values import get_key
 
 __all__ = [
     "ARN_TYPES",
+    "DELETE_CALLS",
+    "RELATION_FROM_OTHER_SIDE",
+    "RESOURCE_SHAPES",
     "RESOURCE_TYPES",
     "Relation",
     "ResourceId",
     "Touched",
+    "arn_of",
     "parse_arn",
     "relations_of",
     "resources_of",
@@ -63,6 +67,62 @@ ARN_TYPES: Final = {
     "db-proxy": "proxy",
     "es": "event-subscription",
     "deployment": "blue-green",
+}
+
+
+# The call that ends a resource's life, by type: the next call naming it is a new resource
+# of the same name (RDS lets a name be reused once the old one is gone).
+DELETE_CALLS: Final = {
+    "instance": "DeleteDBInstance",
+    "cluster": "DeleteDBCluster",
+    "global-cluster": "DeleteGlobalCluster",
+    "snapshot": "DeleteDBSnapshot",
+    "cluster-snapshot": "DeleteDBClusterSnapshot",
+    "parameter-group": "DeleteDBParameterGroup",
+    "cluster-parameter-group": "DeleteDBClusterParameterGroup",
+    "option-group": "DeleteOptionGroup",
+    "subnet-group": "DeleteDBSubnetGroup",
+    "security-group": "DeleteDBSecurityGroup",
+    "proxy": "DeleteDBProxy",
+    "event-subscription": "DeleteEventSubscription",
+    "blue-green": "DeleteBlueGreenDeployment",
+    "export-task": "CancelExportTask",
+}
+
+# The RDS API shape a response describes a resource of this type with: what the
+# configuration over time reads (model.configuration).
+RESOURCE_SHAPES: Final = {
+    "instance": "DBInstance",
+    "cluster": "DBCluster",
+    "global-cluster": "GlobalCluster",
+    "snapshot": "DBSnapshot",
+    "cluster-snapshot": "DBClusterSnapshot",
+    "parameter-group": "DBParameterGroup",
+    "cluster-parameter-group": "DBClusterParameterGroup",
+    "option-group": "OptionGroup",
+    "subnet-group": "DBSubnetGroup",
+    "security-group": "DBSecurityGroup",
+    "proxy": "DBProxy",
+    "event-subscription": "EventSubscription",
+    "blue-green": "BlueGreenDeployment",
+    "export-task": "ExportTask",
+}
+
+# A relation read from its other side: the snapshot is `snapshot-of` the instance, so the
+# instance `has-snapshot` it.
+RELATION_FROM_OTHER_SIDE: Final = {
+    "read-replica-of": "has-read-replica",
+    "restored-from": "restored-into",
+    "snapshot-of": "has-snapshot",
+    "copy-of": "copied-to",
+    "final-snapshot-of": "has-final-snapshot",
+    "in-cluster": "has-instance",
+    "member-of": "has-member",
+    "left": "was-left-by",
+    "renamed-from": "renamed-to",
+    "uses-parameter-group": "used-by",
+    "uses-option-group": "used-by",
+    "uses-subnet-group": "used-by",
 }
 
 
@@ -159,6 +219,18 @@ def parse_arn(text: str) -> tuple[str, str, str, str] | None:
     if kind is None or not parts[6]:
         return None
     return kind, parts[4], parts[3], parts[6]
+
+
+_ARN_TYPE_OF: Final = {kind: arn_type for arn_type, kind in ARN_TYPES.items()}
+
+
+def arn_of(resource: ResourceId) -> str | None:
+    """The RDS ARN of an identity (in the commercial partition), or None for a type that
+    has none (an export task)."""
+    arn_type = _ARN_TYPE_OF.get(resource.type)
+    if arn_type is None:
+        return None
+    return f"arn:aws:rds:{resource.region}:{resource.account}:{arn_type}:{resource.identifier}"
 
 
 def _identity(kind: str, name: str, account: str, region: str) -> ResourceId:

@@ -210,6 +210,52 @@ ACTIONS: tuple[ExplorerAction, ...] = (
         zones=(DETAIL,),
         help="in the diff or the JSON, the RDS API's documentation of the key under the cursor",
     ),
+    # The resource history (screens/history.py) and the resources screen: out of the
+    # Footer at 80 columns, in the help and the palette.
+    ExplorerAction(
+        "history",
+        "h",
+        "History",
+        id="history",
+        show=False,
+        help="the history of the resource the event is about: timeline and configuration",
+        palette=PaletteEntry(
+            "Resource history",
+            "Timeline and configuration over time of the event's resource",
+            order=2,
+        ),
+    ),
+    ExplorerAction(
+        "resources",
+        "R",
+        "Resources",
+        id="resources",
+        show=False,
+        help="every RDS resource in the cache; Enter opens one's history",
+        palette=PaletteEntry("Resources", "Every RDS resource in the cache", order=2),
+    ),
+    ExplorerAction(
+        "mark",
+        "m",
+        "Mark",
+        id="mark",
+        show=False,
+        help="mark the event under the cursor, to compare another with it (c)",
+        palette=PaletteEntry("Mark event", "Mark this event to compare another with it", order=5),
+    ),
+    ExplorerAction(
+        "compare",
+        "c",
+        "Compare",
+        id="compare",
+        show=False,
+        help="compare the marked event with the one under the cursor, key by key",
+        palette=PaletteEntry(
+            "Compare with the marked event",
+            "Request and response of two events side by side",
+            order=5,
+        ),
+    ),
     # Out of the Footer at 80 columns (it would cut the list's): the help and the palette
     # name it.
     ExplorerAction(

@@ -20,7 +20,9 @@ from rdstrail_tui.tui.actions import ExplorerState, palette_actions
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.messages import CacheChanged
 from rdstrail_tui.tui.screens.help import HelpScreen, help_text
+from rdstrail_tui.tui.screens.history import HistoryScreen
 from rdstrail_tui.tui.screens.main import MainScreen
+from rdstrail_tui.tui.screens.resources import ResourcesScreen
 from rdstrail_tui.tui.screens.welcome import WelcomeScreen
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_list import EventList
@@ -54,11 +56,18 @@ class RdstrailApp(App[int]):
     CSS_PATH = "app.tcss"
 
     def __init__(
-        self, cache_path: Path, *, demo: bool = False, history: FilterHistory | None = None
+        self,
+        cache_path: Path,
+        *,
+        demo: bool = False,
+        history: FilterHistory | None = None,
+        resource_id: int | None = None,
     ) -> None:
         super().__init__()
         self.cache_path = cache_path
         self.demo = demo
+        # `rdstrail --resource NAME`: the history to open over the list at start.
+        self.resource_id = resource_id
         self.history = history or FilterHistory()
         self.cache: Cache | None = None
         # Over SSH every animation frame costs bandwidth: none unless the user asks.
@@ -97,6 +106,9 @@ class RdstrailApp(App[int]):
             self.push_screen(screen)
         if screen.total == 0:
             self.push_screen(WelcomeScreen(self.source_label), self._welcome_done)
+        elif self.resource_id is not None:
+            screen.open_history_of(self.resource_id)
+            self.resource_id = None
 
     def _welcome_done(self, choice: str | None) -> None:
         if choice == "load":
@@ -142,6 +154,8 @@ class RdstrailApp(App[int]):
             ("Filter box (typing filters the list as you type)", FilterBox.BINDINGS),
             ("JSON detail", JsonView.BINDINGS),
             ("Diff", DiffView.BINDINGS),
+            ("Resource history (h)", HistoryScreen.BINDINGS),
+            ("Resources (R)", ResourcesScreen.BINDINGS),
         ]
         self.push_screen(HelpScreen(help_text(sections, self)))
 
@@ -177,7 +191,9 @@ class RdstrailApp(App[int]):
             self.cache.close()
 
 
-def run_explorer(cache_path: Path, demo: bool = False, mouse: bool = False) -> int:
+def run_explorer(
+    cache_path: Path, demo: bool = False, mouse: bool = False, resource_id: int | None = None
+) -> int:
     """Run the explorer until it quits; its exit code.
 
     The mouse is off unless asked for (`--mouse`): with it on, Textual's driver turns on
@@ -185,7 +201,7 @@ def run_explorer(cache_path: Path, demo: bool = False, mouse: bool = False) -> i
     the terminal's own selection needs Shift, and every mouse move over the window sends
     bytes, which a slow SSH link feels. With `mouse=False` the driver sends none of the
     mouse-tracking sequences at all (LinuxDriver._enable_mouse_support returns early)."""
-    app = RdstrailApp(cache_path, demo=demo)
+    app = RdstrailApp(cache_path, demo=demo, resource_id=resource_id)
     # Everything imported so far (Textual, the modules, their tables) lives as long as the
     # process: out of the collector's sight, a full collection during the first screens
     # has only the app's own objects to walk. Measured in tmux at 160x48, a collection that

@@ -511,6 +511,9 @@ HELP_COMMANDS = [
     ["query"],
     ["stats"],
     ["show"],
+    ["compare"],
+    ["history"],
+    ["resources"],
     ["sync"],
     ["cache"],
     ["cache", "info"],
@@ -621,7 +624,9 @@ def test_mouse_is_off_unless_asked(
         _config(tmp_path, monkeypatch, config)
     result = run_cli(*args)
     assert result.code == 0, result.err
-    assert explorer_calls == [{"path": cache_path, "demo": False, "mouse": mouse}]
+    assert explorer_calls == [
+        {"path": cache_path, "demo": False, "mouse": mouse, "resource_id": None}
+    ]
 
 
 def test_a_bad_mouse_setting_is_one_line(
@@ -646,7 +651,7 @@ MISTAKES = [
     (["load", "--event-source", "ec2.amazon.com", "empty"], "did you mean"),
     (["query", "--bom"], "--bom applies to --format csv only"),
     (["query", "modify", "--format", "xml"], "--format 'xml': choose table, jsonl, json or csv"),
-    (["quary", "modify"], "COMMAND 'quary': choose load, query, stats, show, sync or cache"),
+    (["quary", "modify"], "COMMAND 'quary': did you mean query? (--help lists them)"),
     (["load"], "load: the following arguments are required: PATH"),
     (["load", "--workers", "0", "empty"], "--workers: must be at least 1"),
     (["--mouse", "query"], "unrecognized arguments: --mouse"),

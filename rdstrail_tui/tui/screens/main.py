@@ -34,6 +34,7 @@ from rdstrail_tui.tui.screens.exporting import ExportHandling
 from rdstrail_tui.tui.screens.field_help import FieldHelpHandling
 from rdstrail_tui.tui.screens.filtering import FilterHandling
 from rdstrail_tui.tui.screens.load import LoadScreen
+from rdstrail_tui.tui.screens.resource_actions import ResourceHandling
 from rdstrail_tui.tui.status_line import Coverage
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_card import EventCard
@@ -50,7 +51,9 @@ TALL_LINES = 40  # stacked from here, when not wide
 GROW_INTERVAL = 1.0
 
 
-class MainScreen(ExportHandling, FilterHandling, DetailHandling, FieldHelpHandling):
+class MainScreen(
+    ExportHandling, FilterHandling, DetailHandling, FieldHelpHandling, ResourceHandling
+):
     # Made from the table of actions, which the command palette shares (tui/actions.py).
     BINDINGS: ClassVar[list[BindingType]] = main_screen_bindings()
 

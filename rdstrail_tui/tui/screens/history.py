@@ -1,0 +1,369 @@
+"""The history view: one resource's timeline, oldest first, the resources related to it and
+its configuration as of the selected event.
+
+What it shows is `present.history`'s (the lines, the changes, the configuration rows) over
+`query.history`'s History; this module lays it out and answers the keys:
+
+- up/down (j/k), PageUp/PageDown, Home/End in the focused list; Tab between the lists;
+- Enter: an event's card and diff (on a folded run of reads, unfolds them); on a related
+  resource, its own history (Escape comes back);
+- `r` folds or unfolds the reads; `<` / `>` the previous / next life of a reused name;
+- `m` marks the event under the cursor, `c` compares the configuration there with the one
+  at the marked event.
+
+At 80x24 the timeline sits above the configuration; from 150 columns they are side by side.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import orjson
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.model.history import History
+from rdstrail_tui.model.resources import RESOURCE_SHAPES
+from rdstrail_tui.present.history import (
+    ConfigRow,
+    TimelineItem,
+    change_summary,
+    config_rows,
+    flag_names,
+    outcome,
+    reads_text,
+    related_label,
+    resource_label,
+    timeline_items,
+)
+from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.present.shorten import shorten
+from rdstrail_tui.present.show import show_lines
+from rdstrail_tui.present.timefmt import format_time
+from rdstrail_tui.query.history import history_of
+from rdstrail_tui.tui.screens.compare import ConfigurationCompareScreen
+
+WIDE_COLUMNS = 150  # timeline and configuration side by side from here
+# Configuration keys are padded to the longest up to this, so most values line up.
+_KEY_WIDTH = 22
+# The marks of a configuration row, one cell each.
+_CONFIG_MARKS = {
+    "changed": "*",
+    "pending": ">",
+    "applied": "=",
+    "superseded": "x",
+    "still pending": ">",
+    "": " ",
+}
+_CONFIG_STYLES = {
+    "changed": "bold",
+    "pending": "yellow",
+    "still pending": "yellow",
+    "applied": "green",
+    "superseded": "dim",
+    "": "",
+}
+
+
+def _line(text: str) -> Text:
+    return Text(text, no_wrap=True, overflow="ellipsis")
+
+
+class EventTextScreen(ModalScreen[None]):
+    """One event as `rdstrail show` prints it (card, risk flags, diff), over the history."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Back", key_display="Esc", priority=True),
+        Binding("q,enter", "dismiss", show=False),
+    ]
+    DEFAULT_CSS = """
+    EventTextScreen > VerticalScroll { background: $surface; }
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("\n".join(self.lines)), markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+
+class HistoryScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", key_display="Esc", priority=True),
+        Binding("q", "back", show=False),
+        Binding("tab", "next_pane", "Pane", show=False),
+        Binding("r", "toggle_reads", "Reads"),
+        Binding("m", "mark", "Mark"),
+        Binding("c", "compare", "Compare"),
+        Binding("less_than_sign", "life(-1)", "Life", key_display="<>"),
+        Binding("greater_than_sign", "life(1)", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    HistoryScreen #history-title { height: 1; padding: 0 1; background: $boost; }
+    HistoryScreen #history-body { height: 1fr; }
+    HistoryScreen OptionList {
+        border: none; padding: 0; background: $surface;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
+    HistoryScreen OptionList:focus { border: none; }
+    HistoryScreen #timeline { height: 1fr; }
+    HistoryScreen #history-side { height: 1fr; border-top: solid $primary 50%; }
+    HistoryScreen #related-title, HistoryScreen #config-title {
+        height: 1; padding: 0 1; color: $text-muted;
+    }
+    HistoryScreen #related { height: auto; max-height: 4; }
+    HistoryScreen #config { height: 1fr; }
+    HistoryScreen.-wide #history-body { layout: horizontal; }
+    HistoryScreen.-wide #timeline { width: 1fr; }
+    HistoryScreen.-wide #history-side {
+        width: 1fr; border-top: none; border-left: solid $primary 50%;
+    }
+    HistoryScreen.-wide #related { max-height: 10; }
+    """
+
+    def __init__(self, cache: Cache, history: History) -> None:
+        super().__init__()
+        self.cache = cache
+        self.history = history
+        self.fold_reads = True
+        self.items: list[TimelineItem] = []
+        self.marked: int | None = None  # index into history.events
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="history-title", markup=False)
+        with Container(id="history-body"):
+            yield OptionList(id="timeline")
+            with Vertical(id="history-side"):
+                yield Static("", id="related-title", markup=False)
+                yield OptionList(id="related")
+                yield Static("", id="config-title", markup=False)
+                yield OptionList(id="config")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._apply_layout()
+        self._show_history()
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        self.set_class(self.app.size.width >= WIDE_COLUMNS, "-wide")
+
+    @property
+    def _width(self) -> int:
+        return max(self.query_one("#timeline", OptionList).size.width - 2, 40)
+
+    def _show_history(self) -> None:
+        h = self.history
+        lives = f" · life {h.life} of {len(h.lives)} (< >)" if len(h.lives) > 1 else ""
+        names = (
+            " · was " + ", ".join(printable(n) for n in h.names[:-1]) if len(h.names) > 1 else ""
+        )
+        writes = sum(1 for e in h.events if e.is_write)
+        self.query_one("#history-title", Static).update(
+            f"{resource_label(h.resource)}{names}{lives} · {len(h.events):,} events, "
+            f"{writes:,} writes"
+        )
+        related = self.query_one("#related", OptionList)
+        related.clear_options()
+        related.add_options(
+            Option(_line(f"{related_label(r)}  {format_time(r.time)[:10]}")) for r in h.related
+        )
+        self.query_one("#related-title", Static).update(
+            f"related ({len(h.related)}): Enter opens one" if h.related else ""
+        )
+        related.display = bool(h.related)
+        self.query_one("#related-title").display = bool(h.related)
+        self._fill_timeline(last=True)
+        self.query_one("#timeline", OptionList).focus()
+
+    def _timeline_text(self, item: TimelineItem) -> Text:
+        event = self.history.events[item.first]
+        when = format_time(event.row.time)[:16]
+        mark = "◆" if self.marked is not None and item.first <= self.marked <= item.last else " "
+        if item.kind == "reads":
+            return _line(f"{mark}{when}  {reads_text(self.history, item)}")
+        name = printable(event.row.event_name)
+        who = shorten(printable(event.row.principal), 20, "principal")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{mark}{when}  ")
+        text.append(name, style="bold" if event.is_write else "")
+        text.append(f"  {who}  ")
+        result = outcome(event)
+        text.append(result, style="red" if result != "ok" else "green")
+        flags = flag_names(event)
+        if flags:
+            text.append(f"  !{flags}", style="bold red")
+        summary = change_summary(event)
+        if summary:
+            text.append(f"  {summary}", style="cyan")
+        return text
+
+    def _fill_timeline(self, *, last: bool = False, keep: int | None = None) -> None:
+        timeline = self.query_one("#timeline", OptionList)
+        self.items = timeline_items(self.history, fold_reads=self.fold_reads)
+        timeline.clear_options()
+        timeline.add_options(Option(self._timeline_text(item)) for item in self.items)
+        if not self.items:
+            self._show_config(None)
+            return
+        target = len(self.items) - 1
+        if keep is not None:
+            target = next(
+                (n for n, item in enumerate(self.items) if item.first <= keep <= item.last),
+                target,
+            )
+        timeline.highlighted = target
+        self._show_config(target)
+
+    def _config_text(self, row: ConfigRow, key_width: int) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{_CONFIG_MARKS[row.mark]} ", style=_CONFIG_STYLES[row.mark])
+        text.append(f"{row.key.ljust(key_width)}  ", style="bold" if row.mark else "")
+        text.append(row.value, style=_CONFIG_STYLES[row.mark])
+        if row.mark not in ("", "changed"):
+            text.append(f"  {row.mark}", style=_CONFIG_STYLES[row.mark] or "")
+            text.append(f", {row.note}", style="dim")
+        return text
+
+    def _show_config(self, position: int | None) -> None:
+        config = self.query_one("#config", OptionList)
+        config.clear_options()
+        title = self.query_one("#config-title", Static)
+        if position is None or position >= len(self.items):
+            title.update("configuration: no write of this resource in the cache")
+            return
+        item = self.items[position]
+        index = item.last
+        state = self.history.state_at(index)
+        if state is None:
+            title.update("configuration: no write response before this event")
+            return
+        when = format_time(state.time)
+        title.update(f"config after {when} (* changed > pending = applied x superseded)")
+        rows = config_rows(state, self.history.resource.type)
+        key_width = min(max((len(row.key) for row in rows), default=0), _KEY_WIDTH)
+        config.add_options(Option(self._config_text(row, key_width)) for row in rows)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def on_option_list_option_highlighted(self, message: OptionList.OptionHighlighted) -> None:
+        if message.option_list.id == "timeline":
+            self._show_config(message.option_index)
+
+    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
+        if message.option_list.id == "timeline":
+            self._open_item(message.option_index)
+        elif message.option_list.id == "related":
+            self._open_related(message.option_index)
+
+    def _open_item(self, position: int) -> None:
+        item = self.items[position]
+        if item.kind == "reads":
+            self.action_toggle_reads()
+            return
+        event = self.history.events[item.first]
+        found = self.cache.events_by_rowid([event.row.rowid], with_raw=True).get(event.row.rowid)
+        if found is None:
+            return
+        try:
+            record = orjson.loads(found.raw)
+        except orjson.JSONDecodeError:
+            record = {}
+        width = max(self.app.size.width - 2, 40)
+        self.app.push_screen(EventTextScreen(show_lines(found, record, width)))
+
+    def _open_related(self, position: int) -> None:
+        related = self.history.related[position]
+        found = history_of(self.cache, related.id)
+        if found is None:
+            self.notify("no events of that resource in the cache", severity="warning")
+            return
+        self.app.push_screen(HistoryScreen(self.cache, found))
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_next_pane(self) -> None:
+        panes = [
+            pane
+            for pane in (
+                self.query_one("#timeline", OptionList),
+                self.query_one("#related", OptionList),
+                self.query_one("#config", OptionList),
+            )
+            if pane.display
+        ]
+        focused = self.focused
+        position = panes.index(focused) if focused in panes else -1
+        panes[(position + 1) % len(panes)].focus()
+
+    def _cursor_index(self) -> int | None:
+        position = self.query_one("#timeline", OptionList).highlighted
+        if position is None or position >= len(self.items):
+            return None
+        return self.items[position].last
+
+    def action_toggle_reads(self) -> None:
+        keep = self._cursor_index()
+        self.fold_reads = not self.fold_reads
+        self._fill_timeline(keep=keep)
+        self.notify("reads folded into counts" if self.fold_reads else "every read listed")
+
+    def action_mark(self) -> None:
+        index = self._cursor_index()
+        if index is None:
+            return
+        self.marked = None if self.marked == index else index
+        self._fill_timeline(keep=index)
+        if self.marked is not None:
+            self.notify("marked: c compares the configuration here with the cursor's")
+
+    def action_compare(self) -> None:
+        index = self._cursor_index()
+        if self.marked is None or index is None:
+            self.notify("mark an event first (m), then move and press c", severity="warning")
+            return
+        left = self.history.state_at(min(self.marked, index))
+        right = self.history.state_at(max(self.marked, index))
+        if left is None or right is None:
+            self.notify("no configuration before one of the two events", severity="warning")
+            return
+        self.app.push_screen(
+            ConfigurationCompareScreen(
+                left,
+                right,
+                left_title=f"after {format_time(left.time)}",
+                right_title=f"after {format_time(right.time)}",
+                shape=RESOURCE_SHAPES.get(self.history.resource.type),
+            )
+        )
+
+    def action_life(self, delta: int) -> None:
+        wanted = self.history.life + delta
+        if not 1 <= wanted <= len(self.history.lives):
+            self.app.bell()
+            return
+        found = history_of(self.cache, self.history.id, wanted)
+        if found is not None:
+            self.history = found
+            self.marked = None
+            self._show_history()

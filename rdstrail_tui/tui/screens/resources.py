@@ -1,0 +1,148 @@
+"""The resources screen (`R`): every RDS resource in the cache, filtered with the filter box
+and sorted, Enter opening a resource's history.
+
+The rows are the cache's per-resource summaries (no scan of the events, whatever the size
+of the cache); the filter is the event list's language read for resources
+(`query.resources`); the columns and how each is cut are `present.resources`'.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.present.resources import fit_columns, resource_values
+from rdstrail_tui.present.shorten import shorten
+from rdstrail_tui.query.history import history_of
+from rdstrail_tui.query.language import FilterError, parse_filter
+from rdstrail_tui.query.resources import SORT_KEYS, ResourceRow, list_resources
+from rdstrail_tui.tui.filter_history import FilterHistory
+from rdstrail_tui.tui.screens.history import HistoryScreen
+from rdstrail_tui.tui.widgets.filter_box import FilterBox
+
+_SORTS = tuple(SORT_KEYS)
+_SORT_NAMES = {
+    "last": "last seen",
+    "first": "first seen",
+    "writes": "writes",
+    "events": "events",
+    "name": "name",
+    "type": "type",
+}
+
+
+class ResourcesScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Not priority: in the filter box, Escape is the box's (cancel the edit).
+        Binding("escape", "back", "Back", key_display="Esc"),
+        Binding("q", "back", show=False),
+        Binding("slash", "focus_filter", "Filter", key_display="/"),
+        Binding("s", "sort", "Sort"),
+    ]
+
+    DEFAULT_CSS = """
+    ResourcesScreen #resources-title { height: 1; padding: 0 1; background: $boost; }
+    ResourcesScreen #resources-error { height: auto; padding: 0 1; color: $error; }
+    ResourcesScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, cache: Cache, history: FilterHistory) -> None:
+        super().__init__()
+        self.cache = cache
+        self.filter_history = history
+        self.sort = "last"
+        self.filter_text = ""
+        self.rows: list[ResourceRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="resources-title", markup=False)
+        yield FilterBox(self.filter_history, id="resources-filter")
+        yield Static("", id="resources-error", markup=False)
+        yield DataTable(id="resources", cursor_type="row", zebra_stripes=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#resources-error").display = False
+        self._refresh_rows()
+        self.query_one(DataTable).focus()
+
+    def on_resize(self) -> None:
+        self._fill_table()
+
+    # -- rows ------------------------------------------------------------------------------
+
+    def _refresh_rows(self) -> None:
+        error = self.query_one("#resources-error", Static)
+        try:
+            self.rows = list_resources(self.cache, parse_filter(self.filter_text), self.sort)
+        except FilterError as problem:
+            error.update(f"bad filter: {problem.message}")
+            error.display = True
+            return
+        error.display = False
+        self._fill_table()
+
+    def _fill_table(self) -> None:
+        table = self.query_one(DataTable)
+        values = [resource_values(row.summary) for row in self.rows]
+        width = max(self.app.size.width - 2, 40)
+        layout = fit_columns(values, width)
+        table.clear(columns=True)
+        for column, cells in layout:
+            table.add_column(column.title, width=cells, key=column.key)
+        for value in values:
+            table.add_row(
+                *(
+                    Text(shorten(value[column.key], cells, column.keep), no_wrap=True)
+                    for column, cells in layout
+                )
+            )
+        total = len(self.cache.resource_summaries()) if self.filter_text else len(self.rows)
+        shown = f"{len(self.rows):,} of {total:,}" if self.filter_text else f"{total:,}"
+        self.query_one("#resources-title", Static).update(
+            f"RDS resources: {shown} · sorted by {_SORT_NAMES[self.sort]} (s) · Enter: history"
+        )
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        position = message.cursor_row
+        if not 0 <= position < len(self.rows):
+            return
+        row = self.rows[position]
+        found = history_of(self.cache, row.summary.id)
+        if found is None:
+            self.notify("no events of that resource in the cache", severity="warning")
+            return
+        self.app.push_screen(HistoryScreen(self.cache, found))
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_focus_filter(self) -> None:
+        self.query_one(FilterBox).focus()
+
+    def action_sort(self) -> None:
+        self.sort = _SORTS[(_SORTS.index(self.sort) + 1) % len(_SORTS)]
+        self._refresh_rows()
+
+    def on_input_changed(self, message: FilterBox.Changed) -> None:
+        self.filter_text = message.value
+        self._refresh_rows()
+
+    # The filter box's Enter and Escape (FilterBox.BINDINGS name them on the screen).
+    def action_keep_filter(self) -> None:
+        box = self.query_one(FilterBox)
+        box.remember()
+        self.query_one(DataTable).focus()
+
+    def action_cancel_filter(self) -> None:
+        box = self.query_one(FilterBox)
+        box.cancel_edit()
+        self.query_one(DataTable).focus()
