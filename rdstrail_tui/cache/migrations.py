@@ -149,14 +149,14 @@ def fill_resources(connection: sqlite3.Connection, progress: Progress | None = N
         rows = connection.execute(
             "SELECT e.rowid, e.raw, (SELECT text FROM strings WHERE id = e.account), "
             "(SELECT text FROM strings WHERE id = e.region), e.event_time, e.read_only, "
-            "e.error_code, e.flags FROM events AS e "
+            "e.error_code, e.flags, e.event_name FROM events AS e "
             "WHERE e.event_source = ? AND e.rowid > ? ORDER BY e.rowid LIMIT ?",
             (source, after, _FILL_BATCH),
         ).fetchall()
         if not rows:
             break
         facts = []
-        for rowid, blob, account, region, time, read_only, error_code, flags in rows:
+        for rowid, blob, account, region, time, read_only, error_code, flags, name in rows:
             try:
                 record = orjson.loads(codec.decompress(blob))
             except (ValueError, zstandard.ZstdError):
@@ -169,7 +169,8 @@ def fill_resources(connection: sqlite3.Connection, progress: Progress | None = N
                         EventFacts(
                             int(rowid),
                             int(time),
-                            read_only == 0,
+                            int(name),
+                            None if read_only is None else bool(read_only),
                             error_code is not None,
                             int(flags),
                             touched,

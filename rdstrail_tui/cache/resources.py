@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from rdstrail_tui.cache.schema import LOOKUP_BATCH
 from rdstrail_tui.model.history import EventRow, ResourceSummary
@@ -28,11 +28,16 @@ class EventFacts(NamedTuple):
 
     rowid: int
     time: int
-    write: bool
+    name: int  # the eventName's strings.id
+    read_only: bool | None
     failed: bool
     flags: int
     touched: Sequence[ResourceId]
     relations: Sequence[Relation]
+
+    @property
+    def write(self) -> bool:
+        return self.read_only is False
 
 
 def resource_ids(
@@ -151,17 +156,22 @@ def store_facts(
             )
         ),
     )
-    pairs: list[tuple[int, int]] = []
+    pairs: list[tuple[int, int, int, int, int]] = []
     summaries: dict[int, _Summary] = {}
     for fact in facts:
         for rid in fact.touched:
             resource = ids[rid]
-            pairs.append((resource, fact.rowid))
+            reading = int(fact.read_only is True and not fact.failed)
+            pairs.append((resource, fact.time, fact.rowid, fact.name, reading))
             summary = summaries.get(resource)
             if summary is None:
                 summary = summaries[resource] = _Summary(fact.time)
             summary.add(fact)
-    db.executemany("INSERT OR IGNORE INTO event_resources (resource, event) VALUES (?, ?)", pairs)
+    db.executemany(
+        "INSERT OR IGNORE INTO event_resources (resource, time, event, name, reading) "
+        "VALUES (?, ?, ?, ?, ?)",
+        pairs,
+    )
     relations = [
         (ids[r.subject], r.kind, ids[r.other], fact.rowid) for fact in facts for r in fact.relations
     ]
@@ -232,19 +242,13 @@ def resource_by_id(db: sqlite3.Connection, resource_id: int) -> ResourceId | Non
     return ResourceId(*row) if row else None
 
 
-def timeline(db: sqlite3.Connection, resource_ids: Sequence[int]) -> list[EventRow]:
-    """The events touching any of the resources, each once, oldest first (time, then
-    rowid). Text fields are looked up once per distinct string, not once per event."""
-    if not resource_ids:
-        return []
-    marks = ", ".join("?" * len(resource_ids))
-    rows = db.execute(
-        "SELECT DISTINCT e.rowid, e.event_id, e.event_time, e.event_name, e.principal, "
-        "e.error_code, e.read_only, e.flags FROM event_resources AS r "
-        "JOIN events AS e ON e.rowid = r.event "
-        f"WHERE r.resource IN ({marks}) ORDER BY e.event_time, e.rowid",
-        tuple(resource_ids),
-    ).fetchall()
+_ROW_COLUMNS = (
+    "e.rowid, e.event_id, e.event_time, e.event_name, e.principal, e.error_code, "
+    "e.read_only, e.flags"
+)
+
+
+def _event_rows(db: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> list[EventRow]:
     texts = _texts(db, (i for row in rows for i in row[3:6]))
     return [
         EventRow(
@@ -259,6 +263,57 @@ def timeline(db: sqlite3.Connection, resource_ids: Sequence[int]) -> list[EventR
         )
         for row in rows
     ]
+
+
+def timeline(db: sqlite3.Connection, resource_ids: Sequence[int]) -> list[EventRow]:
+    """The events touching any of the resources, each once, oldest first (time, then
+    eventID: _order). Text fields are looked up once per distinct string, not per event."""
+    if not resource_ids:
+        return []
+    marks = ", ".join("?" * len(resource_ids))
+    rows = db.execute(
+        f"SELECT DISTINCT {_ROW_COLUMNS} FROM event_resources AS r "
+        "JOIN events AS e ON e.rowid = r.event "
+        f"WHERE r.resource IN ({marks})",
+        tuple(resource_ids),
+    ).fetchall()
+    rows.sort(key=_order)
+    return _event_rows(db, rows)
+
+
+def rows_at(db: sqlite3.Connection, rowids: Sequence[int]) -> list[EventRow]:
+    """The events at these rowids, oldest first."""
+    found: list[Sequence[Any]] = []
+    for start in range(0, len(rowids), LOOKUP_BATCH):
+        chunk = list(rowids[start : start + LOOKUP_BATCH])
+        marks = ", ".join("?" * len(chunk))
+        found.extend(
+            db.execute(f"SELECT {_ROW_COLUMNS} FROM events AS e WHERE e.rowid IN ({marks})", chunk)
+        )
+    found.sort(key=_order)
+    return _event_rows(db, found)
+
+
+def _order(row: Sequence[Any]) -> tuple[int, int, bytes]:
+    """A history's order: by time, then (calls of one second, whose true order CloudTrail
+    does not record) by eventID, so that it does not depend on the order of loading."""
+    event_id = row[1]
+    if isinstance(event_id, str):
+        return (int(row[2]), 0, event_id.encode())
+    return (int(row[2]), 1, bytes(event_id))
+
+
+def timeline_columns(db: sqlite3.Connection, resource_id: int) -> tuple[str, str, str, str]:
+    """Every event of one resource as four comma-separated columns, from one range of
+    event_resources' key: times, rowids, eventName string ids, and 1 for a successful read
+    (0 otherwise). A busy database has a hundred thousand reads: the caller folds them
+    with numpy, and fetches only the rest as rows (rows_at)."""
+    row = db.execute(
+        "SELECT group_concat(time), group_concat(event), group_concat(name), "
+        "group_concat(reading) FROM event_resources WHERE resource = ?",
+        (resource_id,),
+    ).fetchone()
+    return (row[0] or "", row[1] or "", row[2] or "", row[3] or "")
 
 
 def events_touching_matching(

@@ -99,10 +99,15 @@ MIGRATIONS: dict[int, str] = {
     -- Found by name. One identity per row is kept by cache/resources.py, under the write
     -- lock (a UNIQUE index over all four columns would store each resource twice).
     CREATE INDEX resources_by_identifier ON resources (identifier);
+    -- By resource, then time: a history is one range of this key, the folded reads
+    -- counted from it without reading the events (a busy database has 100,000 of them).
     CREATE TABLE event_resources (
         resource INTEGER NOT NULL,  -- resources.id
+        time INTEGER NOT NULL,  -- events.event_time
         event INTEGER NOT NULL,  -- events.rowid
-        PRIMARY KEY (resource, event)
+        name INTEGER NOT NULL,  -- events.event_name (strings.id)
+        reading INTEGER NOT NULL,  -- 1 for a successful read, else 0
+        PRIMARY KEY (resource, time, event)
     ) WITHOUT ROWID;
     CREATE TABLE event_relations (
         subject INTEGER NOT NULL,  -- resources.id

@@ -118,10 +118,10 @@ class Cache:
             before = self._db.total_changes
             self._db.executemany(INSERT_EVENT, rows)
             added = self._db.total_changes - before
-            self._store_facts(batch, base, added)
+            self._store_facts(batch, base, added, ids)
             return added
 
-    def _store_facts(self, batch: list[Event], base: int, added: int) -> None:
+    def _store_facts(self, batch: list[Event], base: int, added: int, ids: dict[str, int]) -> None:
         """The resources, relations and resource summaries of the batch's new events.
         Facts are per event, so only an event's first storing adds them: a record loaded
         twice, or older records loaded later, leave the same tables."""
@@ -137,7 +137,8 @@ class Cache:
             EventFacts(
                 base + i,
                 e.event_time,
-                e.read_only is False,
+                ids[e.event_name],
+                e.read_only,
                 e.error_code is not None,
                 e.flags,
                 e.resources,
@@ -362,6 +363,14 @@ class Cache:
     def timeline(self, resource_ids: Sequence[int]) -> list[EventRow]:
         """The events touching any of these resources, each once, oldest first."""
         return resources.timeline(self._db, resource_ids)
+
+    def rows_at(self, rowids: Sequence[int]) -> list[EventRow]:
+        """The events at these rowids without their records, oldest first."""
+        return resources.rows_at(self._db, rowids)
+
+    def timeline_columns(self, resource_id: int) -> tuple[str, str, str, str]:
+        """A resource's events as columns: times, rowids, eventName ids, successful reads."""
+        return resources.timeline_columns(self._db, resource_id)
 
     def resource_summaries(
         self, folded: Sequence[str] = (), *, exact: bool = False

@@ -72,7 +72,9 @@ def resolve(cache: Cache, args: argparse.Namespace) -> tuple[int, History] | int
             )
         return EXIT_BAD_INPUT
     ((rid, resource),) = found
-    picked = history_of(cache, rid, args.life)
+    # JSON lists every event; text folds the reads unless --all-reads.
+    fold = args.format != "json" and not args.all_reads
+    picked = history_of(cache, rid, args.life, fold_reads=fold)
     if picked is None:
         latest = history_of(cache, rid)
         lives = len(latest.lives) if latest is not None else 0
@@ -94,7 +96,7 @@ def history(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(terminal_safe_json(data) if terminal else data)
     else:
         width = text_width(terminal)
-        for line in history_text(found, width, fold_reads=not args.all_reads):
+        for line in history_text(found, width):
             sys.stdout.write(line + "\n")
     sys.stdout.flush()
     return EXIT_OK

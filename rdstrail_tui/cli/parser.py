@@ -35,7 +35,7 @@ examples:
   rdstrail stats since:30d            who did what, in counts
   rdstrail show EVENTID --format json one event: card, risk flags and diff
   rdstrail history orders-prod        one database's timeline and configuration
-  rdstrail resources is:deleted       every RDS resource, with its last write
+  rdstrail resources snapshot         every RDS snapshot, with its last write
   rdstrail --resource orders-prod     open the explorer on its history
   rdstrail cache info                 where the cache is and what it holds
 
@@ -310,8 +310,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="List every RDS resource the cached events name: type, identifier,\n"
         "account, region, first and last seen, writes, the last writer and operation,\n"
         "whether it is deleted, and the risk flags of its calls. FILTER narrows the\n"
-        "list: bare words and res: match the identifier, type: the type, account:,\n"
-        "region:, user: the last writer, is:deleted, is:risky, flag:NAME.",
+        "list: bare words and res: match the identifier or the type (snapshot, cluster,\n"
+        "...; an RDS ARN names one resource), account:, region:, user: the last\n"
+        "writer, since:/until: when it was seen, is:risky and flag:NAME its calls'\n"
+        "risk flags.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )

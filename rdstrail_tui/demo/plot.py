@@ -1,7 +1,21 @@
 """Which arcs the story tells, where and when.
 
 A fixed set of *hero* arcs comes first so that even the small shipped demo shows every
-lifecycle call; larger trails add random arcs until the story's share of RDS records is used.
+lifecycle call and every story the resource history is about; larger trails add random arcs
+until the story's share of RDS records is used. In the shipped trail the heroes are:
+
+- ``reporting-pg`` (prod, us-east-1): created by Terraform, its deferred class change applied
+  by a later change made with apply-immediately, a static parameter waiting for the reboot
+  that applies it, a snapshot and a restore test from it, a read replica promoted to a
+  standalone ``reporting-pg-replica`` that outlives it, and its delete;
+- ``ledger-aurora`` (prod, us-east-1): an Aurora cluster created with two instances, changed
+  (its members listed, the first the writer), failed over to the second, and deleted;
+- ``inventory-mysql`` (staging, us-east-1): created by Alice and renamed ``inventory-staging``,
+  the name every later call uses (its snapshot and restore test among them);
+- ``orders-prod`` (prod, us-east-1): a class change asked for, corrected the next day, applied
+  in the Sunday maintenance window, then seen in effect (``story_changes.resize_arc``);
+- ``orders-eu`` (prod, eu-west-1): a deferred storage and class change near the end, still
+  pending when the trail ends.
 """
 
 from __future__ import annotations
@@ -14,10 +28,10 @@ from rdstrail_tui.demo.story_arcs import Story
 from rdstrail_tui.demo.story_calls import DAY
 from rdstrail_tui.demo.story_cast import APPS
 from rdstrail_tui.demo.story_clusters import CLUSTER_STEPS
-from rdstrail_tui.demo.story_instances import INSTANCE_STEPS
+from rdstrail_tui.demo.story_instances import LIFECYCLE_STEPS
 
 #: Share of all RDS records the hero arcs may take (small trails skip heroes that do not fit).
-HERO_SHARE = 0.6
+HERO_SHARE = 0.7
 #: Share of all RDS records the whole story (heroes plus random arcs) aims for.
 STORY_SHARE = 0.15
 _MAINTENANCE = (
@@ -32,11 +46,11 @@ _MAINTENANCE = (
 
 
 def _instance_cost(polls: int) -> int:
-    return 50 + 2 * polls
+    return 58 + 2 * polls
 
 
 def _cluster_cost(polls: int) -> int:
-    return 25 + 3 * polls
+    return 27 + 3 * polls
 
 
 def plot(story: Story, rng: random.Random, rds_total: int, span_days: float) -> None:
@@ -53,7 +67,7 @@ def plot(story: Story, rng: random.Random, rds_total: int, span_days: float) -> 
         (
             _instance_cost(polls),
             lambda: story.instance_arc(
-                prod_use1, "postgres", "reporting", at(0.4), creator="ci", steps=INSTANCE_STEPS
+                prod_use1, "postgres", "reporting", at(0.4), creator="ci", steps=LIFECYCLE_STEPS
             ),
         ),
         (
@@ -63,18 +77,18 @@ def plot(story: Story, rng: random.Random, rds_total: int, span_days: float) -> 
             ),
         ),
         (
-            25 + polls,
+            28 + polls,
             lambda: story.instance_arc(
                 stg_use1,
                 "mysql",
                 "inventory",
                 at(2.0),
                 creator="alice",
-                steps=("logs_exports", "stop_start", "snapshot", "restore"),
+                steps=("logs_exports", "rename", "stop_start", "snapshot", "restore"),
             ),
         ),
         (
-            _cluster_cost(polls) - 8,
+            _cluster_cost(polls) - 10,
             lambda: story.cluster_arc(
                 prod_euw1,
                 "aurora-mysql",
@@ -86,15 +100,12 @@ def plot(story: Story, rng: random.Random, rds_total: int, span_days: float) -> 
         ),
         (6, lambda: story.parameter_arc(stg_euw1, "mysql", "qa-tuning", at(1.0))),
         (8, lambda: story.throttled_refresh(prod_use1, at(6.0))),
-        (
-            20,
-            lambda: story.maintenance_arc(
-                prod_use1, at(4.0), ("snapshot", "modify_pending", "reboot", "failover")
-            ),
-        ),
+        (14, lambda: story.resize_arc(prod_use1, "orders-prod", at(5.7))),
+        (8, lambda: story.maintenance_arc(prod_use1, at(4.0), ("failover",))),
         (12, lambda: story.maintenance_arc(prod_euw1, at(2.5), ("snapshot", "cluster_snapshot"))),
         (12, lambda: story.maintenance_arc(stg_use1, at(5.0), ("security_groups", "reboot"))),
         (12, lambda: story.maintenance_arc(stg_euw1, at(3.5), ("logs_exports", "snapshot"))),
+        (6, lambda: story.maintenance_arc(prod_euw1, at(10.8), ("modify_pending",))),
     ]
     base_pace = story.pace
     for cost, hero in heroes:

@@ -129,13 +129,21 @@ class DBInstance:
     iam_auth: bool = False
     performance_insights: bool = False
     deletion_protection: bool = False
+    #: How the parameter group's latest change stands: ``pending-reboot`` after a static
+    #: parameter changed, until the instance reboots.
+    param_status: str = "in-sync"
+    #: When the instance took this identifier, if it was renamed to it (None: at creation).
+    #: A rename ends the old name's record (``deleted``) and starts one under the new name
+    #: that keeps the creation time, so reads name whichever identifier held at the time.
+    named: int | None = None
 
     @property
     def arn(self) -> str:
         return self.place.arn("rds", f"db:{self.ident}")
 
     def alive(self, t: int) -> bool:
-        return self.created <= t and (self.deleted is None or t < self.deleted)
+        since = self.created if self.named is None else self.named
+        return since <= t and (self.deleted is None or t < self.deleted)
 
 
 @dataclass
@@ -251,7 +259,7 @@ def instance_response(
         {"vpcSecurityGroupId": sg, "status": "active"} for sg in inst.security_groups
     ]
     resp["dBParameterGroups"] = [
-        {"dBParameterGroupName": inst.param_group, "parameterApplyStatus": "in-sync"}
+        {"dBParameterGroupName": inst.param_group, "parameterApplyStatus": inst.param_status}
     ]
     if not creating:
         resp["availabilityZone"] = inst.az
@@ -300,11 +308,19 @@ def instance_response(
         resp["storageThroughput"] = 125
     resp["certificateDetails"] = {
         "cAIdentifier": "rds-ca-rsa2048-g1",
-        "validTill": java_time(t + 31_536_000),
+        "validTill": java_time(_certificate_expiry(inst, t)),
     }
     resp["dedicatedLogVolume"] = False
     resp["engineLifecycleSupport"] = "open-source-rds-extended-support"
     return resp
+
+
+def _certificate_expiry(inst: DBInstance, t: int) -> int:
+    """When the server certificate the instance has at ``t`` expires: RDS issues one a year,
+    on the anniversary of the instance's creation, so every response in between shows the
+    same date."""
+    year = 365 * 86400
+    return inst.created + year * (1 + max(0, t - inst.created) // year)
 
 
 def _performance_insights(inst: DBInstance) -> Json:

@@ -7,8 +7,9 @@ resources they create are registered with lifetimes so that background reads els
 describe databases that exist at that moment.
 
 The calls are written by one class per kind of arc (``story_instances``, ``story_clusters``,
-``story_parameters``, on ``story_calls``); ``Story`` tells them all, and the arcs that mix
-kinds. Which arcs are told, where and when, is ``plot``'s.
+``story_parameters``, on ``story_calls``; the changes the resource history is about are
+``story_changes``'); ``Story`` tells them all, and the arcs that mix kinds. Which arcs are
+told, where and when, is ``plot``'s.
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ StoryRecord = tuple[int, int, bool, bytes]
 RDS = "rds.amazonaws.com"
 HOUR = 3600
 DAY = 86400
+WEEK = 7 * DAY
+#: First Sunday 05:47 UTC maintenance window on or after the epoch grid (1970-01-04 05:47):
+#: every database of the story has ``preferredMaintenanceWindow`` sun:05:47-sun:06:17.
+_FIRST_WINDOW = 3 * DAY + 5 * HOUR + 47 * 60
 
 #: Delay before each step, in days (low, high), before scaling by the arc's pace.
 _DELAYS = {
@@ -37,7 +41,17 @@ _DELAYS = {
     "modify_cluster_pg": (0.5, 2.0),
     "cluster_snapshot": (0.1, 1.0),
     "failover": (0.2, 1.5),
+    "tune_parameters": (0.1, 1.0),
+    "rename": (0.1, 1.0),
+    "promote": (0.2, 0.8),
+    "modify_cluster": (0.1, 0.8),
 }
+
+
+def next_window(t: int) -> int:
+    """The first maintenance window after ``t``, when deferred changes apply (a window leaves
+    no CloudTrail record: the next response of the database shows them in effect)."""
+    return _FIRST_WINDOW + ((t - _FIRST_WINDOW) // WEEK + 1) * WEEK
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Aurora cluster arcs in the RDS story: each cluster created with its parameter group and
-two member instances, then tuned, snapshotted, failed over, refused a failover, and deleted
-with its members.
+two member instances, then changed (its response lists the members, the first the writer),
+tuned, snapshotted, failed over to the other member, refused a failover, and deleted with its
+members.
 """
 
 from __future__ import annotations
@@ -23,8 +24,21 @@ from rdstrail_tui.demo.story_calls import Json, _Arc
 from rdstrail_tui.demo.story_cast import day, resource_tags
 from rdstrail_tui.demo.story_parameters import ParameterGroups
 
-CLUSTER_STEPS = ("modify_cluster_pg", "cluster_snapshot", "failover", "denied", "delete")
-_CLUSTER_ODDS = {"modify_cluster_pg": 0.5, "cluster_snapshot": 0.6, "failover": 0.4, "denied": 0.15}
+CLUSTER_STEPS = (
+    "modify_cluster",
+    "modify_cluster_pg",
+    "cluster_snapshot",
+    "failover",
+    "denied",
+    "delete",
+)
+_CLUSTER_ODDS = {
+    "modify_cluster": 0.3,
+    "modify_cluster_pg": 0.5,
+    "cluster_snapshot": 0.6,
+    "failover": 0.4,
+    "denied": 0.15,
+}
 
 
 class ClusterArcs(ParameterGroups):
@@ -138,6 +152,23 @@ class ClusterArcs(ParameterGroups):
         tags = [{"key": "cost-center", "value": f"cc-{rng.randint(1000, 9999)}"}]
         self.call(s, scene, t + 4, "AddTagsToResource", {"resourceName": cluster.arn, "tags": tags})
         return t + 4
+
+    def _cstep_modify_cluster(self, arc: _Arc, t: int) -> int:
+        """Carol doubles the backup retention once the members are up (Aurora applies it at
+        once); the response shows the cluster with its members, the first one the writer."""
+        cluster, scene = arc.cluster, arc.scene
+        assert cluster is not None
+        s = self.open("carol", scene, t)
+        cluster.backup_retention = 14
+        params = {
+            "dBClusterIdentifier": cluster.ident,
+            "backupRetentionPeriod": 14,
+            "applyImmediately": True,
+        }
+        response = cluster_response(cluster, t, "available")
+        self.call(s, scene, t, "ModifyDBCluster", params, response)
+        by_id = {"dBClusterIdentifier": cluster.ident}
+        return self.poll(s, scene, t, "DescribeDBClusters", by_id, 1)
 
     def _cstep_modify_cluster_pg(self, arc: _Arc, t: int) -> int:
         cluster = arc.cluster

@@ -1,7 +1,9 @@
 """DB instance arcs in the RDS story: each instance created (after a refused first attempt
 now and then) and walked through the steps of its life: a modification left pending for the
-maintenance window, log exports, security groups, a denied delete, a reboot, a snapshot, a stop
-and start, a read replica, a restore test, and the delete.
+maintenance window, log exports, a parameter change waiting for a reboot, security groups, a
+denied delete, a reboot, a rename, a snapshot, a stop and start, a read replica and its
+promotion, a restore test, and the delete. The steps the resource history is about (tuning,
+rename, promotion) are ``story_changes``'.
 """
 
 from __future__ import annotations
@@ -20,38 +22,43 @@ from rdstrail_tui.demo.rds_model import (
     subnet_group_name,
 )
 from rdstrail_tui.demo.scene import Scene
-from rdstrail_tui.demo.story_calls import DAY, HOUR, Json, _Arc
+from rdstrail_tui.demo.story_calls import HOUR, Json, _Arc, next_window
 from rdstrail_tui.demo.story_cast import day, resource_tags
-from rdstrail_tui.demo.story_parameters import ParameterGroups
-
-WEEK = 7 * DAY
-#: First Sunday 05:47 UTC maintenance window on or after the epoch grid (1970-01-04 05:47).
-_FIRST_WINDOW = 3 * DAY + 5 * HOUR + 47 * 60
+from rdstrail_tui.demo.story_changes import ChangeSteps
 
 _CLASSES = ("db.t4g.medium", "db.m6g.large", "db.r6g.large", "db.r6g.xlarge", "db.r6g.2xlarge")
 
+#: Every step, in the order an arc takes them.
 INSTANCE_STEPS = (
     "modify_pending",
     "logs_exports",
+    "tune_parameters",
     "security_groups",
     "denied",
     "reboot",
+    "rename",
     "snapshot",
     "stop_start",
     "replica",
+    "promote",
     "restore",
     "delete",
 )
+#: The full-lifecycle hero's steps: all of them but the rename (the history of one name).
+LIFECYCLE_STEPS = tuple(step for step in INSTANCE_STEPS if step != "rename")
 
 _INSTANCE_ODDS = {
     "modify_pending": 0.6,
     "logs_exports": 0.4,
+    "tune_parameters": 0.3,
     "security_groups": 0.4,
     "denied": 0.15,
     "reboot": 0.4,
     "snapshot": 0.5,
     "stop_start": 0.25,
+    "rename": 0.05,
     "replica": 0.25,
+    "promote": 0.3,
     "restore": 0.2,
 }
 
@@ -69,19 +76,20 @@ def _bigger(klass: str) -> str:
     )
 
 
-class InstanceArcs(ParameterGroups):
+class InstanceArcs(ChangeSteps):
     """Instance arcs: the arc itself, and one method per step (``_step_<name>``)."""
 
     def _apply_maintenance(self, arc: _Arc, t: int) -> None:
-        """Pending changes apply in the Sunday 05:47 window (which leaves no CloudTrail record)."""
+        """Pending changes apply in the Sunday 05:47 window (which leaves no CloudTrail record);
+        the restart a class change needs applies the parameter group's static changes too."""
         inst = arc.inst
         if inst is None or not arc.pending:
             return
-        since = arc.pending_since - _FIRST_WINDOW
-        next_window = _FIRST_WINDOW + (since // WEEK + 1) * WEEK
-        if next_window <= t:
+        if next_window(arc.pending_since) <= t:
             inst.storage = int(arc.pending.get("allocatedStorage", inst.storage))
             inst.klass = str(arc.pending.get("dBInstanceClass", inst.klass))
+            if "dBInstanceClass" in arc.pending:
+                inst.param_status = "in-sync"
             arc.pending = {}
 
     # --- instance arcs ------------------------------------------------------------------------
@@ -260,6 +268,7 @@ class InstanceArcs(ParameterGroups):
             params,
             instance_response(inst, t, "available", pending),
         )
+        self._apply_now(arc)
         inst.log_exports = inst.log_exports + missing
         return self.poll(
             s, scene, t, "DescribeDBInstances", {"dBInstanceIdentifier": inst.ident}, 1
@@ -291,6 +300,7 @@ class InstanceArcs(ParameterGroups):
         inst.backup_retention = 14
         response = instance_response(inst, t, "modifying", dict(arc.pending), statuses)
         self.call(s, scene, t, "ModifyDBInstance", params, response)
+        self._apply_now(arc)
         inst.security_groups = new
         return self.poll(
             s, scene, t, "DescribeDBInstances", {"dBInstanceIdentifier": inst.ident}, 2
@@ -323,6 +333,9 @@ class InstanceArcs(ParameterGroups):
         params: Json = {"dBInstanceIdentifier": inst.ident}
         if inst.multi_az:
             params["forceFailover"] = False
+        # The restart applies the parameter group's static changes: the response shows the
+        # group in sync. Values pending for the maintenance window stay pending.
+        inst.param_status = "in-sync"
         self.call(
             s,
             scene,
@@ -421,6 +434,8 @@ class InstanceArcs(ParameterGroups):
             param_group=inst.param_group,
             created=t,
             security_groups=list(inst.security_groups),
+            # A read replica keeps no automated backups of its own until it is promoted.
+            backup_retention=0,
             replica_source=inst.ident,
             az=rng.choice([az for _, az in scene.place.subnets if az != inst.az]),
         )

@@ -86,6 +86,8 @@ class State:
 
 def _same(a: object, b: object) -> bool:
     """Equal as JSON: keys in any order, but true is not 1."""
+    if (type(a) is type(b) and isinstance(a, (str, int, float))) or a is None or b is None:
+        return a == b  # most attributes: a plain value, compared at once
     try:
         return orjson.dumps(a, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
             b, option=orjson.OPT_SORT_KEYS
@@ -156,7 +158,10 @@ def _settle(
             last_pending_time[key] = step.time
             continue
         del pending[key]
-        if key not in now_pending and key in current and _same(current[key], waiting.value):
+        # Applied: in effect now; or, for a value with no attribute of its own to show it
+        # (masterUserPassword, pendingCloudwatchLogsExports), simply no longer pending.
+        shown = key in current and _same(current[key], waiting.value)
+        if key not in now_pending and (shown or key not in current):
             ended[key] = replace(
                 waiting,
                 status="applied",
@@ -193,6 +198,11 @@ def configuration_over_time(
                     attributes[key] = Attribute(value, step.event_id, step.time, step.principal)
                     if known is not None:
                         changed.append(key)
+            # A response of the resource's shape describes all of it: an attribute it no
+            # longer holds is gone (a promoted replica has no source any more).
+            for key in [key for key in attributes if key not in current]:
+                del attributes[key]
+                changed.append(key)
             now_pending = {
                 _attribute_key(key, current): value
                 for key, value in _pending_values(resource).items()

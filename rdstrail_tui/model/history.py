@@ -13,7 +13,15 @@ from rdstrail_tui.model.resources import ResourceId
 if TYPE_CHECKING:  # the type only: `rdstrail --version` must not load the RDS model
     from rdstrail_tui.model.configuration import State
 
-__all__ = ["EventRow", "History", "HistoryEvent", "Life", "Related", "ResourceSummary"]
+__all__ = [
+    "EventRow",
+    "History",
+    "HistoryEvent",
+    "Life",
+    "ReadRun",
+    "Related",
+    "ResourceSummary",
+]
 
 
 class EventRow(NamedTuple):
@@ -80,14 +88,30 @@ class HistoryEvent:
 
 
 @dataclass(frozen=True)
+class ReadRun:
+    """Successful reads folded into a count: those between the event before `before` and
+    the event at `before` (an index into History.events; len(events) after the last)."""
+
+    before: int
+    count: int
+    first: int  # times
+    last: int
+    names: tuple[tuple[str, int], ...]  # operation and count, most first
+
+
+@dataclass(frozen=True)
 class History:
     id: int
     resource: ResourceId
     names: tuple[str, ...]  # oldest first: the names it had before renames, then its own
     lives: tuple[Life, ...]
     life: int  # the number of the life shown
-    events: tuple[HistoryEvent, ...]  # of that life, oldest first, reads included
+    # Of that life, oldest first: every event, or with folded reads every event but the
+    # successful reads, which `runs` counts between them.
+    events: tuple[HistoryEvent, ...]
     related: tuple[Related, ...]
+    runs: tuple[ReadRun, ...] = ()
+    folded: bool = False
 
     @property
     def states(self) -> list[State]:

@@ -29,6 +29,7 @@ __all__ = [
     "ResourceId",
     "Touched",
     "arn_of",
+    "described_identifier",
     "parse_arn",
     "relations_of",
     "resources_of",
@@ -124,6 +125,38 @@ RELATION_FROM_OTHER_SIDE: Final = {
     "uses-option-group": "used-by",
     "uses-subnet-group": "used-by",
 }
+
+
+# The key a resource's description names it by, by type.
+IDENTIFIER_KEYS: Final = {
+    "instance": "dBInstanceIdentifier",
+    "cluster": "dBClusterIdentifier",
+    "global-cluster": "globalClusterIdentifier",
+    "snapshot": "dBSnapshotIdentifier",
+    "cluster-snapshot": "dBClusterSnapshotIdentifier",
+    "parameter-group": "dBParameterGroupName",
+    "cluster-parameter-group": "dBClusterParameterGroupName",
+    "option-group": "optionGroupName",
+    "subnet-group": "dBSubnetGroupName",
+    "security-group": "dBSecurityGroupName",
+    "proxy": "dBProxyName",
+    "event-subscription": "custSubscriptionId",
+    "blue-green": "blueGreenDeploymentIdentifier",
+    "export-task": "exportTaskIdentifier",
+}
+
+
+def described_identifier(response: object, kind: str) -> str | None:
+    """The identifier (lowered) of the resource of type `kind` a response describes, or
+    None when it names none (no response, another shape). The API's result wrapper (a
+    response of one key holding the resource) is looked through."""
+    if isinstance(response, Mapping) and len(response) == 1:
+        (inner,) = response.values()
+        response = inner if isinstance(inner, Mapping) else response
+    if not isinstance(response, Mapping):
+        return None
+    value = get_key(response, IDENTIFIER_KEYS.get(kind, ""))
+    return value.lower() if isinstance(value, str) and value else None
 
 
 class ResourceId(NamedTuple):

@@ -7,19 +7,20 @@ value from a record passes through `printable` before it is laid out.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import orjson
+from rich.cells import cell_len
 
 from rdstrail_tui.model.configuration import Pending, State
-from rdstrail_tui.model.history import History, HistoryEvent, Related
+from rdstrail_tui.model.history import History, HistoryEvent, ReadRun, Related
 from rdstrail_tui.model.rds_api import fold
 from rdstrail_tui.model.resources import ResourceId
 from rdstrail_tui.model.risk import flags_in
 from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.present.shorten import head
 from rdstrail_tui.present.timefmt import format_time
 
 __all__ = [
@@ -164,41 +165,46 @@ class TimelineItem:
     """One line of the timeline: an event, or a run of reads folded into a count."""
 
     kind: Literal["event", "reads"]
-    first: int  # index into History.events of the event, or of the run's first read
-    last: int  # ... of the run's last read (== first for an event)
-    names: tuple[tuple[str, int], ...] = ()  # reads: operation and count, most first
+    # The event's index in History.events; for a run of reads, the index of the event it
+    # comes before (len(events) after the last), and the run itself.
+    index: int
+    run: ReadRun | None = None
 
     @property
     def count(self) -> int:
-        return self.last - self.first + 1
+        return self.run.count if self.run is not None else 1
 
 
-def timeline_items(history: History, *, fold_reads: bool = True) -> list[TimelineItem]:
+def timeline_items(history: History) -> list[TimelineItem]:
+    """The events oldest first, with the folded reads (History.runs) in their places."""
     items: list[TimelineItem] = []
-    run: list[int] = []
-
-    def close_run() -> None:
-        if run:
-            names = Counter(history.events[i].row.event_name for i in run)
-            items.append(TimelineItem("reads", run[0], run[-1], tuple(names.most_common())))
-            run.clear()
-
-    for index, event in enumerate(history.events):
-        if fold_reads and event.row.read_only is True and not event.row.error_code:
-            run.append(index)
-            continue
-        close_run()
-        items.append(TimelineItem("event", index, index))
-    close_run()
+    runs = iter(history.runs)
+    run = next(runs, None)
+    for index in range(len(history.events) + 1):
+        while run is not None and run.before == index:
+            items.append(TimelineItem("reads", index, run))
+            run = next(runs, None)
+        if index < len(history.events):
+            items.append(TimelineItem("event", index))
     return items
 
 
-def reads_text(history: History, item: TimelineItem) -> str:
-    names = ", ".join(f"{printable(name)} {count:,}" for name, count in item.names[:3])
-    more = len(item.names) - 3
+def item_state(history: History, item: TimelineItem) -> State | None:
+    """The configuration as of a timeline line: after its event, or (a run of reads) after
+    the last event before the run."""
+    index = item.index if item.kind == "event" else item.index - 1
+    return history.state_at(index) if index >= 0 else None
+
+
+def reads_text(item: TimelineItem) -> str:
+    run = item.run
+    if run is None:
+        return ""
+    names = ", ".join(f"{printable(name)} {count:,}" for name, count in run.names[:3])
+    more = len(run.names) - 3
     tail = f", +{more} more" if more > 0 else ""
-    noun = "read" if item.count == 1 else "reads"
-    return f"… {item.count:,} {noun}: {names}{tail}"
+    noun = "read" if run.count == 1 else "reads"
+    return f"… {run.count:,} {noun}: {names}{tail}"
 
 
 # -- the configuration as of one event -------------------------------------------------------
@@ -378,12 +384,14 @@ def history_json(history: History) -> dict[str, object]:
 
 
 def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+    """`text` within `width` terminal cells (a CJK character takes two), cut with "…"."""
+    return text if cell_len(text) <= width else head(text, max(width - 1, 1)) + "…"
 
 
-def history_text(history: History, width: int = 80, *, fold_reads: bool = True) -> Iterator[str]:
+def history_text(history: History, width: int = 80) -> Iterator[str]:
     """`rdstrail history`: who the resource is, its lives and relations, the timeline
-    (reads folded), then its configuration now, pending values first."""
+    (reads folded when the history was read so), then its configuration now, pending
+    values first."""
     width = max(width, 40)
     yield _fit(resource_label(history.resource), width)
     if len(history.names) > 1:
@@ -398,12 +406,12 @@ def history_text(history: History, width: int = 80, *, fold_reads: bool = True) 
     for rel in history.related:
         yield _fit(f"  {related_label(rel)}  ({format_time(rel.time)})", width)
     yield ""
-    for item in timeline_items(history, fold_reads=fold_reads):
-        event = history.events[item.first]
-        when = format_time(event.row.time)
-        if item.kind == "reads":
-            yield _fit(f"{when}  {reads_text(history, item)}", width)
+    for item in timeline_items(history):
+        if item.run is not None:
+            yield _fit(f"{format_time(item.run.first)}  {reads_text(item)}", width)
             continue
+        event = history.events[item.index]
+        when = format_time(event.row.time)
         head = (
             f"{when}  {printable(event.row.event_name)}  {printable(event.row.principal)}"
             f"  {outcome(event)}"

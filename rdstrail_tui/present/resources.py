@@ -112,8 +112,11 @@ def fit_columns(
         elastic = [(i, c, w) for i, (c, w) in enumerate(kept) if w > c.min_width]
         if droppable:
             del kept[max(droppable, key=lambda i: kept[i][0].priority)]
-        elif elastic:  # one cell at a time from the one with the most to spare: balanced
-            i, c, w = max(elastic, key=lambda item: item[2] - item[1].min_width)
+        elif elastic:
+            # One cell at a time from the one with the most to spare (balanced), the
+            # identifier last: it is what a row is read for.
+            others = [item for item in elastic if item[1].key != "identifier"] or elastic
+            i, c, w = max(others, key=lambda item: item[2] - item[1].min_width)
             kept[i] = (c, w - 1)
         else:
             del kept[max(range(len(kept)), key=lambda i: kept[i][0].priority)]

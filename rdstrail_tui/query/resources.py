@@ -17,7 +17,7 @@ from typing import Any
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.history import ResourceSummary
-from rdstrail_tui.model.resources import DELETE_CALLS
+from rdstrail_tui.model.resources import DELETE_CALLS, parse_arn
 from rdstrail_tui.query.language import Filter, FilterError, Term, fold
 
 __all__ = ["SORT_KEYS", "ResourceRow", "list_resources", "resource_matches"]
@@ -66,6 +66,14 @@ def _text_test(
 def _test(term: Term) -> Callable[[ResourceSummary], bool]:
     key = term.key
     if key in ("name", "res"):
+        arns = [arn for arn in (parse_arn(fold(v)) for v in term.values) if arn is not None]
+        if arns and len(arns) == len(term.values):
+            # As in the event list: an RDS ARN names one identity exactly.
+            wanted = {
+                (kind, account, "" if kind == "global-cluster" else region, name)
+                for kind, account, region, name in arns
+            }
+            return lambda s: tuple(s.resource) in wanted
         return _text_test(term, lambda s: (s.resource.identifier, s.resource.type))
     if key == "account":
         return _text_test(term, lambda s: (s.resource.account,))

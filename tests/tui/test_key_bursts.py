@@ -34,7 +34,7 @@ async def test_slash_filter_enter_in_one_burst(tmp_path: Path) -> None:
         await pilot.pause()
         screen = app.screen
         assert screen.query_one(FilterBox).value == "modify"
-        assert "30 of 301 events" in str(screen.query_one("#status", Static).render())
+        assert "37 of 301 events" in str(screen.query_one("#status", Static).render())
         # Enter gave the list the focus, so the j after it moved the cursor.
         assert screen.focused is screen.query_one(EventList)
         assert screen.query_one(EventList).cursor == 1

@@ -129,7 +129,7 @@ async def test_status_line_fits_at_80x24(tmp_path: Path) -> None:
         # A filter changes the counts; they stay whole and the line still fits.
         await pilot.press("slash", *"modify", "enter")
         text = status_text(app)
-        assert "30 of 301 events" in text and cell_len(text) <= width
+        assert "37 of 301 events" in text and cell_len(text) <= width
         assert painted_status(app) == text
         assert DEMO_SPAN in text
 

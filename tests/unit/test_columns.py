@@ -198,7 +198,7 @@ def test_measure_the_demo_cache(demo_cache: Cache) -> None:
     assert content.failures == demo_cache.count(None) - sum(
         1 for e in demo_cache.events(with_raw=False) if e.error_code is None
     )
-    # 22 of 301 events are the SSO session's: more than 5%, so PRINCIPAL wants it whole.
+    # 21 of 301 events are the SSO session's: more than 5%, so PRINCIPAL wants it whole.
     assert content.widths["principal"] == len(SSO)
     # Only failures count for ERROR (its longest code is 27), empty resources not at all.
     assert content.widths["error_code"] == len("InvalidParameterCombination")

@@ -42,6 +42,8 @@ LIFECYCLE = (
     "RestoreDBInstanceFromDBSnapshot",
     "FailoverDBCluster",
     "CreateDBInstanceReadReplica",
+    "PromoteReadReplica",
+    "ModifyDBCluster",
     "DeleteDBInstance",
     "DeleteDBCluster",
     "CreateDBParameterGroup",

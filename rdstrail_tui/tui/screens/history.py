@@ -24,8 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Static
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.history import History
@@ -36,6 +35,7 @@ from rdstrail_tui.present.history import (
     change_summary,
     config_rows,
     flag_names,
+    item_state,
     outcome,
     reads_text,
     related_label,
@@ -48,6 +48,7 @@ from rdstrail_tui.present.show import show_lines
 from rdstrail_tui.present.timefmt import format_time
 from rdstrail_tui.query.history import history_of
 from rdstrail_tui.tui.screens.compare import ConfigurationCompareScreen
+from rdstrail_tui.tui.widgets.row_list import RowList
 
 WIDE_COLUMNS = 150  # timeline and configuration side by side from here
 # Configuration keys are padded to the longest up to this, so most values line up.
@@ -114,11 +115,6 @@ class HistoryScreen(Screen[None]):
     DEFAULT_CSS = """
     HistoryScreen #history-title { height: 1; padding: 0 1; background: $boost; }
     HistoryScreen #history-body { height: 1fr; }
-    HistoryScreen OptionList {
-        border: none; padding: 0; background: $surface;
-        text-wrap: nowrap; text-overflow: ellipsis;
-    }
-    HistoryScreen OptionList:focus { border: none; }
     HistoryScreen #timeline { height: 1fr; }
     HistoryScreen #history-side { height: 1fr; border-top: solid $primary 50%; }
     HistoryScreen #related-title, HistoryScreen #config-title {
@@ -138,7 +134,6 @@ class HistoryScreen(Screen[None]):
         super().__init__()
         self.cache = cache
         self.history = history
-        self.fold_reads = True
         self.items: list[TimelineItem] = []
         self.marked: int | None = None  # index into history.events
 
@@ -147,12 +142,12 @@ class HistoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="history-title", markup=False)
         with Container(id="history-body"):
-            yield OptionList(id="timeline")
+            yield RowList(id="timeline")
             with Vertical(id="history-side"):
                 yield Static("", id="related-title", markup=False)
-                yield OptionList(id="related")
+                yield RowList(id="related")
                 yield Static("", id="config-title", markup=False)
-                yield OptionList(id="config")
+                yield RowList(id="config")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -167,7 +162,7 @@ class HistoryScreen(Screen[None]):
 
     @property
     def _width(self) -> int:
-        return max(self.query_one("#timeline", OptionList).size.width - 2, 40)
+        return max(self.query_one("#timeline", RowList).size.width - 2, 40)
 
     def _show_history(self) -> None:
         h = self.history
@@ -176,29 +171,31 @@ class HistoryScreen(Screen[None]):
             " · was " + ", ".join(printable(n) for n in h.names[:-1]) if len(h.names) > 1 else ""
         )
         writes = sum(1 for e in h.events if e.is_write)
+        total = len(h.events) + sum(run.count for run in h.runs)
         self.query_one("#history-title", Static).update(
-            f"{resource_label(h.resource)}{names}{lives} · {len(h.events):,} events, "
-            f"{writes:,} writes"
+            f"{resource_label(h.resource)}{names}{lives} · {total:,} events, {writes:,} writes"
         )
-        related = self.query_one("#related", OptionList)
-        related.clear_options()
-        related.add_options(
-            Option(_line(f"{related_label(r)}  {format_time(r.time)[:10]}")) for r in h.related
+        related = self.query_one("#related", RowList)
+        related.set_rows(
+            len(h.related),
+            lambda n: _line(
+                f"{related_label(h.related[n])}  {format_time(h.related[n].time)[:10]}"
+            ),
         )
         self.query_one("#related-title", Static).update(
             f"related ({len(h.related)}): Enter opens one" if h.related else ""
         )
         related.display = bool(h.related)
         self.query_one("#related-title").display = bool(h.related)
-        self._fill_timeline(last=True)
-        self.query_one("#timeline", OptionList).focus()
+        self._fill_timeline()
+        self.query_one("#timeline", RowList).focus()
 
     def _timeline_text(self, item: TimelineItem) -> Text:
-        event = self.history.events[item.first]
+        mark = "◆" if item.kind == "event" and item.index == self.marked else " "
+        if item.run is not None:
+            return _line(f"{mark}{format_time(item.run.first)[:16]}  {reads_text(item)}")
+        event = self.history.events[item.index]
         when = format_time(event.row.time)[:16]
-        mark = "◆" if self.marked is not None and item.first <= self.marked <= item.last else " "
-        if item.kind == "reads":
-            return _line(f"{mark}{when}  {reads_text(self.history, item)}")
         name = printable(event.row.event_name)
         who = shorten(printable(event.row.principal), 20, "principal")
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -215,22 +212,25 @@ class HistoryScreen(Screen[None]):
             text.append(f"  {summary}", style="cyan")
         return text
 
-    def _fill_timeline(self, *, last: bool = False, keep: int | None = None) -> None:
-        timeline = self.query_one("#timeline", OptionList)
-        self.items = timeline_items(self.history, fold_reads=self.fold_reads)
-        timeline.clear_options()
-        timeline.add_options(Option(self._timeline_text(item)) for item in self.items)
-        if not self.items:
-            self._show_config(None)
-            return
+    def _fill_timeline(self, *, keep: tuple[int, int] | None = None) -> None:
+        """The timeline's lines, the cursor on the line at `keep` (time, rowid) or the
+        first after it (where that event is folded away), else on the newest."""
+        timeline = self.query_one("#timeline", RowList)
+        self.items = timeline_items(self.history)
         target = len(self.items) - 1
         if keep is not None:
             target = next(
-                (n for n, item in enumerate(self.items) if item.first <= keep <= item.last),
-                target,
+                (n for n, item in enumerate(self.items) if self._order_of(item) >= keep), target
             )
-        timeline.highlighted = target
-        self._show_config(target)
+        timeline.set_rows(len(self.items), lambda n: self._timeline_text(self.items[n]), target)
+        self._show_config(target if self.items else None)
+
+    def _order_of(self, item: TimelineItem) -> tuple[int, int]:
+        """Where an item sits in time (time, then rowid; a run: its first read's time)."""
+        if item.run is not None:
+            return (item.run.first, -1)
+        row = self.history.events[item.index].row
+        return (row.time, row.rowid)
 
     def _config_text(self, row: ConfigRow, key_width: int) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -243,42 +243,41 @@ class HistoryScreen(Screen[None]):
         return text
 
     def _show_config(self, position: int | None) -> None:
-        config = self.query_one("#config", OptionList)
-        config.clear_options()
+        config = self.query_one("#config", RowList)
         title = self.query_one("#config-title", Static)
         if position is None or position >= len(self.items):
+            config.clear_rows()
             title.update("configuration: no write of this resource in the cache")
             return
-        item = self.items[position]
-        index = item.last
-        state = self.history.state_at(index)
+        state = item_state(self.history, self.items[position])
         if state is None:
+            config.clear_rows()
             title.update("configuration: no write response before this event")
             return
         when = format_time(state.time)
         title.update(f"config after {when} (* changed > pending = applied x superseded)")
         rows = config_rows(state, self.history.resource.type)
         key_width = min(max((len(row.key) for row in rows), default=0), _KEY_WIDTH)
-        config.add_options(Option(self._config_text(row, key_width)) for row in rows)
+        config.set_rows(len(rows), lambda n: self._config_text(rows[n], key_width))
 
     # -- events ----------------------------------------------------------------------------
 
-    def on_option_list_option_highlighted(self, message: OptionList.OptionHighlighted) -> None:
-        if message.option_list.id == "timeline":
-            self._show_config(message.option_index)
+    def on_row_list_highlighted(self, message: RowList.Highlighted) -> None:
+        if message.row_list.id == "timeline" and not isinstance(message, RowList.Selected):
+            self._show_config(message.index)
 
-    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
-        if message.option_list.id == "timeline":
-            self._open_item(message.option_index)
-        elif message.option_list.id == "related":
-            self._open_related(message.option_index)
+    def on_row_list_selected(self, message: RowList.Selected) -> None:
+        if message.row_list.id == "timeline":
+            self._open_item(message.index)
+        elif message.row_list.id == "related":
+            self._open_related(message.index)
 
     def _open_item(self, position: int) -> None:
         item = self.items[position]
-        if item.kind == "reads":
+        if item.run is not None:
             self.action_toggle_reads()
             return
-        event = self.history.events[item.first]
+        event = self.history.events[item.index]
         found = self.cache.events_by_rowid([event.row.rowid], with_raw=True).get(event.row.rowid)
         if found is None:
             return
@@ -306,9 +305,9 @@ class HistoryScreen(Screen[None]):
         panes = [
             pane
             for pane in (
-                self.query_one("#timeline", OptionList),
-                self.query_one("#related", OptionList),
-                self.query_one("#config", OptionList),
+                self.query_one("#timeline", RowList),
+                self.query_one("#related", RowList),
+                self.query_one("#config", RowList),
             )
             if pane.display
         ]
@@ -316,24 +315,42 @@ class HistoryScreen(Screen[None]):
         position = panes.index(focused) if focused in panes else -1
         panes[(position + 1) % len(panes)].focus()
 
-    def _cursor_index(self) -> int | None:
-        position = self.query_one("#timeline", OptionList).highlighted
-        if position is None or position >= len(self.items):
+    def _cursor_item(self) -> TimelineItem | None:
+        position = self.query_one("#timeline", RowList).cursor
+        if not 0 <= position < len(self.items):
             return None
-        return self.items[position].last
+        return self.items[position]
+
+    def _cursor_index(self) -> int | None:
+        """The index in History.events of the event under the cursor (a run of reads:
+        the event before it)."""
+        item = self._cursor_item()
+        if item is None:
+            return None
+        index = item.index if item.run is None else item.index - 1
+        return index if index >= 0 else None
 
     def action_toggle_reads(self) -> None:
-        keep = self._cursor_index()
-        self.fold_reads = not self.fold_reads
+        item = self._cursor_item()
+        keep = self._order_of(item) if item is not None else None
+        marked = self.history.events[self.marked].row.rowid if self.marked is not None else None
+        found = history_of(
+            self.cache, self.history.id, self.history.life, fold_reads=not self.history.folded
+        )
+        if found is None:
+            return
+        self.history = found
+        self.marked = next((n for n, e in enumerate(found.events) if e.row.rowid == marked), None)
         self._fill_timeline(keep=keep)
-        self.notify("reads folded into counts" if self.fold_reads else "every read listed")
+        self.notify("reads folded into counts" if found.folded else "every read listed")
 
     def action_mark(self) -> None:
-        index = self._cursor_index()
-        if index is None:
+        item = self._cursor_item()
+        if item is None or item.run is not None:
+            self.notify("m marks an event, not a run of reads", severity="warning")
             return
-        self.marked = None if self.marked == index else index
-        self._fill_timeline(keep=index)
+        self.marked = None if self.marked == item.index else item.index
+        self._fill_timeline(keep=self._order_of(item))
         if self.marked is not None:
             self.notify("marked: c compares the configuration here with the cursor's")
 

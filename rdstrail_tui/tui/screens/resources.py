@@ -14,17 +14,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.resources import fit_columns, resource_values
-from rdstrail_tui.present.shorten import shorten
+from rdstrail_tui.present.shorten import pad, shorten
 from rdstrail_tui.query.history import history_of
 from rdstrail_tui.query.language import FilterError, parse_filter
 from rdstrail_tui.query.resources import SORT_KEYS, ResourceRow, list_resources
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.screens.history import HistoryScreen
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
+from rdstrail_tui.tui.widgets.row_list import RowList
 
 _SORTS = tuple(SORT_KEYS)
 _SORT_NAMES = {
@@ -49,7 +50,7 @@ class ResourcesScreen(Screen[None]):
     DEFAULT_CSS = """
     ResourcesScreen #resources-title { height: 1; padding: 0 1; background: $boost; }
     ResourcesScreen #resources-error { height: auto; padding: 0 1; color: $error; }
-    ResourcesScreen DataTable { height: 1fr; }
+    ResourcesScreen #resources-header { height: 1; padding: 0 0; text-style: bold; }
     """
 
     def __init__(self, cache: Cache, history: FilterHistory) -> None:
@@ -64,13 +65,14 @@ class ResourcesScreen(Screen[None]):
         yield Static("", id="resources-title", markup=False)
         yield FilterBox(self.filter_history, id="resources-filter")
         yield Static("", id="resources-error", markup=False)
-        yield DataTable(id="resources", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="resources-header", markup=False)
+        yield RowList(id="resources")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#resources-error").display = False
         self._refresh_rows()
-        self.query_one(DataTable).focus()
+        self.query_one(RowList).focus()
 
     def on_resize(self) -> None:
         self._fill_table()
@@ -89,20 +91,19 @@ class ResourcesScreen(Screen[None]):
         self._fill_table()
 
     def _fill_table(self) -> None:
-        table = self.query_one(DataTable)
         values = [resource_values(row.summary) for row in self.rows]
-        width = max(self.app.size.width - 2, 40)
+        width = max((self.size.width or self.app.size.width) - 1, 40)  # less the scrollbar
         layout = fit_columns(values, width)
-        table.clear(columns=True)
-        for column, cells in layout:
-            table.add_column(column.title, width=cells, key=column.key)
-        for value in values:
-            table.add_row(
-                *(
-                    Text(shorten(value[column.key], cells, column.keep), no_wrap=True)
-                    for column, cells in layout
-                )
-            )
+
+        def line(n: int) -> Text:
+            row = values[n]
+            cells = (pad(shorten(row[c.key], w, c.keep), w) for c, w in layout)
+            return Text("  ".join(cells), no_wrap=True)
+
+        self.query_one("#resources-header", Static).update(
+            "  ".join(pad(c.title, w) for c, w in layout)
+        )
+        self.query_one(RowList).set_rows(len(values), line)
         total = len(self.cache.resource_summaries()) if self.filter_text else len(self.rows)
         shown = f"{len(self.rows):,} of {total:,}" if self.filter_text else f"{total:,}"
         self.query_one("#resources-title", Static).update(
@@ -111,8 +112,8 @@ class ResourcesScreen(Screen[None]):
 
     # -- keys ------------------------------------------------------------------------------
 
-    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
-        position = message.cursor_row
+    def on_row_list_selected(self, message: RowList.Selected) -> None:
+        position = message.index
         if not 0 <= position < len(self.rows):
             return
         row = self.rows[position]
@@ -140,9 +141,9 @@ class ResourcesScreen(Screen[None]):
     def action_keep_filter(self) -> None:
         box = self.query_one(FilterBox)
         box.remember()
-        self.query_one(DataTable).focus()
+        self.query_one(RowList).focus()
 
     def action_cancel_filter(self) -> None:
         box = self.query_one(FilterBox)
         box.cancel_edit()
-        self.query_one(DataTable).focus()
+        self.query_one(RowList).focus()
