@@ -23,9 +23,9 @@ WIDE = (160, 48)
 COMPACT = (80, 24)
 MODIFY = ["slash", *"modify", "enter"]
 OPEN_SECOND = ["down", "enter"]
-# The risky calls, and the one that made a snapshot public (the 13th newest of them).
+# The risky calls, and the one that made a snapshot public (the 12th newest of them).
 RISKY = ["slash", *"is:risky", "enter"]
-OPEN_PUBLIC = [*["down"] * 12, "enter", "d"]
+OPEN_PUBLIC = [*["down"] * 11, "enter", "d"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ SHOTS = [
     Shot("compact-detail-80x24.svg", COMPACT, (*MODIFY, *OPEN_SECOND, "d")),
     Shot("risky.svg", WIDE, (*RISKY, *OPEN_PUBLIC)),
     Shot("field-help-80x24.svg", COMPACT, (*RISKY, *OPEN_PUBLIC, "down", "down", "i")),
+    Shot("resources.svg", WIDE, ("R",)),
+    Shot("history.svg", WIDE, ("R", "down", "down", "down", "enter")),
+    Shot("history-80x24.svg", COMPACT, ("R", "down", "down", "down", "enter")),
 ]
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "history_json",
     "history_text",
     "leaf_changes",
+    "pending_log",
     "related_label",
     "resource_label",
     "timeline_items",
@@ -219,14 +220,15 @@ class ConfigRow:
 
 
 def _pending_note(pending: Pending) -> str:
+    """When it was asked and by whom; for an applied value first when it took effect."""
     who = printable(pending.requested_principal) or "?"
-    note = f"asked {format_time(pending.requested_at)} by {who}"
+    asked = f"asked {format_time(pending.requested_at)[:16]} by {who}"
     if pending.status == "applied" and pending.applied_by_time is not None:
-        note += (
-            f"; applied between {format_time(pending.applied_after)} "
-            f"and {format_time(pending.applied_by_time)}"
+        return (
+            f"between {format_time(pending.applied_after)[:16]} and "
+            f"{format_time(pending.applied_by_time)[:16]}; {asked}"
         )
-    return note
+    return asked
 
 
 # What people look for first in a resource's configuration, by type: shown right after the
@@ -266,13 +268,36 @@ KEY_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }
 
 
-def config_rows(state: State | None, kind: str = "") -> list[ConfigRow]:
-    """The configuration after one write: pending values first (with what became of them),
-    then the attributes this event changed, the type's key attributes, and the rest."""
+# Earlier pending values shown, with what became of them, above the attributes.
+ENDED_SHOWN = 6
+
+
+def pending_log(history: History, state: State | None) -> list[tuple[str, Pending]]:
+    """The values pended up to `state` that had ended by then (applied or superseded),
+    newest first: "did the change take effect?" stays answered after it did."""
+    if state is None:
+        return []
+    ended: dict[tuple[str, str], Pending] = {}
+    for earlier in history.states:
+        for key, pending in earlier.ended.items():
+            ended[(key, pending.requested_by)] = pending
+        if earlier is state:
+            break
+    log = sorted(ended.items(), key=lambda item: -(item[1].applied_by_time or item[1].requested_at))
+    return [(key, pending) for (key, _), pending in log[:ENDED_SHOWN]]
+
+
+def config_rows(
+    state: State | None, kind: str = "", ended: Sequence[tuple[str, Pending]] = ()
+) -> list[ConfigRow]:
+    """The configuration after one write: the values pending then, those that ended
+    (`ended`, or those this event ended), then the attributes this event changed, the
+    type's key attributes, and the rest."""
     if state is None:
         return []
     rows: list[ConfigRow] = []
-    for key, pending in {**state.ended, **state.pending}.items():
+    listed = list(state.pending.items()) + (list(ended) or list(state.ended.items()))
+    for key, pending in listed:
         rows.append(
             ConfigRow(
                 printable(key),
@@ -309,6 +334,9 @@ def config_rows(state: State | None, kind: str = "") -> list[ConfigRow]:
 
 
 # -- rdstrail history ------------------------------------------------------------------------
+
+# The mark of a pending value by its status, in the CLI and the history view alike.
+PENDING_MARKS = {"pending": ">", "still pending": ">", "applied": "=", "superseded": "x"}
 
 _JSON_STATUS = {"still pending": "still-pending"}
 
@@ -425,12 +453,13 @@ def history_text(history: History, width: int = 80) -> Iterator[str]:
     if states:
         yield ""
         yield _fit(f"configuration after {format_time(states[-1].time)}:", width)
-        for row in config_rows(states[-1], history.resource.type):
+        last = states[-1]
+        for row in config_rows(last, history.resource.type, pending_log(history, last)):
             if row.mark in ("", "changed"):
-                line = f"  {row.key} = {row.value}"
-            else:
-                line = f"  {row.key} > {row.value}  {row.mark}, {row.note}"
-            yield _fit(line, width)
+                yield _fit(f"  {row.key} = {row.value}", width)
+            else:  # a pending value: what became of it, then when and who on a line below
+                yield _fit(f"{PENDING_MARKS[row.mark]} {row.key} {row.value}  {row.mark}", width)
+                yield _fit(f"      {row.note}", width)
 
 
 def lines_of(history: History, width: int) -> Sequence[str]:

@@ -34,9 +34,9 @@ OPEN_SECOND = ["down", "enter"]
 # and 45 set by AWS), then with AWS's keys unfolded.
 DIFF = [*FILTER_MODIFY, *OPEN_SECOND, "d"]
 DIFF_AWS = [*DIFF, "a"]
-# The risky calls; the 13th newest made a snapshot public: its diff, then `i` on valuesToAdd.
+# The risky calls; the 12th newest made a snapshot public: its diff, then `i` on valuesToAdd.
 RISKY = ["slash", *"is:risky", "enter"]
-PUBLIC_SNAPSHOT_DIFF = [*RISKY, *["down"] * 12, "enter", "d"]
+PUBLIC_SNAPSHOT_DIFF = [*RISKY, *["down"] * 11, "enter", "d"]
 FIELD_HELP = [*PUBLIC_SNAPSHOT_DIFF, "down", "down", "i"]
 
 
@@ -176,3 +176,22 @@ def test_sync_dialog(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int,
         await pilot.pause()
 
     assert snap(snap_compare, demo_app(tmp_path), size, run_before=run_before)
+
+
+# The resources screen, then its fourth row (orders-prod, by last seen) opened: the history
+# of a class change superseded, then applied by the maintenance window.
+RESOURCES = ["R"]
+ORDERS_PROD_HISTORY = [*RESOURCES, "down", "down", "down", "enter"]
+
+
+@SIZES
+def test_resources_screen(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """`R`: every RDS resource of the demo, newest seen first, with its last write."""
+    assert snap(snap_compare, demo_app(tmp_path), size, RESOURCES)
+
+
+@SIZES
+def test_history_view(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
+    """orders-prod's history: the timeline with reads folded, its snapshot related, and the
+    configuration now: the class applied, the first request superseded."""
+    assert snap(snap_compare, demo_app(tmp_path), size, ORDERS_PROD_HISTORY)

@@ -30,6 +30,7 @@ from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.history import History
 from rdstrail_tui.model.resources import RESOURCE_SHAPES
 from rdstrail_tui.present.history import (
+    PENDING_MARKS,
     ConfigRow,
     TimelineItem,
     change_summary,
@@ -37,6 +38,7 @@ from rdstrail_tui.present.history import (
     flag_names,
     item_state,
     outcome,
+    pending_log,
     reads_text,
     related_label,
     resource_label,
@@ -54,14 +56,7 @@ WIDE_COLUMNS = 150  # timeline and configuration side by side from here
 # Configuration keys are padded to the longest up to this, so most values line up.
 _KEY_WIDTH = 22
 # The marks of a configuration row, one cell each.
-_CONFIG_MARKS = {
-    "changed": "*",
-    "pending": ">",
-    "applied": "=",
-    "superseded": "x",
-    "still pending": ">",
-    "": " ",
-}
+_CONFIG_MARKS = {**PENDING_MARKS, "changed": "*", "": " "}
 _CONFIG_STYLES = {
     "changed": "bold",
     "pending": "yellow",
@@ -123,9 +118,9 @@ class HistoryScreen(Screen[None]):
     HistoryScreen #related { height: auto; max-height: 4; }
     HistoryScreen #config { height: 1fr; }
     HistoryScreen.-wide #history-body { layout: horizontal; }
-    HistoryScreen.-wide #timeline { width: 1fr; }
+    HistoryScreen.-wide #timeline { width: 11fr; }
     HistoryScreen.-wide #history-side {
-        width: 1fr; border-top: none; border-left: solid $primary 50%;
+        width: 9fr; border-top: none; border-left: solid $primary 50%;
     }
     HistoryScreen.-wide #related { max-height: 10; }
     """
@@ -136,6 +131,7 @@ class HistoryScreen(Screen[None]):
         self.history = history
         self.items: list[TimelineItem] = []
         self.marked: int | None = None  # index into history.events
+        self._config_shown: int | None = None  # the timeline line the config pane is of
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -243,6 +239,7 @@ class HistoryScreen(Screen[None]):
         return text
 
     def _show_config(self, position: int | None) -> None:
+        self._config_shown = position
         config = self.query_one("#config", RowList)
         title = self.query_one("#config-title", Static)
         if position is None or position >= len(self.items):
@@ -256,14 +253,14 @@ class HistoryScreen(Screen[None]):
             return
         when = format_time(state.time)
         title.update(f"config after {when} (* changed > pending = applied x superseded)")
-        rows = config_rows(state, self.history.resource.type)
+        rows = config_rows(state, self.history.resource.type, pending_log(self.history, state))
         key_width = min(max((len(row.key) for row in rows), default=0), _KEY_WIDTH)
         config.set_rows(len(rows), lambda n: self._config_text(rows[n], key_width))
 
     # -- events ----------------------------------------------------------------------------
 
     def on_row_list_highlighted(self, message: RowList.Highlighted) -> None:
-        if message.row_list.id == "timeline" and not isinstance(message, RowList.Selected):
+        if message.row_list.id == "timeline" and message.index != self._config_shown:
             self._show_config(message.index)
 
     def on_row_list_selected(self, message: RowList.Selected) -> None:

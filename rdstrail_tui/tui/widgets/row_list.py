@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -65,6 +66,7 @@ class RowList(ScrollView, can_focus=True):
         self.count = 0
         self.line_of: LineOf = _no_rows
         self._lines: dict[int, Text] = {}
+        self._style_cache: tuple[bool, Style, Style] | None = None
 
     def set_rows(self, count: int, line_of: LineOf, cursor: int | None = None) -> None:
         """Show `count` rows, row i being `line_of(i)` (asked when drawn, then kept until
@@ -103,28 +105,44 @@ class RowList(ScrollView, can_focus=True):
         return cut
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
+        index = self.scroll_offset.y + y
         width = self.size.width
-        base = self.rich_style
+        base, cursor = self._styles()
         if not 0 <= index < self.count:
             return Strip.blank(width, base)
-        text = self._fitted(index, width) if scroll_x == 0 else self._line(index)
-        style = base
-        if index == self.cursor:
-            style = base + self.get_component_rich_style("row-list--cursor")
+        style = cursor if index == self.cursor else base
         segments = [
             Segment(segment.text, style + segment.style if segment.style else style)
-            for segment in text.render(self.app.console)
+            for segment in self._fitted(index, width).render(self.app.console)
             if "\n" not in segment.text
         ]
-        strip = Strip(segments).crop(scroll_x, scroll_x + width)
-        return strip.extend_cell_length(width, style).crop(0, width)
+        # One Strip per line (each builds caches of its own): cut or padded to the width.
+        return Strip(Segment.adjust_line_length(segments, width, style=style), width)
+
+    def _styles(self) -> tuple[Style, Style]:
+        """The row style and the cursor's, worked out once per style change, not per line
+        (each asks Textual for the theme: a tenth of a second over a screen of rows)."""
+        key = self.has_focus
+        if self._style_cache is None or self._style_cache[0] != key:
+            base = self.rich_style
+            cursor = base + self.get_component_rich_style("row-list--cursor")
+            self._style_cache = (key, base, cursor)
+        return self._style_cache[1], self._style_cache[2]
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache = None
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.count)
 
     # -- the cursor ------------------------------------------------------------------------
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_to_cursor()
