@@ -19,7 +19,7 @@ from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, cache_path, err, open_cache
 from rdstrail_tui.cli.show import text_width
 from rdstrail_tui.model.history import History
-from rdstrail_tui.present.history import history_json, history_text, resource_label
+from rdstrail_tui.present.history import history_json, history_text
 from rdstrail_tui.present.resources import resource_record, resource_values, table_lines
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.writers import neutralise, terminal_safe_json
@@ -64,10 +64,9 @@ def resolve(cache: Cache, args: argparse.Namespace) -> tuple[int, History] | int
         return EXIT_BAD_INPUT
     if len(found) > 1:
         err(f"{shown} names {len(found)} resources; add --type, --account or --region:")
-        for _, resource in found:
+        for _, resource in found:  # the options that pick each, as they are typed
             err(
-                f"  {resource_label(resource)}  --type {resource.type} "
-                f"--account {printable(resource.account)}"
+                f"  --type {resource.type} --account {printable(resource.account)}"
                 + (f" --region {printable(resource.region)}" if resource.region else "")
             )
         return EXIT_BAD_INPUT

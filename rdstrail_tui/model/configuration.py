@@ -33,6 +33,8 @@ __all__ = ["Attribute", "Pending", "PendingStatus", "State", "Step", "configurat
 
 PendingStatus = Literal["pending", "applied", "superseded", "still pending"]
 _PENDING_KEY: Final = "pendingmodifiedvalues"
+# Members a response holds from which it is taken to describe the whole resource.
+WHOLE_RESOURCE: Final = 12
 
 
 @dataclass(frozen=True)
@@ -198,11 +200,14 @@ def configuration_over_time(
                     attributes[key] = Attribute(value, step.event_id, step.time, step.principal)
                     if known is not None:
                         changed.append(key)
-            # A response of the resource's shape describes all of it: an attribute it no
-            # longer holds is gone (a promoted replica has no source any more).
-            for key in [key for key in attributes if key not in current]:
-                del attributes[key]
-                changed.append(key)
+            # A response that describes the whole resource (CloudTrail's do: dozens of
+            # members) says what it no longer has: a promoted replica has no source any
+            # more. A short one (a hand-made record, a trimmed export) says only what it
+            # holds.
+            if len(current) >= WHOLE_RESOURCE:
+                for key in [key for key in attributes if key not in current]:
+                    del attributes[key]
+                    changed.append(key)
             now_pending = {
                 _attribute_key(key, current): value
                 for key, value in _pending_values(resource).items()

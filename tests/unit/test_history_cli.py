@@ -111,7 +111,10 @@ def test_history_text_fits_80_columns_with_the_pending_values_status(run_cli: Ru
     # The configuration after the last write, the pending value first with its status.
     start = lines.index("configuration after 2024-05-01 10:00:00:")
     config = lines[start + 1 :]
-    assert config[0].startswith("  engineVersion > 16.3  still pending, asked 2024-05-01 10:00")
+    assert config[0] == "> engineVersion 16.3  still pending"
+    assert config[1].strip().startswith("asked 2024-05-01 10:00 by")
+    # What became of the class asked before: applied by the reboot.
+    assert "= dBInstanceClass db.r6g.large  applied" in config
     assert "  dBInstanceClass = db.r6g.large" in config
     assert "  engineVersion = 16.1" in config
     # The caller's escape sequence and bidi override come out as visible escapes.

@@ -94,6 +94,8 @@ class ComparisonText(Static):
         self.relayout()
 
     def relayout(self) -> None:
+        if not self.is_attached:
+            return  # a style update that arrives after the screen closed: nothing to lay out
         width = self.content_region.width or self.app.size.width
         if (width, self.show_same) == self._laid_out:
             return

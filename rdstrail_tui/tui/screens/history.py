@@ -109,6 +109,9 @@ class HistoryScreen(Screen[None]):
 
     DEFAULT_CSS = """
     HistoryScreen #history-title { height: 1; padding: 0 1; background: $boost; }
+    HistoryScreen #history-title, HistoryScreen #related-title, HistoryScreen #config-title {
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     HistoryScreen #history-body { height: 1fr; }
     HistoryScreen #timeline { height: 1fr; }
     HistoryScreen #history-side { height: 1fr; border-top: solid $primary 50%; }
@@ -169,7 +172,9 @@ class HistoryScreen(Screen[None]):
         writes = sum(1 for e in h.events if e.is_write)
         total = len(h.events) + sum(run.count for run in h.runs)
         self.query_one("#history-title", Static).update(
-            f"{resource_label(h.resource)}{names}{lives} · {total:,} events, {writes:,} writes"
+            _line(
+                f"{resource_label(h.resource)}{names}{lives} · {total:,} events, {writes:,} writes"
+            )
         )
         related = self.query_one("#related", RowList)
         related.set_rows(
@@ -179,7 +184,7 @@ class HistoryScreen(Screen[None]):
             ),
         )
         self.query_one("#related-title", Static).update(
-            f"related ({len(h.related)}): Enter opens one" if h.related else ""
+            _line(f"related ({len(h.related)}): Enter opens one" if h.related else "")
         )
         related.display = bool(h.related)
         self.query_one("#related-title").display = bool(h.related)
@@ -244,15 +249,18 @@ class HistoryScreen(Screen[None]):
         title = self.query_one("#config-title", Static)
         if position is None or position >= len(self.items):
             config.clear_rows()
-            title.update("configuration: no write of this resource in the cache")
+            title.update(_line("configuration: no write of this resource in the cache"))
             return
         state = item_state(self.history, self.items[position])
         if state is None:
             config.clear_rows()
-            title.update("configuration: no write response before this event")
+            title.update(_line("configuration: no write response before this event"))
             return
         when = format_time(state.time)
-        title.update(f"config after {when} (* changed > pending = applied x superseded)")
+        # Within 78 cells: the minute is enough to find the event in the timeline.
+        title.update(
+            _line(f"config after {when[:16]} · * changed > pending = applied x superseded")
+        )
         rows = config_rows(state, self.history.resource.type, pending_log(self.history, state))
         key_width = min(max((len(row.key) for row in rows), default=0), _KEY_WIDTH)
         config.set_rows(len(rows), lambda n: self._config_text(rows[n], key_width))

@@ -106,7 +106,8 @@ class RowList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
-        width = self.size.width
+        # The width rows are cut to, so an ellipsis never hides under the scrollbar.
+        width = self.scrollable_content_region.width or self.size.width
         base, cursor = self._styles()
         if not 0 <= index < self.count:
             return Strip.blank(width, base)
