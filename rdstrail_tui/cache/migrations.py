@@ -15,7 +15,7 @@ from rdstrail_tui.cache.resources import EventFacts, store_facts
 from rdstrail_tui.cache.schema import LOOKUP_BATCH, MIGRATIONS, SCHEMA_VERSION
 from rdstrail_tui.model.access import infer_read_only
 from rdstrail_tui.model.event import RDS_EVENT_SOURCE
-from rdstrail_tui.model.resources import ResourceId, relations_of, resources_of
+from rdstrail_tui.model.resources import ResourceId, relations_of, resource_ids_of
 from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_OPERATIONS, risk_flags
 
 Progress = Callable[[str, int, int], None]
@@ -162,7 +162,7 @@ def fill_resources(connection: sqlite3.Connection, progress: Progress | None = N
             except (ValueError, zstandard.ZstdError):
                 record = None  # a damaged row relates nothing rather than stopping the upgrade
             if isinstance(record, dict):
-                touched = [t.resource for t in resources_of(record, account or "", region or "")]
+                touched = resource_ids_of(record, account or "", region or "")
                 relations = relations_of(record, account or "", region or "")
                 if touched or relations:
                     facts.append(

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from rdstrail_tui.model.access import infer_read_only
 from rdstrail_tui.model.json_values import json_bool
-from rdstrail_tui.model.resources import Relation, ResourceId, relations_of, resources_of
+from rdstrail_tui.model.resources import Relation, ResourceId, relations_of, resource_ids_of
 from rdstrail_tui.model.risk import INFERRED_READ_ONLY, RISK_MASK, risk_flags
 
 RDS_EVENT_SOURCE = "rds.amazonaws.com"
@@ -252,7 +252,7 @@ def event_from_record(record: object, raw: bytes) -> Event:
     touched: tuple[ResourceId, ...] = ()
     relations: tuple[Relation, ...] = ()
     if event_source == RDS_EVENT_SOURCE:
-        touched = tuple(found.resource for found in resources_of(record, account, region))
+        touched = resource_ids_of(record, account, region)
         relations = relations_of(record, account, region)
     if read_only is None:
         read_only = infer_read_only(event_name)
