@@ -119,28 +119,43 @@ def _resource_of(step: Step, shape: str, model: RdsModel | None) -> Mapping[str,
     return response
 
 
+# CloudTrail key -> whether it is an attribute of the shape, per shape: a history reads the
+# same sixty keys in each of a thousand responses, so each is folded and looked up once.
+_IS_ATTRIBUTE: dict[tuple[str, str], bool] = {}
+_IS_ATTRIBUTE_KEPT: Final = 8192  # hostile records may invent keys: remember this many
+
+
 def _attributes(
     resource: Mapping[str, object], shape: str, model: RdsModel | None
 ) -> dict[str, object]:
     """The resource's attributes by CloudTrail's key; where the model knows the shape, only
     its members (CloudTrail adds nothing else, but a hostile record might)."""
     members = model.members(shape) if model is not None else {}
-    return {
-        str(key): value
-        for key, value in resource.items()
-        if fold(str(key)) != _PENDING_KEY and (not members or fold(str(key)) in members)
-    }
+    found: dict[str, object] = {}
+    for key, value in resource.items():
+        name = str(key)
+        known = _IS_ATTRIBUTE.get((shape, name)) if members else None
+        if known is None:
+            folded = fold(name)
+            known = folded != _PENDING_KEY and (not members or folded in members)
+            if members and len(_IS_ATTRIBUTE) < _IS_ATTRIBUTE_KEPT:
+                _IS_ATTRIBUTE[(shape, name)] = known
+        if known:
+            found[name] = value
+    return found
 
 
 def _pending_values(resource: Mapping[str, object]) -> dict[str, object]:
-    for key, value in resource.items():
-        if fold(str(key)) == _PENDING_KEY and isinstance(value, Mapping):
-            return {str(k): v for k, v in value.items()}
-    return {}
+    value = resource.get("pendingModifiedValues")  # CloudTrail's spelling, else any case
+    if value is None:
+        value = next((v for k, v in resource.items() if fold(str(k)) == _PENDING_KEY), None)
+    return {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else {}
 
 
 def _attribute_key(pending_key: str, attributes: Mapping[str, object]) -> str:
     """The attribute a pending value is for: the same name in any case."""
+    if pending_key in attributes:
+        return pending_key  # CloudTrail spells both alike
     folded = fold(pending_key)
     return next((key for key in attributes if fold(key) == folded), pending_key)
 

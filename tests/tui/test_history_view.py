@@ -73,6 +73,10 @@ async def type_filter(app: RdstrailApp, pilot: Pilot[Any], text: str) -> None:
 
 async def wait_for_screen(pilot: Pilot[Any], app: RdstrailApp, kind: type[Screen[Any]]) -> Any:
     await wait_until(pilot, lambda: isinstance(app.screen, kind), what=f"the {kind.__name__}")
+    if isinstance(app.screen, HistoryScreen):
+        # A history is read in a thread once its screen shows.
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.loaded, what="the history read")
     await pilot.pause()
     return app.screen
 

@@ -194,4 +194,12 @@ def test_resources_screen(snap_compare: SnapCompare, tmp_path: Path, size: tuple
 def test_history_view(snap_compare: SnapCompare, tmp_path: Path, size: tuple[int, int]) -> None:
     """orders-prod's history: the timeline with reads folded, its snapshot related, and the
     configuration now: the class applied, the first request superseded."""
-    assert snap(snap_compare, demo_app(tmp_path), size, ORDERS_PROD_HISTORY)
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        await settle(pilot)
+        await pilot.press(*ORDERS_PROD_HISTORY)
+        # The history is read in a thread once its screen shows: wait for it.
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap(snap_compare, demo_app(tmp_path), size, run_before=run_before)

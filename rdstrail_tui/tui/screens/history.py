@@ -16,16 +16,21 @@ At 80x24 the timeline sits above the configuration; from 150 columns they are si
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import ClassVar
 
 import orjson
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
 
+from rdstrail_tui.cache.errors import CacheError
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.history import History
 from rdstrail_tui.model.resources import RESOURCE_SHAPES
@@ -132,6 +137,8 @@ class HistoryScreen(Screen[None]):
         super().__init__()
         self.cache = cache
         self.history = history
+        # False while `loading` reads the history in a thread (for_resource).
+        self.loaded = True
         self.items: list[TimelineItem] = []
         self.marked: int | None = None  # index into history.events
         self._config_shown: int | None = None  # the timeline line the config pane is of
@@ -149,9 +156,56 @@ class HistoryScreen(Screen[None]):
                 yield RowList(id="config")
         yield Footer()
 
+    @classmethod
+    def for_resource(cls, cache: Cache, resource_id: int) -> HistoryScreen | None:
+        """The history view of a resource, shown at once and filled when its history has
+        been read in a thread: the screen's own setting up and the reading (a busy
+        database's hundred thousand events) overlap. None for no such resource."""
+        resource = cache.resource(resource_id)
+        if resource is None:
+            return None
+        screen = cls(cache, History(resource_id, resource, (resource.identifier,), (), 1, (), ()))
+        screen.loaded = False
+        return screen
+
     def on_mount(self) -> None:
         self._apply_layout()
+        if self.loaded:
+            self._show_history()
+        else:
+            self.query_one("#history-title", Static).update(
+                _line(f"{resource_label(self.history.resource)} · reading its history…")
+            )
+            self._load(self.cache.path, self.history.id)
+
+    @work(thread=True, exclusive=True)
+    def _load(self, path: Path, resource_id: int) -> None:
+        # Its own connection: SQLite connections stay in the thread that made them.
+        try:
+            with Cache.open(path) as cache:
+                found = history_of(cache, resource_id)
+        except (CacheError, sqlite3.Error) as error:
+            message = printable(f"cannot read the history: {error}")
+            self.app.call_from_thread(self.notify, message, severity="error")
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._loaded, found)
+
+    def _loaded(self, found: History | None) -> None:
+        if not self.is_attached:
+            return  # left (Escape) while it was being read
+        if found is None:
+            self.notify("no events of that resource in the cache", severity="warning")
+            self.dismiss()
+            return
+        self.history = found
+        self.loaded = True
         self._show_history()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Until its history is read, a view can only be left.
+        return True if self.loaded or action == "back" else None
 
     def on_resize(self) -> None:
         self._apply_layout()
@@ -295,11 +349,9 @@ class HistoryScreen(Screen[None]):
 
     def _open_related(self, position: int) -> None:
         related = self.history.related[position]
-        found = history_of(self.cache, related.id)
-        if found is None:
-            self.notify("no events of that resource in the cache", severity="warning")
-            return
-        self.app.push_screen(HistoryScreen(self.cache, found))
+        screen = HistoryScreen.for_resource(self.cache, related.id)
+        if screen is not None:
+            self.app.push_screen(screen)
 
     # -- actions ---------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ import orjson
 from rdstrail_tui.model.event import Event
 from rdstrail_tui.model.resources import ResourceId, resources_of
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.query.history import history_of
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.screens.compare import CompareScreen
 from rdstrail_tui.tui.screens.history import HistoryScreen
@@ -48,10 +47,10 @@ class ResourceHandling(MainScreenBase):
         return self.cache.events_by_rowid([rowid], with_raw=True).get(rowid)
 
     def open_history_of(self, resource_id: int) -> bool:
-        found = history_of(self.cache, resource_id)
-        if found is None:
+        screen = HistoryScreen.for_resource(self.cache, resource_id)
+        if screen is None:
             return False
-        self.app.push_screen(HistoryScreen(self.cache, found))
+        self.app.push_screen(screen)
         return True
 
     def action_history(self) -> None:

@@ -19,7 +19,6 @@ from textual.widgets import Footer, Static
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.resources import fit_columns, resource_values
 from rdstrail_tui.present.shorten import pad, shorten
-from rdstrail_tui.query.history import history_of
 from rdstrail_tui.query.language import FilterError, parse_filter
 from rdstrail_tui.query.resources import SORT_KEYS, ResourceRow, list_resources
 from rdstrail_tui.tui.filter_history import FilterHistory
@@ -116,12 +115,9 @@ class ResourcesScreen(Screen[None]):
         position = message.index
         if not 0 <= position < len(self.rows):
             return
-        row = self.rows[position]
-        found = history_of(self.cache, row.summary.id)
-        if found is None:
-            self.notify("no events of that resource in the cache", severity="warning")
-            return
-        self.app.push_screen(HistoryScreen(self.cache, found))
+        screen = HistoryScreen.for_resource(self.cache, self.rows[position].summary.id)
+        if screen is not None:
+            self.app.push_screen(screen)
 
     def action_back(self) -> None:
         self.dismiss()
