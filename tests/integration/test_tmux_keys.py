@@ -77,9 +77,9 @@ def test_escape_and_j_in_one_read_go_back_and_move_down(explorer: Tmux) -> None:
     tmux.wait_for("the list again", on_the_list)
     tmux.wait_for("the cursor one row down", lambda _: cursor_row(tmux) == 1)
     # And once more from the filter box: ESC j there cancels the edit, then moves down.
-    # (A filter that keeps the cursor's event, ListTagsForResource: the cursor stays on it.)
+    # (A filter that keeps the cursor's event, DescribeDBSnapshots: the cursor stays on it.)
     tmux.send("/")
-    tmux.send("tags", literal=True)
+    tmux.send("describedbsnapshots", literal=True)
     tmux.wait_for("the filtered list", lambda screen: "301 of 301" not in screen)
     send_bytes(tmux, "1b", "6a")
     screen = tmux.wait_for("the whole list", lambda screen: "301 of 301 events" in screen)
