@@ -437,18 +437,8 @@ def _request_ids(
     region: str,
     found: dict[ResourceId, None],
 ) -> None:
-    for key, value in params.items():
-        if not isinstance(key, str):
-            continue
-        kind, call_typed, holds_arn = _key_class(key)
-        if call_typed:
-            kind = _typed_key(name, key)
-        if kind is None and not holds_arn:
-            continue
-        for text in (value,) if isinstance(value, str) else _values(value):
-            touched = _touched(key, text, kind, account, region)
-            if touched is not None:
-                found[touched.resource] = None
+    for touched in _scan(params, name, account, region):
+        found[touched.resource] = None
 
 
 def _arn_ids(

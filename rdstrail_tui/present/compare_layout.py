@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Literal
 
+from rich.cells import cell_len
+
 from rdstrail_tui.present.compare import (
     SECTION_TITLES,
     CompareRow,
@@ -37,8 +39,9 @@ from rdstrail_tui.present.compare import (
 )
 from rdstrail_tui.present.diff.layout import Atom, text_atoms, value_atoms, wrap_atoms
 from rdstrail_tui.present.diff.rows import MISSING
-from rdstrail_tui.present.json_layout import ELLIPSIS, char_cell_width
+from rdstrail_tui.present.json_layout import ELLIPSIS
 from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.present.shorten import head, pad
 from rdstrail_tui.present.timefmt import format_time
 
 __all__ = [
@@ -112,22 +115,10 @@ _COUNT_ORDER: Final = (
 )
 
 
-def _cells(text: str) -> int:
-    return sum(char_cell_width(char) for char in text)
-
-
-def _pad(text: str, cells: int) -> str:
-    return text + " " * max(0, cells - _cells(text))
-
-
-def _head(text: str, cells: int) -> str:
-    """The longest start of `text` in `cells`."""
-    used = 0
-    for index, char in enumerate(text):
-        used += char_cell_width(char)
-        if used > cells:
-            return text[:index]
-    return text
+# Terminal cells, one cut and one pad for every view (present/shorten.py).
+_cells = cell_len
+_head = head
+_pad = pad
 
 
 def _cut(text: str, cells: int, ellipsis: str) -> str:
