@@ -189,6 +189,19 @@ class Terminal:
             time.sleep(0.005)
         raise SystemExit(f"{text!r} never showed")
 
+    def settled(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
+        """Until the screen has not changed for `quiet` seconds: what a person waits for
+        before the next key (the detail of a newly filtered list, its card and diff)."""
+        began = last_change = time.perf_counter()
+        shown = ""
+        while time.perf_counter() - began < timeout:
+            now = self.tmux("capture-pane", "-p", "-t", f"s{self.session}")
+            if now != shown:
+                shown, last_change = now, time.perf_counter()
+            elif time.perf_counter() - last_change >= quiet:
+                return
+            time.sleep(0.02)
+
     def keys(self, *keys: str) -> float:
         began = time.perf_counter()
         self.tmux("send-keys", "-t", f"s{self.session}", *keys)
@@ -198,7 +211,7 @@ class Terminal:
         self.tmux("kill-server")
 
 
-def terminal_figures(rdstrail: list[str], events: int) -> dict[str, float]:
+def terminal_figures(rdstrail: list[str], events: int, busy: str) -> dict[str, float]:
     """In a real terminal, each from the keystroke (or the launch) to the screen: launch to
     the list; R to the resources screen; h on an event of the busy database (the list
     filtered to it) to its history; and launch with --resource to the history."""
@@ -209,13 +222,15 @@ def terminal_figures(rdstrail: list[str], events: int) -> dict[str, float]:
         term.until("(indexing)", began)  # then wait for the index: the list as people use it
         while "(indexing)" in term.tmux("capture-pane", "-p", "-t", f"s{term.session}"):
             time.sleep(0.05)
+        term.settled()
         resources = term.until("RDS resources:", term.keys("R"))
         term.keys("Escape")
         term.until(f"{events:,} events", time.perf_counter())
-        term.keys("/", f"res:={BUSY}", "Enter")
+        term.keys("/", f"res:={busy}", "Enter")
         term.until(f" of {events:,} events", time.perf_counter())
+        term.settled()
         history = term.until("config after", term.keys("h"))
-        began = term.start([*rdstrail, "--resource", BUSY])
+        began = term.start([*rdstrail, "--resource", busy])
         launched = term.until("config after", began)
     finally:
         term.close()
@@ -227,17 +242,47 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--busy", type=float, default=0.1)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--generated",
+        action="store_true",
+        help="the demo generator's cache (bench/tui.py) instead of the busy-database one",
+    )
     args = parser.parse_args()
-    cache = make_cache(args.events, args.busy)
+    if args.generated:
+        # The project's standard cache (bench/tui.py): the demo generator's trail, every
+        # service kept; its busiest resource by events.
+        sys.path.insert(0, str(HERE))
+        from tui import make_cache as make_generated_cache
+
+        cache = make_generated_cache(args.events)
+    else:
+        cache = make_cache(args.events, args.busy)
+    busiest = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rdstrail_tui",
+            "--cache",
+            str(cache),
+            "resources",
+            "--sort",
+            "events",
+            "--format",
+            "json",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    busy = json.loads(busiest.stdout)[0]["identifier"]
     python = sys.executable
     rdstrail = [python, "-m", "rdstrail_tui", "--cache", str(cache)]
     probe = subprocess.run(
-        [*rdstrail, "history", BUSY, "--format", "json"], check=True, capture_output=True
+        [*rdstrail, "history", busy, "--format", "json"], check=True, capture_output=True
     )
     shown = json.loads(probe.stdout)
     writes = sum(1 for e in shown["events"] if e["readOnly"] is False)
     print(
-        f"cache: {args.events:,} events; {BUSY}: {len(shown['events']):,} events, {writes:,} writes"
+        f"cache: {args.events:,} events; {busy}: {len(shown['events']):,} events, {writes:,} writes"
     )
     history_s, resources_s, scan_s = [], [], []
     launch_s, view_s, screen_s, launched_s = [], [], [], []
@@ -247,9 +292,9 @@ def main() -> int:
             [python, "-c", SCAN, str(cache)], check=True, capture_output=True, text=True
         )
         scan_s.append(float(scan.stdout))
-        history_s.append(timed_command([*rdstrail, "history", BUSY, "--format", "json"]))
+        history_s.append(timed_command([*rdstrail, "history", busy, "--format", "json"]))
         resources_s.append(timed_command([*rdstrail, "resources", "--format", "json"]))
-        figures = terminal_figures(installed, args.events)
+        figures = terminal_figures(installed, args.events, busy)
         launch_s.append(figures["launch"])
         view_s.append(figures["history"])
         screen_s.append(figures["resources"])
