@@ -234,7 +234,7 @@ class HistoryScreen(Screen[None]):
         related.set_rows(
             len(h.related),
             lambda n: _line(
-                f"{related_label(h.related[n])}  {format_time(h.related[n].time)[:10]}"
+                f" {related_label(h.related[n])}  {format_time(h.related[n].time)[:10]}"
             ),
         )
         self.query_one("#related-title", Static).update(
