@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from rdstrail_tui.model.resources import ResourceId
+from rdstrail_tui.model.resources import DELETE_CALLS, ResourceId
 
 if TYPE_CHECKING:  # the type only: `rdstrail --version` must not load the RDS model
     from rdstrail_tui.model.configuration import State
@@ -51,6 +51,12 @@ class ResourceSummary(NamedTuple):
     last_write_name: str  # "" when it was never written
     last_writer: str
     last_change_name: str  # the latest successful write's operation
+
+    @property
+    def deleted(self) -> bool:
+        """Its latest successful write deleted it (a name created again is alive)."""
+        name = self.last_change_name
+        return bool(name) and name == DELETE_CALLS.get(self.resource.type)
 
 
 @dataclass(frozen=True)

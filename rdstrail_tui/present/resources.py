@@ -7,7 +7,6 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from rdstrail_tui.model.history import ResourceSummary
-from rdstrail_tui.model.resources import DELETE_CALLS
 from rdstrail_tui.model.risk import flags_in
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.shorten import Keep, pad, shorten
@@ -54,7 +53,6 @@ def resource_values(summary: ResourceSummary) -> dict[str, str]:
     """Every column's text for one resource, already printable."""
     s = summary
     resource = s.resource
-    deleted = bool(s.last_change_name) and s.last_change_name == DELETE_CALLS.get(resource.type)
     return {
         "type": resource.type,
         "identifier": printable(resource.identifier),
@@ -65,7 +63,7 @@ def resource_values(summary: ResourceSummary) -> dict[str, str]:
         "writes": f"{s.writes:,}",
         "writer": printable(s.last_writer) or "-",
         "operation": printable(s.last_write_name) or "-",
-        "deleted": "deleted" if deleted else "",
+        "deleted": "deleted" if s.deleted else "",
         "flags": " ".join(f.name for f in flags_in(s.flags)),
     }
 
@@ -74,7 +72,6 @@ def resource_record(summary: ResourceSummary) -> dict[str, object]:
     """One resource for JSON and CSV: whole values, times as ISO text."""
     s = summary
     resource = s.resource
-    values = resource_values(s)
     return {
         "type": resource.type,
         "identifier": resource.identifier,
@@ -86,7 +83,7 @@ def resource_record(summary: ResourceSummary) -> dict[str, object]:
         "writes": s.writes,
         "last_writer": s.last_writer or None,
         "last_write": s.last_write_name or None,
-        "deleted": values["deleted"] == "deleted",
+        "deleted": s.deleted,
         "risk_flags": [f.name for f in flags_in(s.flags)],
     }
 

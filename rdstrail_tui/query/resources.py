@@ -11,16 +11,16 @@ it was seen, `is:risky` and `flag:` the risk flags of its calls. Terms about sin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.history import ResourceSummary
-from rdstrail_tui.model.resources import DELETE_CALLS, parse_arn
+from rdstrail_tui.model.resources import parse_arn
 from rdstrail_tui.query.language import Filter, FilterError, Term, fold
 
-__all__ = ["SORT_KEYS", "ResourceRow", "list_resources", "resource_matches"]
+__all__ = ["SORT_KEYS", "ResourceRow", "list_resources", "resource_matches", "select_resources"]
 
 _RESOURCE_KEYS = ("name", "res", "account", "region", "user", "since", "until", "is", "flag")
 
@@ -31,9 +31,7 @@ class ResourceRow:
 
     @property
     def deleted(self) -> bool:
-        """Its latest successful write deleted it (a name created again is alive)."""
-        s = self.summary
-        return bool(s.last_change_name) and s.last_change_name == DELETE_CALLS.get(s.resource.type)
+        return self.summary.deleted
 
 
 def _check(term: Term) -> None:
@@ -109,10 +107,18 @@ SORT_KEYS: dict[str, tuple[Callable[[ResourceRow], Any], bool]] = {
 }
 
 
-def list_resources(cache: Cache, flt: Filter, sort: str = "last") -> list[ResourceRow]:
-    """The resources matching `flt`, in `sort` order (SORT_KEYS)."""
+def select_resources(
+    summaries: Iterable[ResourceSummary], flt: Filter, sort: str = "last"
+) -> list[ResourceRow]:
+    """Of `summaries`, those matching `flt`, in `sort` order (SORT_KEYS): what the
+    resources screen runs at each keystroke over the summaries it read once."""
     matches = resource_matches(flt)
-    rows = [ResourceRow(s) for s in cache.resource_summaries() if matches(s)]
+    rows = [ResourceRow(s) for s in summaries if matches(s)]
     key, reverse = SORT_KEYS[sort]
     rows.sort(key=key, reverse=reverse)
     return rows
+
+
+def list_resources(cache: Cache, flt: Filter, sort: str = "last") -> list[ResourceRow]:
+    """The cache's resources matching `flt`, in `sort` order (SORT_KEYS)."""
+    return select_resources(cache.resource_summaries(), flt, sort)

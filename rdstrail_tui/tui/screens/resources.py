@@ -20,7 +20,7 @@ from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.resources import fit_columns, resource_values
 from rdstrail_tui.present.shorten import pad, shorten
 from rdstrail_tui.query.language import FilterError, parse_filter
-from rdstrail_tui.query.resources import SORT_KEYS, ResourceRow, list_resources
+from rdstrail_tui.query.resources import SORT_KEYS, ResourceRow, select_resources
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.screens.history import HistoryScreen
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
@@ -59,6 +59,8 @@ class ResourcesScreen(Screen[None]):
         self.sort = "last"
         self.filter_text = ""
         self.rows: list[ResourceRow] = []
+        # Read once: each keystroke of the filter selects from these, not from the cache.
+        self.summaries = cache.resource_summaries()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="resources-title", markup=False)
@@ -81,7 +83,7 @@ class ResourcesScreen(Screen[None]):
     def _refresh_rows(self) -> None:
         error = self.query_one("#resources-error", Static)
         try:
-            self.rows = list_resources(self.cache, parse_filter(self.filter_text), self.sort)
+            self.rows = select_resources(self.summaries, parse_filter(self.filter_text), self.sort)
         except FilterError as problem:
             error.update(f"bad filter: {problem.message}")
             error.display = True
@@ -103,7 +105,7 @@ class ResourcesScreen(Screen[None]):
             "  ".join(pad(c.title, w) for c, w in layout)
         )
         self.query_one(RowList).set_rows(len(values), line)
-        total = len(self.cache.resource_summaries()) if self.filter_text else len(self.rows)
+        total = len(self.summaries)
         shown = f"{len(self.rows):,} of {total:,}" if self.filter_text else f"{total:,}"
         self.query_one("#resources-title", Static).update(
             f"RDS resources: {shown} · sorted by {_SORT_NAMES[self.sort]} (s) · Enter: history"
