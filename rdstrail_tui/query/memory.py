@@ -36,6 +36,8 @@ _DTYPES: dict[str, type[np.integer[Any]]] = {
 _COLUMNS: tuple[str, ...] = tuple(INDEX_COLUMNS)
 # String-id lookups an index remembers: a few filters' worth of terms and alternatives.
 _REMEMBERED_LOOKUPS = 256
+# res: masks an index remembers: a boolean per event each (a megabyte at a million).
+_REMEMBERED_MASKS = 8
 
 
 def _parse(text: str) -> IntArray:
@@ -55,6 +57,10 @@ class EventIndex:
     max_rowid: int
     # (exact, folded value) -> ids of the interned strings it matches; see _string_ids.
     _lookups: dict[tuple[bool, str], frozenset[int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    # (exact, folded values) of a res: term -> the events it matches by identity; _touching.
+    _touching_masks: dict[tuple[bool, tuple[str, ...]], Mask] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -161,22 +167,23 @@ class EventIndex:
         return result
 
     def _touching(self, term: Term, cache: Cache) -> Mask:
-        """The events touching a resource the term names, by identity: a lookup table by
-        rowid, gathered at the index's rowids."""
-        folded = tuple(fold(value) for value in term.values)
-        key = (term.exact, "\x00res\x00" + "\x00".join(folded))
-        found = self._lookups.get(key)
-        if found is None:
-            found = frozenset(cache.rowids_touching(folded, exact=term.exact))
-            if len(self._lookups) >= _REMEMBERED_LOOKUPS:
-                self._lookups.clear()
-            self._lookups[key] = found
-        rowids = self.rowids
-        size = max(int(rowids.max(initial=0)), max(found, default=0)) + 1
-        table = np.zeros(size, dtype=np.bool_)
-        table[list(found)] = True
-        result: Mask = table[rowids]
-        return result
+        """The events touching a resource the term names, by identity, as a mask over the
+        index, remembered as the string lookups are: the explorer refilters at every
+        keystroke, and a res: term typed before the one being typed is asked again each
+        time. (Safe for the index's life: the resources an event touches are stored with
+        it and never change.)"""
+        key = (term.exact, tuple(fold(value) for value in term.values))
+        mask = self._touching_masks.get(key)
+        if mask is None:
+            found = np.fromiter(cache.rowids_touching(key[1], exact=term.exact), dtype=np.int64)
+            found = found[found <= self.max_rowid]  # loaded since the index was built
+            table = np.zeros(self.max_rowid + 1, dtype=np.bool_)
+            table[found] = True
+            mask = table[self.rowids]
+            if len(self._touching_masks) >= _REMEMBERED_MASKS:
+                self._touching_masks.clear()
+            self._touching_masks[key] = mask
+        return mask
 
     def _string_ids(self, folded: str, exact: bool, cache: Cache) -> frozenset[int]:
         """Ids of the interned strings equal to (or containing) `folded`, remembered: each
