@@ -66,6 +66,8 @@ class RowList(ScrollView, can_focus=True):
         self.count = 0
         self.line_of: LineOf = _no_rows
         self._lines: dict[int, Text] = {}
+        self._rendered: dict[int, list[tuple[str, Style | None]]] = {}
+        self._pieces_width = 0
         self._style_cache: tuple[bool, Style, Style] | None = None
 
     def set_rows(self, count: int, line_of: LineOf, cursor: int | None = None) -> None:
@@ -73,7 +75,7 @@ class RowList(ScrollView, can_focus=True):
         the rows are set again), with the cursor on `cursor` (default: the first row)."""
         self.count = count
         self.line_of = line_of
-        self._lines = {}
+        self._lines, self._rendered = {}, {}
         self.virtual_size = Size(self.size.width, count)
         self.set_reactive(RowList.cursor, min(max(cursor or 0, 0), max(count - 1, 0)))
         self._scroll_to_cursor()
@@ -86,7 +88,7 @@ class RowList(ScrollView, can_focus=True):
 
     def refresh_rows(self) -> None:
         """Draw the rows again (their text changed: a mark)."""
-        self._lines = {}
+        self._lines, self._rendered = {}, {}
         self.refresh()
 
     def _line(self, index: int) -> Text:
@@ -95,14 +97,24 @@ class RowList(ScrollView, can_focus=True):
             line = self._lines[index] = self.line_of(index)
         return line
 
-    def _fitted(self, index: int, width: int) -> Text:
-        """The row cut to `width` cells with an ellipsis where it is longer."""
-        line = self._line(index)
-        if line.cell_len <= width:
-            return line
-        cut = line.copy()
-        cut.truncate(width, overflow="ellipsis")
-        return cut
+    def _pieces(self, index: int, width: int) -> list[tuple[str, Style | None]]:
+        """The row cut to `width` cells (an ellipsis where it is longer) as text and style
+        pieces, worked out once per row and width: a row is drawn again at every cursor
+        move and scroll, and only its background changes then."""
+        if width != self._pieces_width:
+            self._rendered, self._pieces_width = {}, width
+        pieces = self._rendered.get(index)
+        if pieces is None:
+            line = self._line(index)
+            if line.cell_len > width:
+                line = line.copy()
+                line.truncate(width, overflow="ellipsis")
+            pieces = self._rendered[index] = [
+                (segment.text, segment.style)
+                for segment in line.render(self.app.console)
+                if "\n" not in segment.text
+            ]
+        return pieces
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
@@ -113,9 +125,7 @@ class RowList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         style = cursor if index == self.cursor else base
         segments = [
-            Segment(segment.text, style + segment.style if segment.style else style)
-            for segment in self._fitted(index, width).render(self.app.console)
-            if "\n" not in segment.text
+            Segment(text, style + own if own else style) for text, own in self._pieces(index, width)
         ]
         # One Strip per line (each builds caches of its own): cut or padded to the width.
         return Strip(Segment.adjust_line_length(segments, width, style=style), width)
