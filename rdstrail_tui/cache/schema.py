@@ -16,7 +16,7 @@ from typing import Any
 
 from rdstrail_tui.cache.ids import decode_event_id, encode_event_id
 from rdstrail_tui.model.event import Event
-from rdstrail_tui.model.resources import parse_arn
+from rdstrail_tui.model.resources import arn_identity
 from rdstrail_tui.model.risk import RISK_MASK
 
 SCHEMA_VERSION = 3
@@ -327,11 +327,10 @@ def resources_matching(folded: str | Sequence[str], *, exact: bool) -> tuple[str
     tests: list[str] = []
     params: list[str] = []
     for value in values:
-        arn = parse_arn(value)
-        if arn is not None:
-            kind, account, region, name = arn
+        named = arn_identity(value)
+        if named is not None:
             tests.append("(type = ? AND account = ? AND region = ? AND identifier = ?)")
-            params.extend((kind, account, "" if kind == "global-cluster" else region, name))
+            params.extend(named)
         elif exact:
             tests.append("identifier = ?")
             params.append(value)

@@ -28,6 +28,7 @@ __all__ = [
     "Relation",
     "ResourceId",
     "Touched",
+    "arn_identity",
     "arn_of",
     "described_identifier",
     "parse_arn",
@@ -271,6 +272,13 @@ def _identity(kind: str, name: str, account: str, region: str) -> ResourceId:
     # A global cluster spans regions: its identity has none, whatever region the call
     # was made in.
     return ResourceId(kind, account, "" if kind == "global-cluster" else region, name.lower())
+
+
+def arn_identity(text: str) -> ResourceId | None:
+    """The identity an RDS ARN names, or None for any other text: the one reading of an
+    ARN for the filter (res:arn:...), the resources list and `rdstrail history ARN`."""
+    arn = parse_arn(text)
+    return _identity(arn[0], arn[3], arn[1], arn[2]) if arn is not None else None
 
 
 def _touched(key: str, value: str, kind: str | None, account: str, region: str) -> Touched | None:

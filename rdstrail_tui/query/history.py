@@ -32,8 +32,8 @@ from rdstrail_tui.model.resources import (
     RELATION_FROM_OTHER_SIDE,
     RESOURCE_SHAPES,
     ResourceId,
+    arn_identity,
     described_identifier,
-    parse_arn,
 )
 from rdstrail_tui.query.memory import IntArray
 
@@ -50,12 +50,12 @@ def find_resources(
 ) -> list[tuple[int, ResourceId]]:
     """The resources `name` (an identifier in any case, or an RDS ARN) may mean, narrowed by
     type, account and region: none, one, or several to choose from."""
-    arn = parse_arn(name.strip())
-    if arn is not None:
-        kind = kind or arn[0]
-        account = account or arn[1]
-        region = region if region is not None else arn[2]
-        name = arn[3]
+    named = arn_identity(name.strip())
+    if named is not None:
+        kind = kind or named.type
+        account = account or named.account
+        region = region if region is not None else named.region
+        name = named.identifier
     found = cache.resources_named(name.strip())
     return [
         (rid, resource)

@@ -17,7 +17,7 @@ from typing import Any
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.model.history import ResourceSummary
-from rdstrail_tui.model.resources import parse_arn
+from rdstrail_tui.model.resources import arn_identity
 from rdstrail_tui.query.language import Filter, FilterError, Term, fold
 
 __all__ = ["SORT_KEYS", "ResourceRow", "list_resources", "resource_matches", "select_resources"]
@@ -64,15 +64,11 @@ def _text_test(
 def _test(term: Term) -> Callable[[ResourceSummary], bool]:
     key = term.key
     if key in ("name", "res"):
-        arns = [arn for arn in (parse_arn(fold(v)) for v in term.values) if arn is not None]
-        if arns and len(arns) == len(term.values):
-            # As in the event list: an RDS ARN names one identity exactly.
-            wanted = {
-                (kind, account, "" if kind == "global-cluster" else region, name)
-                for kind, account, region, name in arns
-            }
-            return lambda s: tuple(s.resource) in wanted
-        return _text_test(term, lambda s: (s.resource.identifier, s.resource.type))
+        # As in the event list: an RDS ARN names one identity exactly, other values are
+        # part of (or, exact, the whole of) the identifier or the type.
+        named = {arn_identity(fold(value)) for value in term.values} - {None}
+        text = _text_test(term, lambda s: (s.resource.identifier, s.resource.type))
+        return lambda s: s.resource in named or text(s)
     if key == "account":
         return _text_test(term, lambda s: (s.resource.account,))
     if key == "region":
