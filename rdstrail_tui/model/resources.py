@@ -14,7 +14,7 @@ loading them in time order: nothing here depends on other events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Final, NamedTuple
 
 from rdstrail_tui.model.json_values import get_key
@@ -414,49 +414,8 @@ def resources_of(record: Mapping[str, object], account: str, region: str) -> tup
 def resource_ids_of(
     record: Mapping[str, object], account: str, region: str
 ) -> tuple[ResourceId, ...]:
-    """resources_of's identities alone, each once, in the same order: what ingest stores
-    for every RDS record, so written for speed (no Touched, each key classified once)."""
-    found: dict[ResourceId, None] = {}
-    params = record.get("requestParameters")
-    if isinstance(params, dict) and params:
-        event_name = record.get("eventName")
-        _request_ids(
-            params, event_name if isinstance(event_name, str) else "", account, region, found
-        )
-    response = record.get("responseElements")
-    if isinstance(response, dict) and response:
-        if len(response) == 1:
-            (inner,) = response.values()
-            response = inner if isinstance(inner, dict) else response
-        _arn_ids(
-            ((key, response.get(key)) for key in _RESPONSE_ARN_SPELLINGS), account, region, found
-        )
-    listed = record.get("resources")
-    if isinstance(listed, list):
-        arns = (("resources", i.get("ARN")) for i in listed if isinstance(i, Mapping))
-        _arn_ids(arns, account, region, found)
-    return tuple(found)
-
-
-def _request_ids(
-    params: dict[object, object],
-    name: str,
-    account: str,
-    region: str,
-    found: dict[ResourceId, None],
-) -> None:
-    for touched in _scan(params, name, account, region):
-        found[touched.resource] = None
-
-
-def _arn_ids(
-    pairs: Iterable[tuple[str, object]], account: str, region: str, found: dict[ResourceId, None]
-) -> None:
-    for key, value in pairs:
-        if isinstance(value, str):
-            touched = _touched(key, value, None, account, region)
-            if touched is not None:
-                found[touched.resource] = None
+    """resources_of's identities alone, each once, in the same order: what ingest stores."""
+    return tuple(touched.resource for touched in resources_of(record, account, region))
 
 
 # -- relations -----------------------------------------------------------------------------
