@@ -7,9 +7,7 @@ import os
 import sys
 
 from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.cli.common import EXIT_BAD_INPUT, UsageError, cache_path, err, open_cache
-from rdstrail_tui.model.resources import arn_of
-from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.cli.common import EXIT_BAD_INPUT, UsageError, cache_path, open_cache
 from rdstrail_tui.sources.config import load_explorer_settings
 
 
@@ -47,26 +45,12 @@ def open_explorer(args: argparse.Namespace) -> int:
 
 
 def resolve_resource(cache: Cache, name: str) -> int | None:
-    """The id of the one resource `name` names, or None after saying on stderr why not
-    (nothing matches; several do, listed, with `rdstrail history` to tell them apart)."""
+    """The id of the one resource `name` names, or None after saying on stderr why not;
+    several are listed by their ARNs, which --resource takes."""
     # Lazy: a history reads the RDS model, which no other start of the explorer needs.
-    from rdstrail_tui.present.history import resource_label
-    from rdstrail_tui.query.history import find_resources
+    from rdstrail_tui.cli.history import one_resource, picked_by_arn
 
-    found = find_resources(cache, name)
-    shown = printable(name)
-    if not found:
-        err(
-            f"no resource {shown} in {cache.path}: check the name (rdstrail resources "
-            "lists them), or load or sync the events that name it"
-        )
-        return None
-    if len(found) > 1:
-        err(f"{shown} names {len(found)} resources; give its ARN to pick one:")
-        for _, resource in found:
-            err(f"  {resource_label(resource)}  {printable(arn_of(resource) or '')}")
-        return None
-    return found[0][0]
+    return one_resource(cache, name, pick=picked_by_arn)
 
 
 def missing_terminal() -> str | None:

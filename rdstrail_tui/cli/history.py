@@ -12,6 +12,7 @@ import argparse
 import csv
 import io
 import sys
+from collections.abc import Callable
 
 import orjson
 
@@ -19,6 +20,7 @@ from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.cli.common import EXIT_BAD_INPUT, EXIT_OK, cache_path, err, open_cache
 from rdstrail_tui.cli.show import text_width
 from rdstrail_tui.model.history import History
+from rdstrail_tui.model.resources import ResourceId, arn_of
 from rdstrail_tui.present.history import history_json, history_text
 from rdstrail_tui.present.resources import resource_record, resource_values, table_lines
 from rdstrail_tui.present.sanitize import printable
@@ -51,26 +53,54 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def resolve(cache: Cache, args: argparse.Namespace) -> tuple[int, History] | int:
-    """The history NAME and the options pick, or the exit status after saying why not."""
-    name: str = args.name
-    found = find_resources(cache, name, kind=args.type, account=args.account, region=args.region)
+def picked_by_options(resource: ResourceId) -> str:
+    """The options of `rdstrail history` that pick `resource` among others of its name."""
+    region = f" --region {printable(resource.region)}" if resource.region else ""
+    return f"--type {resource.type} --account {printable(resource.account)}{region}"
+
+
+def picked_by_arn(resource: ResourceId) -> str:
+    """`resource` as its ARN (`rdstrail --resource` takes no --type or --account); an
+    export task, which has none, by its options."""
+    arn = arn_of(resource)
+    return printable(arn) if arn else picked_by_options(resource)
+
+
+def one_resource(
+    cache: Cache,
+    name: str,
+    *,
+    kind: str | None = None,
+    account: str | None = None,
+    region: str | None = None,
+    pick: Callable[[ResourceId], str] = picked_by_options,
+) -> int | None:
+    """The id of the one resource NAME and the options name, or None after saying on
+    stderr why not: nothing matches (one line), or several do (listed, each with what
+    picks it)."""
+    found = find_resources(cache, name, kind=kind, account=account, region=region)
     shown = printable(name)
     if not found:
         err(
             f"no resource {shown} in {cache.path}: check the name (rdstrail resources "
             "lists them), or load or sync the events that name it"
         )
-        return EXIT_BAD_INPUT
+        return None
     if len(found) > 1:
-        err(f"{shown} names {len(found)} resources; add --type, --account or --region:")
-        for _, resource in found:  # the options that pick each, as they are typed
-            err(
-                f"  --type {resource.type} --account {printable(resource.account)}"
-                + (f" --region {printable(resource.region)}" if resource.region else "")
-            )
+        how = "add --type, --account or --region" if pick is picked_by_options else "give its ARN"
+        err(f"{shown} names {len(found)} resources; {how}:")
+        for _, resource in found:
+            err(f"  {pick(resource)}")
+        return None
+    return found[0][0]
+
+
+def resolve(cache: Cache, args: argparse.Namespace) -> tuple[int, History] | int:
+    """The history NAME and the options pick, or the exit status after saying why not."""
+    shown = printable(args.name)
+    rid = one_resource(cache, args.name, kind=args.type, account=args.account, region=args.region)
+    if rid is None:
         return EXIT_BAD_INPUT
-    ((rid, resource),) = found
     # JSON lists every event; text folds the reads unless --all-reads.
     fold = args.format != "json" and not args.all_reads
     picked = history_of(cache, rid, args.life, fold_reads=fold)
