@@ -460,7 +460,3 @@ def history_text(history: History, width: int = 80) -> Iterator[str]:
             else:  # a pending value: what became of it, then when and who on a line below
                 yield _fit(f"{PENDING_MARKS[row.mark]} {row.key} {row.value}  {row.mark}", width)
                 yield _fit(f"      {row.note}", width)
-
-
-def lines_of(history: History, width: int) -> Sequence[str]:
-    return list(history_text(history, width))

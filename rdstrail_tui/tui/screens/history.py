@@ -213,10 +213,6 @@ class HistoryScreen(Screen[None]):
     def _apply_layout(self) -> None:
         self.set_class(self.app.size.width >= WIDE_COLUMNS, "-wide")
 
-    @property
-    def _width(self) -> int:
-        return max(self.query_one("#timeline", RowList).size.width - 2, 40)
-
     def _show_history(self) -> None:
         h = self.history
         lives = f" · life {h.life} of {len(h.lives)} (< >)" if len(h.lives) > 1 else ""

@@ -86,11 +86,6 @@ class RowList(ScrollView, can_focus=True):
     def clear_rows(self) -> None:
         self.set_rows(0, _no_rows)
 
-    def refresh_rows(self) -> None:
-        """Draw the rows again (their text changed: a mark)."""
-        self._lines, self._rendered = {}, {}
-        self.refresh()
-
     def _line(self, index: int) -> Text:
         line = self._lines.get(index)
         if line is None:
