@@ -275,7 +275,9 @@ class FakeCloudTrail:
             times = list(self.request_times.get(region, []))
         best = 0
         for index, start in enumerate(times):
-            best = max(best, bisect.bisect_left(times, start + 1.0 - ARRIVAL_JITTER, lo=index) - index)
+            best = max(
+                best, bisect.bisect_left(times, start + 1.0 - ARRIVAL_JITTER, lo=index) - index
+            )
         return best
 
     # -- requests
