@@ -238,6 +238,11 @@ def all_of(conditions: Iterable[Where]) -> Where:
     )
 
 
+def rowid_above(rowid: int) -> Where:
+    """Events cached after the one at `rowid` (rowids only grow)."""
+    return Where("rowid > ?", (int(rowid),))
+
+
 def event_id_is(event_id: str) -> Where:
     return Where("event_id = ?", (encode_event_id(event_id),))
 

@@ -73,6 +73,13 @@ def _history(args: argparse.Namespace) -> int:
     return history.history(args)
 
 
+def _athena(args: argparse.Namespace) -> int:
+    # Lazy: the DDL's text is small, but --create pulls in boto3.
+    from rdstrail_tui.cli import athena
+
+    return athena.run(args)
+
+
 def _resources(args: argparse.Namespace) -> int:
     from rdstrail_tui.cli import history
 
@@ -85,6 +92,7 @@ _LAZY_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "compare": _compare,
     "history": _history,
     "resources": _resources,
+    "athena": _athena,
 }
 
 

@@ -10,6 +10,7 @@ from typing import NoReturn
 
 from rdstrail_tui import __version__
 from rdstrail_tui.cache.paths import CACHE_ENV, default_cache_path
+from rdstrail_tui.cli import athena
 from rdstrail_tui.cli.common import EXIT_USAGE
 from rdstrail_tui.model.resources import RESOURCE_TYPES
 from rdstrail_tui.present.sanitize import printable
@@ -51,18 +52,30 @@ examples:
   rdstrail sync lookup --region us-east-1 --region eu-west-1 --profile prod
   rdstrail sync s3 s3://org-trail/AWSLogs/o-abc123 --since 2026-11-01 \\
       --account 111122223333
+  rdstrail sync athena --table trail.cloudtrail_logs --account 111122223333 \\
+      --output-location s3://results/rdstrail/ res:=orders-prod -is:read
+  rdstrail sync lake --event-data-store EVENT-DATA-STORE-ARN \\
+      --since 30d user:alice
   rdstrail sync prod                  a saved source
 
 LookupEvents keeps under its limit of 2 requests per second per account and
 region; the default window is since the last sync, else 90 days. S3 lists only
 the day folders in the window (default: the last 7 days) and never downloads
-an object twice.
+an object twice. Athena and Lake run the filter where the trail is (at $5 per
+TB scanned: see the cost on each line) and bring back only what matches; a
+second sync with the same filter asks only for what is new (default: 7 days).
+Create the Athena table once with `rdstrail athena ddl S3URL --create`.
 
 Saved sources live in {config}:
   [sources.prod]
   s3 = "s3://org-trail/AWSLogs/o-abc123"
   profile = "prod-readonly"
   regions = ["us-east-1"]
+  [sources.org]
+  athena = "trail.cloudtrail_logs"
+  output_location = "s3://athena-results/rdstrail/"
+  accounts = ["111122223333"]
+  filter = "-is:read"
 """
 
 
@@ -333,22 +346,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="fetch events from AWS: Event history (LookupEvents) or an S3 trail",
         description="Fetch CloudTrail events from AWS into the cache, incrementally: a second\n"
         "sync asks only for what is new. TARGET is `lookup` (the account's 90-day Event\n"
-        "history, per region), `s3 s3://BUCKET[/PREFIX]` (a trail's log files), or the\n"
+        "history, per region), `s3 s3://BUCKET[/PREFIX]` (a trail's log files),\n"
+        "`athena --table DB.TABLE [FILTER...]` (the filter run by Athena over the\n"
+        "trail), `lake --event-data-store ARN [FILTER...]` (by CloudTrail Lake), or the\n"
         "name of a saved source.",
         epilog=SYNC_EPILOG.format(config=default_config_path()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    sync.add_argument("target", metavar="TARGET", help="lookup, s3, or a saved source's name")
+    sync.add_argument(
+        "target", metavar="TARGET", help="lookup, s3, athena, lake, or a saved source's name"
+    )
     sync.add_argument("url", nargs="?", metavar="s3://BUCKET[/PREFIX]", help="for s3")
     sync.add_argument("--region", action="append", metavar="R", help="repeatable")
-    sync.add_argument("--account", action="append", metavar="A", help="repeatable; S3 only")
+    sync.add_argument(
+        "--account", action="append", metavar="A", help="repeatable; S3, Athena and Lake"
+    )
     sync.add_argument("--since", metavar="WHEN", help="ISO date or time, or 30m 6h 7d")
     sync.add_argument("--until", metavar="WHEN")
     sync.add_argument("--profile", metavar="P", help="AWS profile (default: AWS_PROFILE)")
     sync.add_argument(
-        "--endpoint-url", metavar="URL", help="another endpoint (VPC endpoint, test server)"
+        "--endpoint-url",
+        metavar="URL",
+        help="another endpoint (VPC endpoint, test server); for athena and lake, theirs",
     )
+    pushed = sync.add_argument_group("athena and lake (FILTER terms after the options)")
+    pushed.add_argument("--table", metavar="DB.TABLE", help="athena: the trail's table")
+    pushed.add_argument("--workgroup", metavar="W", help="athena: the workgroup")
+    pushed.add_argument(
+        "--output-location", metavar="S3URL", help="athena: where it writes results"
+    )
+    pushed.add_argument("--event-data-store", metavar="ARN", help="lake: the store's ARN or ID")
+    pushed.add_argument(
+        "--max-scan", metavar="SIZE", help="stop a query past SIZE scanned (e.g. 50GB)"
+    )
+    pushed.add_argument(
+        "--reuse-results",
+        metavar="MIN",
+        type=_positive_int,
+        help="athena: reuse an identical query's results up to MIN minutes old",
+    )
+    pushed.add_argument(
+        "--s3-endpoint-url", metavar="URL", help="athena: S3 endpoint for results and trail"
+    )
+
+    athena.add_parser(commands, common)
 
     cache = commands.add_parser(
         "cache", help="show or clear the cache", description="Show or clear the cache."
@@ -372,10 +414,43 @@ _FILTER_COMMAND_OPTIONS = {"--format", "--limit", "--cache", "--top", "--sort"}
 _FILTER_COMMAND_FLAGS = {"-h", "--help", "--demo", "--bom"}
 
 
+# `sync`: its options that take a value; its first argument (the target) and an S3 URL are
+# its own, and the rest is the filter a pushed-down source (athena, lake) runs.
+_SYNC_OPTIONS = {
+    "--region",
+    "--account",
+    "--since",
+    "--until",
+    "--profile",
+    "--endpoint-url",
+    "--cache",
+    "--table",
+    "--workgroup",
+    "--output-location",
+    "--event-data-store",
+    "--max-scan",
+    "--reuse-results",
+    "--s3-endpoint-url",
+}
+
+
 def split_filter_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
     """Separate `query`/`stats` options from filter terms, so `-is:error` is a term."""
+    if argv and argv[0] == "sync":
+        return _split_sync_arguments(argv)
     if not argv or argv[0] not in FILTER_COMMANDS:
         return argv, []
+    return _split(argv, _FILTER_COMMAND_OPTIONS, positionals=0)
+
+
+def _split_sync_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
+    target = next((a for a in argv[1:] if not a.startswith("-")), None)
+    # lookup takes no URL, and says so rather than reading one as a filter.
+    return _split(argv, _SYNC_OPTIONS, positionals=2 if target in ("s3", "lookup") else 1)
+
+
+def _split(argv: list[str], valued: set[str], *, positionals: int) -> tuple[list[str], list[str]]:
+    """The options (with the first `positionals` plain arguments) and the filter terms."""
     options, terms = [argv[0]], []
     index = 1
     while index < len(argv):
@@ -384,7 +459,10 @@ def split_filter_arguments(argv: list[str]) -> tuple[list[str], list[str]]:
         if arg == "--":
             terms.extend(argv[index + 1 :])
             break
-        if name in _FILTER_COMMAND_OPTIONS:
+        if positionals and not arg.startswith("-"):
+            options.append(arg)
+            positionals -= 1
+        elif name in valued:
             options.append(arg)
             if "=" not in arg and index + 1 < len(argv):
                 options.append(argv[index + 1])

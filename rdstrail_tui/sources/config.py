@@ -13,8 +13,21 @@ so `rdstrail sync prod` and the explorer's sync screen need no long command line
     profile = "prod-readonly"
     regions = ["us-east-1"]
 
-A source has either `s3 = "s3://..."` or `lookup = true`; `profile`, `regions`, `accounts`
-(S3 only), `endpoint_url` and `since` are optional. No credentials belong here: profiles name
+    [sources.org]
+    athena = "trail.cloudtrail_logs"          # the Athena table (rdstrail athena ddl)
+    workgroup = "primary"
+    output_location = "s3://athena-results/rdstrail/"
+    accounts = ["111122223333"]
+    filter = "-is:read"                       # run by Athena: only matches come back
+    max_scan = "50GB"
+
+    [sources.lake]
+    lake = "arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE"
+
+A source has exactly one of `s3 = "s3://..."`, `lookup = true`, `athena = "db.table"` or
+`lake = "ARN"`; `profile`, `regions`, `accounts` (not for lookup), `endpoint_url` and
+`since` are optional, and for athena and lake `filter`, `max_scan`, `workgroup`,
+`output_location` and `s3_endpoint_url` (athena). No credentials belong here: profiles name
 them, and boto3 finds them.
 
 The same file holds the explorer's settings (`--mouse`/`--no-mouse` win over them):
@@ -39,7 +52,21 @@ else:  # the same parser, before it joined the standard library
     import tomli as tomllib
 
 CONFIG_ENV = "RDSTRAIL_CONFIG"
-_KEYS = {"s3", "lookup", "profile", "regions", "accounts", "endpoint_url", "since"}
+_KINDS = ("s3", "lookup", "athena", "lake")
+_KEYS = {
+    *_KINDS,
+    "profile",
+    "regions",
+    "accounts",
+    "endpoint_url",
+    "since",
+    "workgroup",
+    "output_location",
+    "s3_endpoint_url",
+    "max_scan",
+    "filter",
+}
+_PUSHED_KEYS = {"workgroup", "output_location", "s3_endpoint_url", "max_scan", "filter"}
 # Anything that looks like a secret is refused rather than silently kept in a plain file.
 _SECRET_KEYS = {"aws_access_key_id", "aws_secret_access_key", "aws_session_token", "password"}
 
@@ -54,13 +81,18 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class SavedSource:
     name: str
-    kind: str  # "s3" or "lookup"
-    url: str = ""  # for s3
+    kind: str  # "s3", "lookup", "athena" or "lake"
+    url: str = ""  # for s3; the table (db.table) for athena; the event data store for lake
     profile: str | None = None
     regions: list[str] = field(default_factory=list)
     accounts: list[str] = field(default_factory=list)
     endpoint_url: str | None = None
     since: str | None = None
+    workgroup: str | None = None
+    output_location: str | None = None
+    s3_endpoint_url: str | None = None
+    max_scan: str | None = None
+    filter: str = ""
 
 
 def default_config_path() -> Path:
@@ -117,6 +149,23 @@ def load_sources(path: Path | None = None) -> dict[str, SavedSource]:
     return {name: _source(path, name, entry) for name, entry in sources.items()}
 
 
+def _kind_of(where: str, entry: dict[str, Any]) -> str:
+    """The source's kind: the one of s3, lookup, athena and lake it names."""
+    kinds = [kind for kind in _KINDS if kind in entry and entry[kind] is not False]
+    if len(kinds) != 1:
+        raise ConfigError(
+            f'{where} needs exactly one of s3 = "s3://...", lookup = true, '
+            'athena = "db.table" or lake = "ARN"'
+        )
+    kind = kinds[0]
+    pushed = _PUSHED_KEYS & set(entry)
+    if kind in ("s3", "lookup") and pushed:
+        raise ConfigError(
+            f"{where}: {', '.join(sorted(pushed))} apply to athena and lake sources only"
+        )
+    return kind
+
+
 def _source(path: Path, name: str, entry: object) -> SavedSource:
     where = f"{path}: [sources.{name}]"
     if not isinstance(entry, dict):
@@ -133,8 +182,7 @@ def _source(path: Path, name: str, entry: object) -> SavedSource:
             f"{where}: unknown keys {', '.join(sorted(unknown))} "
             f"(known: {', '.join(sorted(_KEYS))})"
         )
-    if ("s3" in entry) == bool(entry.get("lookup")):
-        raise ConfigError(f'{where} needs exactly one of s3 = "s3://..." or lookup = true')
+    kind = _kind_of(where, entry)
 
     def strings(key: str) -> list[str]:
         value = entry.get(key, [])
@@ -148,18 +196,27 @@ def _source(path: Path, name: str, entry: object) -> SavedSource:
             raise ConfigError(f"{where}: {key} must be a string")
         return value
 
-    url = text("s3") or ""
-    if "s3" in entry and not url.startswith("s3://"):
+    url = (text(kind) or "") if kind != "lookup" else ""
+    if kind == "s3" and not url.startswith("s3://"):
         raise ConfigError(f"{where}: s3 must be an s3:// URL")
-    if entry.get("lookup") and entry.get("accounts"):
-        raise ConfigError(f"{where}: accounts applies to S3 sources only")
+    if kind in ("athena", "lake") and not url:
+        raise ConfigError(
+            f"{where}: {kind} must name the {'table' if kind == 'athena' else 'store'}"
+        )
+    if kind == "lookup" and entry.get("accounts"):
+        raise ConfigError(f"{where}: accounts applies to S3, Athena and Lake sources only")
     return SavedSource(
         name=name,
-        kind="s3" if "s3" in entry else "lookup",
+        kind=kind,
         url=url,
         profile=text("profile"),
         regions=strings("regions"),
         accounts=strings("accounts"),
         endpoint_url=text("endpoint_url"),
         since=text("since"),
+        workgroup=text("workgroup"),
+        output_location=text("output_location"),
+        s3_endpoint_url=text("s3_endpoint_url"),
+        max_scan=text("max_scan"),
+        filter=text("filter") or "",
     )

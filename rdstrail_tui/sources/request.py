@@ -19,14 +19,21 @@ class RequestError(SyncError):
 class SyncRequest:
     """One sync, whether from the command line, a saved source or the sync screen."""
 
-    kind: str  # "lookup" or "s3"
-    url: str = ""
+    kind: str  # "lookup", "s3", "athena" or "lake"
+    url: str = ""  # s3: the trail; athena: the table (db.table); lake: the event data store
     regions: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    # Athena and Lake: the filter they run, and their own settings.
+    filter_text: str = ""
+    workgroup: str | None = None
+    output_location: str | None = None
+    s3_endpoint_url: str | None = None
+    max_scan: int | None = None
+    reuse_minutes: int | None = None
 
 
 def run_sync(
@@ -41,6 +48,8 @@ def run_sync(
     from rdstrail_tui.sources.lookup import sync_lookup
     from rdstrail_tui.sources.s3 import sync_s3
 
+    if request.kind in ("athena", "lake"):
+        return _run_pushed_down(cache, request, on_progress, should_stop)
     if request.kind == "lookup":
         return sync_lookup(
             cache,
@@ -61,6 +70,55 @@ def run_sync(
         until=request.until,
         profile=request.profile,
         endpoint_url=request.endpoint_url,
+        on_progress=on_progress,
+        should_stop=should_stop,
+    )
+
+
+def _run_pushed_down(
+    cache: Cache,
+    request: SyncRequest,
+    on_progress: ProgressCallback | None,
+    should_stop: StopCheck | None,
+) -> SyncSummary:
+    # Lazy, as above.
+    if request.kind == "lake":
+        from rdstrail_tui.sources.lake.sync import sync_lake
+
+        return sync_lake(
+            cache,
+            request.url,
+            filter_text=request.filter_text,
+            accounts=request.accounts,
+            regions=request.regions,
+            since=request.since,
+            until=request.until,
+            profile=request.profile,
+            endpoint_url=request.endpoint_url,
+            max_scan=request.max_scan,
+            on_progress=on_progress,
+            should_stop=should_stop,
+        )
+    from rdstrail_tui.sources.athena.sync import AthenaTarget, sync_athena
+
+    target = AthenaTarget(
+        table=request.url,
+        workgroup=request.workgroup,
+        output_location=request.output_location,
+        accounts=request.accounts,
+        regions=request.regions,
+        max_scan=request.max_scan,
+        reuse_minutes=request.reuse_minutes,
+    )
+    return sync_athena(
+        cache,
+        target,
+        filter_text=request.filter_text,
+        since=request.since,
+        until=request.until,
+        profile=request.profile,
+        endpoint_url=request.endpoint_url,
+        s3_endpoint_url=request.s3_endpoint_url,
         on_progress=on_progress,
         should_stop=should_stop,
     )

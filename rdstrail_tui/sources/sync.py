@@ -41,6 +41,13 @@ class SyncSummary:
     regions: dict[str, RegionProgress] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # one line each; the sync went on
     interrupted: bool = False
+    # Pushed-down sources (Athena, Lake): the queries run and the bytes they scanned (what
+    # they cost), and the bytes of the trail objects fetched to bring the records back.
+    queries: int = 0
+    bytes_scanned: int = 0
+    bytes_fetched: int = 0
+    # Throttled API calls that belong to no account-region (Athena's, Lake's).
+    api_throttles: int = 0
 
     def region(self, region: str, account: str = "") -> RegionProgress:
         key = f"{account}/{region}" if account else region
@@ -66,7 +73,7 @@ class SyncSummary:
 
     @property
     def throttles(self) -> int:
-        return sum(r.throttles for r in self.regions.values())
+        return self.api_throttles + sum(r.throttles for r in self.regions.values())
 
     @property
     def objects(self) -> int:
@@ -84,6 +91,31 @@ def counted(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {noun}"
 
 
+# Athena's price, and CloudTrail Lake's for a query: $5 per TB (10**12 bytes) scanned.
+DOLLARS_PER_TB = 5.0
+
+
+def size_text(size: int) -> str:
+    """Bytes in decimal units, as AWS bills them: 512 B, 1.5 MB, 51.2 GB, 1.02 TB."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.2f} TB"
+
+
+def price_text(size: int) -> str:
+    """What scanning `size` bytes costs at DOLLARS_PER_TB (Athena bills at least 10 MB a
+    query; this is the figure for the bytes themselves)."""
+    dollars = size / 10**12 * DOLLARS_PER_TB
+    return f"${dollars:.2f}" if dollars >= 0.01 or size == 0 else "<$0.01"
+
+
+def scanned(summary: SyncSummary) -> str:
+    return f"scanned {size_text(summary.bytes_scanned)} ({price_text(summary.bytes_scanned)})"
+
+
 def summary_line(summary: SyncSummary) -> str:
     """One line that says what a sync did (raw text: callers make it printable). Counts that
     are zero and say nothing (no objects, no throttling, no problems) are left out, so the
@@ -92,9 +124,12 @@ def summary_line(summary: SyncSummary) -> str:
         f"synced {summary.source}: {counted(summary.events_new, 'new event')} "
         f"of {summary.events_seen:,} received"
     ]
+    if summary.queries:
+        parts.append(f"{counted(summary.queries, 'query', 'queries')} {scanned(summary)}")
     if summary.objects:
         parts.append(f"{counted(summary.objects, 'object')} downloaded")
-    parts.append(counted(summary.requests, "request"))
+    if summary.requests or not summary.queries:
+        parts.append(counted(summary.requests, "request"))
     if summary.throttles:
         parts.append(f"{summary.throttles:,} throttled")
     if summary.problems:

@@ -656,7 +656,7 @@ MISTAKES = [
     (["load", "--workers", "0", "empty"], "--workers: must be at least 1"),
     (["--mouse", "query"], "unrecognized arguments: --mouse"),
     ([], "needs a terminal"),
-    (["sync", "prod"], "not lookup, s3 or a saved source"),
+    (["sync", "prod"], "not lookup, s3, athena, lake or saved"),
     (["sync", "s3"], "name the trail"),
     (["sync", "lookup", "--since", "yesterdayish"], "is not a time"),
 ]

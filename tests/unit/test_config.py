@@ -61,7 +61,7 @@ def test_no_config_file_means_no_saved_sources(tmp_path: Path) -> None:
         ('[sources.x]\ns3 = "https://b"\n', "s3:// URL"),
         ('[sources.x]\nlookup = true\nregion = "us-east-1"\n', "unknown keys region"),
         ('[sources.x]\nlookup = true\nregions = "us-east-1"\n', "regions must be a list"),
-        ('[sources.x]\nlookup = true\naccounts = ["1"]\n', "S3 sources only"),
+        ('[sources.x]\nlookup = true\naccounts = ["1"]\n', "Lake sources only"),
         (
             '[sources.x]\ns3 = "s3://b"\naws_secret_access_key = "abc"\n',
             "credentials do not belong",

@@ -20,8 +20,8 @@ Run = Any
     [
         (["sync", "s3"], "name the trail: rdstrail sync s3 s3://BUCKET[/PREFIX]"),
         (["sync", "lookup", "s3://bucket"], "takes no URL"),
-        (["sync", "lookup", "--account", "1111"], "S3 trails only"),
-        (["sync", "nosuch"], "not lookup, s3 or a saved source"),
+        (["sync", "lookup", "--account", "1111"], "Athena and Lake only"),
+        (["sync", "nosuch"], "not lookup, s3, athena, lake or saved"),
         (["sync", "lookup", "--since", "yesterdayish"], "'yesterdayish' is not a time: try"),
     ],
 )
