@@ -11,11 +11,15 @@ from rich.table import Table
 from rich.text import Text
 
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.sources.sync import SyncSummary
+from rdstrail_tui.sources.sync import SyncSummary, progress_note
 
 
 def progress_table(summary: SyncSummary) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False)
+    note = progress_note(summary)
+    if note:  # Athena, Lake: the query's stage and what it has cost so far
+        table.title = Text(printable(note))
+        table.title_justify = "left"
     for header in ("ACCOUNT/REGION", "PAGES", "OBJECTS", "EVENTS", "NEW", "REQ/S", "THROTTLED"):
         table.add_column(header, justify="left" if header == "ACCOUNT/REGION" else "right")
     table.add_column("STATE")

@@ -48,6 +48,8 @@ class SyncSummary:
     bytes_fetched: int = 0
     # Throttled API calls that belong to no account-region (Athena's, Lake's).
     api_throttles: int = 0
+    # What a pushed-down sync is doing now, for the progress: "query 1 of 2: RUNNING".
+    stage: str = ""
 
     def region(self, region: str, account: str = "") -> RegionProgress:
         key = f"{account}/{region}" if account else region
@@ -110,6 +112,14 @@ def price_text(size: int) -> str:
     query; this is the figure for the bytes themselves)."""
     dollars = size / 10**12 * DOLLARS_PER_TB
     return f"${dollars:.2f}" if dollars >= 0.01 or size == 0 else "<$0.01"
+
+
+def progress_note(summary: SyncSummary) -> str:
+    """A pushed-down sync's stage and cost so far, for a progress display ("" for others)."""
+    if not summary.queries:
+        return ""
+    note = f"{counted(summary.queries, 'query', 'queries')} {scanned(summary)}"
+    return f"{summary.stage}: {note}" if summary.stage else note
 
 
 def scanned(summary: SyncSummary) -> str:

@@ -156,6 +156,7 @@ class AthenaSync:
         self.on_progress = on_progress
         self.should_stop = should_stop or (lambda: False)
         self.summary = SyncSummary(source=f"athena:{target.table}")
+        self.piece = "query"
         self.pushdown = compile_filter(flt, ATHENA)
         try:
             self.database, self.table = parse_table_name(target.table)
@@ -237,7 +238,8 @@ class AthenaSync:
                 "--account and --region"
             ) from None
         with FinalCut(self.flt) as cut:
-            for piece, first_day, last_day in pieces:
+            for number, (piece, first_day, last_day) in enumerate(pieces, 1):
+                self.piece = f"query {number} of {len(pieces)}" if len(pieces) > 1 else "query"
                 window = Window(
                     since=piece.since,
                     until=piece.until,
@@ -261,6 +263,7 @@ class AthenaSync:
 
         def progress(outcome: QueryOutcome) -> None:
             self.summary.bytes_scanned = scanned_before + outcome.bytes_scanned
+            self.summary.stage = f"{self.piece} {outcome.state}"
             self._report()
 
         outcome = queries.run(
@@ -281,8 +284,13 @@ class AthenaSync:
     def _bring_back(self, outcome: QueryOutcome, cut: FinalCut) -> None:
         if not outcome.output_location:
             raise SyncError(f"athena:{self.target.table}: the query wrote no result file")
+        self.summary.stage = f"{self.piece}: reading its result"
+        self._report()
         rows = self._read_result(outcome.output_location)
         wanted = matches_by_object(rows)
+        self.summary.stage = (
+            f"{self.piece}: {len(rows):,} matches in {len(wanted):,} objects: fetching"
+        )
         batch: list[Event] = []
         for fetched in fetch_objects(
             self.s3, list(wanted), self.scope, threads=FETCH_THREADS, should_stop=self.should_stop

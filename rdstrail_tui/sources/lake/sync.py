@@ -250,6 +250,7 @@ class _Query:
             raise
         if status is None:
             return None
+        self.summary.stage = "query FINISHED: reading its results"
         return self._results(query_id)
 
     def _start(self, statement: str) -> str:
@@ -285,6 +286,7 @@ class _Query:
             status = str(found.get("QueryStatus", ""))
             scanned = int(found.get("QueryStatistics", {}).get("BytesScanned", 0) or 0)
             self.summary.bytes_scanned = scanned
+            self.summary.stage = f"query {status}"
             if self.on_progress is not None:
                 self.on_progress(self.summary)
             if status == "FINISHED":

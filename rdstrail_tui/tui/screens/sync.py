@@ -1,5 +1,7 @@
-"""Asks what to sync from AWS: LookupEvents, an S3 trail or a saved source, with regions,
-profile and time window. Returns a SyncRequest; the main screen runs it."""
+"""Asks what to sync from AWS: LookupEvents, an S3 trail, an Athena table, a CloudTrail Lake
+event data store or a saved source, with regions, profile and time window (and for Athena
+and Lake the filter they run and where Athena writes its results). Returns a SyncRequest;
+the main screen runs it."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from rdstrail_tui.sources.config import SavedSource
 from rdstrail_tui.sources.request import SyncRequest
 
 FIELDS = (
-    ("url", "S3 URL", "s3://bucket/AWSLogs (S3 only)"),
+    ("url", "Where", "s3://bucket/AWSLogs, db.table (Athena) or store ARN (Lake)"),
+    ("filter", "Filter", "Athena, Lake: run there, only matches come back"),
+    ("output", "Results", "Athena: s3://bucket/prefix/ (empty: the workgroup's)"),
     ("regions", "Regions", "us-east-1, eu-west-1 (empty: the profile's region)"),
     ("accounts", "Accounts", "111122223333 (S3 only; empty: every account found)"),
     ("profile", "Profile", "AWS profile (empty: AWS_PROFILE or the default chain)"),
@@ -28,6 +32,17 @@ FIELDS = (
     ("until", "Until", "empty: now"),
     ("endpoint", "Endpoint", "empty: AWS itself"),
 )
+
+
+# The radio buttons before the saved sources, by index.
+_KINDS = {0: "lookup", 1: "s3", 2: "athena", 3: "lake"}
+
+
+def _size(text: str) -> int:
+    # Lazy: the Athena runner (and boto3) are loaded only for a sync that runs.
+    from rdstrail_tui.sources.athena.queries import parse_size
+
+    return parse_size(text)
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -71,6 +86,8 @@ class SyncScreen(ModalScreen[Optional[SyncRequest]]):
             with RadioSet(id="kind"):
                 yield RadioButton("LookupEvents (Event history, 90 days)", value=True)
                 yield RadioButton("S3 trail")
+                yield RadioButton("Athena table over the trail (filter pushed down)")
+                yield RadioButton("CloudTrail Lake event data store")
                 for name, source in sorted(self.saved.items()):
                     # Labels are plain text: names and URLs come from a file on disk.
                     label = f"saved: {name} ({source.kind} {source.url})".replace(" )", ")")
@@ -109,7 +126,7 @@ class SyncScreen(ModalScreen[Optional[SyncRequest]]):
         pressed = self.query_one(RadioSet).pressed_button
         saved = self.saved.get(pressed.name or "") if pressed is not None else None
         index = self.query_one(RadioSet).pressed_index
-        kind = saved.kind if saved else ("s3" if index == 1 else "lookup")
+        kind = saved.kind if saved else _KINDS.get(index, "lookup")
 
         def when(key: str, fallback: str | None = None) -> datetime | None:
             text = self._value(key) or fallback
@@ -117,10 +134,23 @@ class SyncScreen(ModalScreen[Optional[SyncRequest]]):
 
         url = self._value("url") or (saved.url if saved else "")
         if kind == "s3" and not url.startswith("s3://"):
-            raise ValueError("S3 URL: give the trail's location as s3://bucket[/prefix]")
+            raise ValueError("Where: give the trail's location as s3://bucket[/prefix]")
+        if kind == "athena" and "." not in url:
+            raise ValueError("Where: name the Athena table as database.table")
+        if kind == "lake" and not url:
+            raise ValueError("Where: give the event data store's ARN or ID")
+        typed_filter = self._value("filter")
+        if typed_filter and kind not in ("athena", "lake"):
+            raise ValueError("Filter: only Athena and Lake run a filter where the trail is")
+        saved_filter = saved.filter if saved else ""
         return SyncRequest(
             kind=kind,
-            url=url if kind == "s3" else "",
+            url=url if kind != "lookup" else "",
+            filter_text=" ".join(part for part in (saved_filter, typed_filter) if part),
+            workgroup=saved.workgroup if saved else None,
+            output_location=self._value("output") or (saved.output_location if saved else None),
+            s3_endpoint_url=saved.s3_endpoint_url if saved else None,
+            max_scan=_size(saved.max_scan) if saved and saved.max_scan else None,
             regions=_words(self._value("regions")) or tuple(saved.regions if saved else ()),
             accounts=_words(self._value("accounts")) or tuple(saved.accounts if saved else ()),
             since=when("since", saved.since if saved else None),
