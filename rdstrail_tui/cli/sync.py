@@ -139,7 +139,7 @@ def _size(text: str | None) -> int | None:
     try:
         return parse_size(text)
     except ValueError as error:
-        raise UsageError(f"sync: --max-scan {text!r}: {error}") from None
+        raise UsageError(f"sync: --max-scan: {error}") from None
 
 
 def sync(args: argparse.Namespace) -> int:

@@ -93,7 +93,7 @@ def parse_size(text: str) -> int:
     GiB, TiB binary; `B` plain bytes. A number without a unit is refused: 50 what?"""
     match = _SIZE.fullmatch(text)
     if not match:
-        raise ValueError(f"{text!r} is not a size: try 50GB, 500MB or 1TB (or GiB, TiB)")
+        raise ValueError(f"{text!r} is not a size: try 50GB, 500MB, 1TB or 20GiB")
     number, unit = float(match.group(1)), match.group(2).upper()
     if unit == "B":
         multiplier = 1
