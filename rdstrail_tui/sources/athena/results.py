@@ -20,18 +20,24 @@ from typing import TYPE_CHECKING
 
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.sources.s3.decoders import Decoded, decode_object
-from rdstrail_tui.sources.s3.layout import parse_s3_url
 
 if TYPE_CHECKING:  # boto3-stubs (a test dependency), for mypy only
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["Fetched", "fetch_objects", "matches_by_object", "read_result"]
+__all__ = ["Fetched", "fetch_objects", "matches_by_object", "object_of", "read_result"]
+
+
+def object_of(url: str) -> tuple[str, str]:
+    """`s3://bucket/key` -> (bucket, key): an object's URL, as Athena writes `"$path"` and
+    its result file's location (not a prefix: no slash is added)."""
+    bucket, _, key = url.removeprefix("s3://").partition("/")
+    return bucket, key
 
 
 def read_result(s3: S3Client, url: str) -> list[tuple[str, str]]:
     """The (path, eventid) rows of the result file at `url` (s3://bucket/key.csv): a header
     row, then every value double-quoted. Raises boto3's errors."""
-    bucket, key = parse_s3_url(url)
+    bucket, key = object_of(url)
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     reader = csv.reader(io.StringIO(body.decode("utf-8")))
     rows = list(reader)
@@ -57,7 +63,7 @@ class Fetched:
 
 
 def _fetch(s3: S3Client, path: str, scope: Scope) -> Fetched:
-    bucket, key = parse_s3_url(path)
+    bucket, key = object_of(path)
     try:
         data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as error:  # boto3's and the network's: the caller says which

@@ -34,6 +34,7 @@ from rdstrail_tui.sources.athena.queries import AthenaQueries, QueryOutcome, Tab
 from rdstrail_tui.sources.athena.results import (
     fetch_objects,
     matches_by_object,
+    object_of,
     read_result,
 )
 from rdstrail_tui.sources.aws import make_session
@@ -46,7 +47,6 @@ from rdstrail_tui.sources.pushdown_window import (
     plan_span,
 )
 from rdstrail_tui.sources.s3.errors import describe_s3_error, is_fatal
-from rdstrail_tui.sources.s3.layout import parse_s3_url
 from rdstrail_tui.sources.sync import (
     ProgressCallback,
     StopCheck,
@@ -339,7 +339,7 @@ class AthenaSync:
         try:
             return read_result(self.s3, url)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            bucket = parse_s3_url(url)[0]
+            bucket = object_of(url)[0]
             raise SyncError(
                 describe_s3_error(
                     error,
@@ -353,9 +353,7 @@ class AthenaSync:
         if error is None:
             self._problem(f"{path}: cannot be read")
             return
-        line = describe_s3_error(
-            error, what=path, profile=self.profile, bucket=parse_s3_url(path)[0]
-        )
+        line = describe_s3_error(error, what=path, profile=self.profile, bucket=object_of(path)[0])
         if is_fatal(error):
             raise SyncError(line)
         self._problem(line)
