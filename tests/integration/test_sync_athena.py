@@ -6,6 +6,11 @@ the records cached exactly as `rdstrail load` of the same files and the same fil
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +23,7 @@ from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.sql import where_of
 from rdstrail_tui.sources.athena import sync as athena_sync
+from rdstrail_tui.sources.athena.queries import AthenaQueries
 from rdstrail_tui.sources.athena.sync import AthenaTarget, sync_athena
 from rdstrail_tui.sources.load import load_paths
 from rdstrail_tui.sources.sync import SyncSummary
@@ -318,3 +324,68 @@ def test_a_bad_table_name_is_one_line(athena: AthenaServer, run_cli: Callable[..
     (line,) = result.err_lines
     assert "trail.logs; DROP TABLE x" in line
     assert athena.fake.statements == []
+
+
+@pytest.mark.serial
+def test_ctrl_c_in_a_real_process_stops_the_query_exits_130_and_keeps_the_cache(
+    athena: AthenaServer, run_cli: Callable[..., Result], cache_path: Path
+) -> None:
+    assert sync(run_cli, "modify").code == 0
+    with Cache.open(cache_path) as cache:
+        before = cache.count()
+    assert before > 0
+    athena.fake.running_seconds = 60.0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rdstrail_tui", "sync", "athena", "--table", TABLE,
+         "--output-location", RESULTS, *WINDOW, "delete"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+        start_new_session=True,  # its own process group, as a shell job has
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        # Wait for the query to be there (its statement arrived: the Ctrl-C may come before
+        # or after StartQueryExecution's answer), then Ctrl-C.
+        while len(athena.fake.statements) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the query never started"
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err_bytes = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    err = err_bytes.decode()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("rdstrail: sync interrupted")
+    assert len(athena.fake.stopped) == 1
+    with Cache.open(cache_path) as cache:
+        assert cache.count() == before
+
+
+def test_ctrl_c_while_the_query_is_being_started_still_stops_it(
+    athena: AthenaServer, cache_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The call reached Athena, which started the query, but Ctrl-C came before its answer:
+    asking again with the same token finds that query (and starts no other)."""
+    athena.fake.running_seconds = 60.0
+    start = AthenaQueries._start
+
+    def interrupted(self: AthenaQueries, sql: str, what: str, token: str) -> str:
+        start(self, sql, what, token)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AthenaQueries, "_start", interrupted)
+    with Cache.open(cache_path) as cache, pytest.raises(KeyboardInterrupt):
+        sync_athena(
+            cache,
+            AthenaTarget(table=TABLE, output_location=RESULTS),
+            filter_text="modify",
+            since=datetime(2026, 11, 1, tzinfo=timezone.utc),
+            until=datetime(2026, 11, 21, tzinfo=timezone.utc),
+        )
+    assert len(athena.fake.statements) == 1  # the second ask started nothing
+    assert len(athena.fake.stopped) == 1

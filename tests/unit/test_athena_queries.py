@@ -15,7 +15,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from rdstrail_tui.sources.athena.queries import (
     AthenaQueries,
@@ -83,6 +83,7 @@ def stub(athena: AthenaQueries) -> Iterator[Stubber]:
 def started(stub: Stubber, **expected: Any) -> None:
     params = {
         "QueryString": SQL,
+        "ClientRequestToken": ANY,  # our own, so a Ctrl-C mid-call can find the query
         "WorkGroup": "rdstrail",
         "ResultConfiguration": {"OutputLocation": OUTPUT},
         **expected,
@@ -172,6 +173,7 @@ def test_result_reuse_is_asked_for_only_when_turned_on(sleeps: Sleeps) -> None:
             {"QueryExecutionId": QUERY_ID},
             {
                 "QueryString": SQL,
+                "ClientRequestToken": ANY,
                 "ResultReuseConfiguration": {
                     "ResultReuseByAgeConfiguration": {"Enabled": True, "MaxAgeInMinutes": 60}
                 },

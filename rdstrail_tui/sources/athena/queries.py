@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -278,7 +279,15 @@ class AthenaQueries:
         CANCELLED; Ctrl-C (KeyboardInterrupt) while waiting stops it too and is re-raised.
         A query that SUCCEEDED is returned even past `max_scan`: it is paid for already."""
         started = time.monotonic()
-        query_id = self._start(sql, what)
+        # Our own idempotency token: a Ctrl-C while StartQueryExecution is on its way leaves
+        # no ID to stop, but asking again with the same token answers with the query that
+        # call started, without starting another.
+        token = str(uuid.uuid4())
+        try:
+            query_id = self._start(sql, what, token)
+        except KeyboardInterrupt:
+            self._stop_started(sql, token)
+            raise
         try:
             return self._wait(query_id, what, started, max_scan, on_progress, should_stop)
         except KeyboardInterrupt:
@@ -293,7 +302,16 @@ class AthenaQueries:
         ):
             self._client.stop_query_execution(QueryExecutionId=query_id)
 
-    def _start(self, sql: str, what: str) -> str:
+    def _stop_started(self, sql: str, token: str) -> None:
+        """After a Ctrl-C during StartQueryExecution: find the query it started, if any, by
+        its token, and stop it (best effort)."""
+        params = {**self._start_params(sql), "ClientRequestToken": token}
+        with contextlib.suppress(
+            botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError
+        ):
+            self.stop(self._client.start_query_execution(**params)["QueryExecutionId"])
+
+    def _start_params(self, sql: str) -> dict[str, Any]:
         params: dict[str, Any] = {"QueryString": sql}
         if self.workgroup:
             params["WorkGroup"] = self.workgroup
@@ -306,6 +324,10 @@ class AthenaQueries:
                     "MaxAgeInMinutes": self.reuse_minutes,
                 }
             }
+        return params
+
+    def _start(self, sql: str, what: str, token: str) -> str:
+        params = {**self._start_params(sql), "ClientRequestToken": token}
         try:
             return self._client.start_query_execution(**params)["QueryExecutionId"]
         except botocore.exceptions.ClientError as error:
