@@ -63,12 +63,66 @@ async def test_a_saved_source_fills_what_the_form_leaves_empty() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         radio = app.screen.query_one(RadioSet)
         radio.focus()
-        await pilot.press("down", "down", "enter")  # the third button: saved: prod
+        await pilot.press("down", "down", "down", "down", "enter")  # the fifth: saved: prod
         await pilot.press("ctrl+s")
         (request,) = app.result
         assert request == SyncRequest(
             kind="s3", url="s3://org/AWSLogs", regions=("us-east-1",), profile="ro"
         )
+
+
+async def test_athena_takes_a_table_a_filter_and_a_results_location() -> None:
+    app = FormApp({})
+    async with app.run_test(size=(80, 24)) as pilot:
+        radio = app.screen.query_one(RadioSet)
+        radio.focus()
+        await pilot.press("down", "down", "enter")  # the third button: Athena
+        await fill(app, url="trail", filter='res:=orders-prod "-is:read"')
+        await pilot.press("ctrl+s")
+        assert app.result == []  # no database.table yet
+        assert "database.table" in str(app.screen.query_one("#sync-error", Static).render())
+        await fill(app, url="trail.logs", output="s3://results/q/", accounts="1111")
+        await pilot.press("ctrl+s")
+        (request,) = app.result
+        assert request is not None and request.kind == "athena"
+        assert request.url == "trail.logs" and request.accounts == ("1111",)
+        assert request.filter_text == 'res:=orders-prod "-is:read"'
+        assert request.output_location == "s3://results/q/"
+
+
+async def test_a_filter_is_refused_where_it_cannot_run() -> None:
+    app = FormApp({})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill(app, filter="modify")
+        await pilot.press("ctrl+s")  # LookupEvents
+        assert app.result == []
+        assert "only Athena and Lake" in str(app.screen.query_one("#sync-error", Static).render())
+
+
+async def test_a_saved_athena_source_brings_its_filter_and_settings() -> None:
+    saved = {
+        "org": SavedSource(
+            name="org",
+            kind="athena",
+            url="trail.logs",
+            accounts=["111122223333"],
+            workgroup="rdstrail",
+            max_scan="50GB",
+            filter="-is:read",
+        )
+    }
+    app = FormApp(saved)
+    async with app.run_test(size=(80, 24)) as pilot:
+        radio = app.screen.query_one(RadioSet)
+        radio.focus()
+        await pilot.press("down", "down", "down", "down", "enter")  # saved: org
+        await fill(app, filter="res:=orders-prod")
+        await pilot.press("ctrl+s")
+        (request,) = app.result
+        assert request is not None and request.kind == "athena"
+        assert request.filter_text == "-is:read res:=orders-prod"
+        assert request.workgroup == "rdstrail" and request.max_scan == 50 * 10**9
+        assert request.accounts == ("111122223333",)
 
 
 async def test_escape_cancels() -> None:

@@ -26,7 +26,7 @@ FIELDS = (
     ("filter", "Filter", "Athena, Lake: run there, only matches come back"),
     ("output", "Results", "Athena: s3://bucket/prefix/ (empty: the workgroup's)"),
     ("regions", "Regions", "us-east-1, eu-west-1 (empty: the profile's region)"),
-    ("accounts", "Accounts", "111122223333 (S3 only; empty: every account found)"),
+    ("accounts", "Accounts", "111122223333 (not LookupEvents; empty: every account)"),
     ("profile", "Profile", "AWS profile (empty: AWS_PROFILE or the default chain)"),
     ("since", "Since", "2026-11-01, 7d ... (empty: since the last sync)"),
     ("until", "Until", "empty: now"),
