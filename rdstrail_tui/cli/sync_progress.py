@@ -20,6 +20,7 @@ def progress_table(summary: SyncSummary) -> Table:
     if note:  # Athena, Lake: the query's stage and what it has cost so far
         table.title = Text(printable(note))
         table.title_justify = "left"
+        return _pushed_down_rows(table, summary)
     for header in ("ACCOUNT/REGION", "PAGES", "OBJECTS", "EVENTS", "NEW", "REQ/S", "THROTTLED"):
         table.add_column(header, justify="left" if header == "ACCOUNT/REGION" else "right")
     table.add_column("STATE")
@@ -37,6 +38,23 @@ def progress_table(summary: SyncSummary) -> Table:
             f"{region.requests / elapsed:.1f}",
             f"{region.throttles:,}",
             Text(printable(state)),
+        )
+    return table
+
+
+def _pushed_down_rows(table: Table, summary: SyncSummary) -> Table:
+    """What an Athena or Lake sync has brought back so far, per account-region (no pages or
+    request rates: the query does the work there)."""
+    if not summary.regions:
+        return table
+    for header in ("ACCOUNT/REGION", "OBJECTS", "EVENTS", "NEW"):
+        table.add_column(header, justify="left" if header == "ACCOUNT/REGION" else "right")
+    for key, region in sorted(summary.regions.items()):
+        table.add_row(
+            Text(printable(key)),
+            f"{region.objects:,}",
+            f"{region.events_seen:,}",
+            f"{region.events_new:,}",
         )
     return table
 

@@ -118,8 +118,8 @@ def progress_note(summary: SyncSummary) -> str:
     """A pushed-down sync's stage and cost so far, for a progress display ("" for others)."""
     if not summary.queries:
         return ""
-    note = f"{counted(summary.queries, 'query', 'queries')} {scanned(summary)}"
-    return f"{summary.stage}: {note}" if summary.stage else note
+    cost = f"{scanned(summary)} so far"
+    return f"{summary.stage} · {cost}" if summary.stage else cost
 
 
 def scanned(summary: SyncSummary) -> str:
@@ -135,10 +135,14 @@ def summary_line(summary: SyncSummary) -> str:
         f"of {summary.events_seen:,} received"
     ]
     if summary.queries:
-        parts.append(f"{counted(summary.queries, 'query', 'queries')} {scanned(summary)}")
-    if summary.objects:
-        parts.append(f"{counted(summary.objects, 'object')} downloaded")
-    if summary.requests or not summary.queries:
+        # Athena, Lake: what it cost, and what was fetched to bring the records back.
+        queries = f" in {summary.queries:,} queries" if summary.queries > 1 else ""
+        parts.append(f"{scanned(summary)}{queries}")
+        if summary.objects:
+            parts.append(f"{counted(summary.objects, 'object')} fetched")
+    else:
+        if summary.objects:
+            parts.append(f"{counted(summary.objects, 'object')} downloaded")
         parts.append(counted(summary.requests, "request"))
     if summary.throttles:
         parts.append(f"{summary.throttles:,} throttled")

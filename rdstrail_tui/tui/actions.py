@@ -285,7 +285,7 @@ ACTIONS: tuple[ExplorerAction, ...] = (
         id="sync",
         show=False,
         palette=PaletteEntry(
-            "Sync from AWS", "LookupEvents or an S3 trail into the cache", order=3
+            "Sync from AWS", "LookupEvents, an S3 trail, Athena or Lake into the cache", order=3
         ),
     ),
     # Out of the Footer too: while a job runs its panel says "(x: cancel)".

@@ -156,3 +156,52 @@ def test_pushed_down_sync_usage_errors_are_one_line_before_any_request(
     assert result.code == 2, result.err
     assert words in result.err_lines[0]
     assert all(len(line) <= 80 for line in result.err_lines)
+
+
+def test_the_summary_and_progress_of_a_pushed_down_sync_say_what_it_cost() -> None:
+    from rdstrail_tui.sources.sync import SyncSummary, progress_note, summary_line
+
+    summary = SyncSummary(source="athena:trail.logs", queries=1, bytes_scanned=51_200_000_000)
+    summary.region("us-east-1", "111122223333").events_new = 5
+    summary.region("us-east-1", "111122223333").events_seen = 5
+    summary.region("us-east-1", "111122223333").objects = 4
+    summary.finished = summary.started + 3.25
+    assert summary_line(summary) == (
+        "synced athena:trail.logs: 5 new events of 5 received, scanned 51.2 GB ($0.26), "
+        "4 objects fetched (3.2 s)"
+    )
+    summary.queries = 3
+    assert "scanned 51.2 GB ($0.26) in 3 queries" in summary_line(summary)
+    summary.stage = "query 2 of 3 RUNNING"
+    assert progress_note(summary) == "query 2 of 3 RUNNING · scanned 51.2 GB ($0.26) so far"
+    assert progress_note(SyncSummary(source="lookup")) == ""
+
+
+def test_saved_athena_and_lake_sources(tmp_path: Any) -> None:
+    from rdstrail_tui.sources.config import ConfigError, load_sources
+
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[sources.org]\nathena = "trail.logs"\noutput_location = "s3://r/q/"\n'
+        'accounts = ["111122223333"]\nfilter = "-is:read"\nmax_scan = "50GB"\n'
+        'workgroup = "rdstrail"\n'
+        '[sources.lake]\nlake = "arn:aws:cloudtrail:us-east-1:1:eventdatastore/EXAMPLE"\n'
+    )
+    sources = load_sources(path)
+    org = sources["org"]
+    assert (org.kind, org.url, org.filter, org.max_scan) == (
+        "athena",
+        "trail.logs",
+        "-is:read",
+        "50GB",
+    )
+    assert org.accounts == ["111122223333"] and org.workgroup == "rdstrail"
+    assert sources["lake"].kind == "lake" and sources["lake"].url.endswith("/EXAMPLE")
+    for bad, words in [
+        ('[sources.x]\ns3 = "s3://b"\nfilter = "modify"\n', "apply to athena and lake"),
+        ('[sources.x]\nathena = "t.l"\nlake = "x"\n', "exactly one of"),
+        ('[sources.x]\nathena = ""\n', "must name the table"),
+    ]:
+        path.write_text(bad)
+        with pytest.raises(ConfigError, match=words):
+            load_sources(path)
