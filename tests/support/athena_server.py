@@ -68,7 +68,6 @@ from typing import Any
 import botocore.exceptions
 import pytest
 import sqlglot
-import trino_query_parser  # type: ignore[import-untyped]  # no stubs or py.typed
 from sqlglot import exp
 
 from tests.support import lookup_server
@@ -92,6 +91,7 @@ from tests.support.trail_engine import (
     outer_where,
     top_level_conjuncts,
 )
+from tests.support.trino_grammar import TrinoSyntaxError, check_trino
 
 TARGET_PREFIX = "AmazonAthena."
 CATALOG = "awsdatacatalog"
@@ -973,8 +973,8 @@ def _is_ddl(query: str) -> bool:
 def _check_grammar(query: str) -> None:
     """Trino's grammar, as Athena applies it: a statement it rejects FAILS with the position."""
     try:
-        trino_query_parser.parse_statement(query)
-    except trino_query_parser.TrinoSyntaxError as error:
+        check_trino(query)
+    except TrinoSyntaxError as error:
         message = str(getattr(error, "msg", error)).replace(" expecting ", ". Expecting: ", 1)
         line = getattr(error, "line", 1)
         column = int(getattr(error, "column", 0)) + 1

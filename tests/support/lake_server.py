@@ -44,7 +44,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import importlib
 import json
 import re
 import threading
@@ -73,10 +72,10 @@ from tests.support.lookup_server import (
     _ApiError,
     _check_signature,
 )
+from tests.support.trino_grammar import TrinoSyntaxError, check_trino
 
 # Trino's own grammar; loaded by name because it ships no type information (typed as Any
 # whether or not mypy is told to ignore it).
-trino_query_parser: Any = importlib.import_module("trino_query_parser")
 
 MAX_STATEMENT = 10_000
 MAX_CONCURRENT = 10
@@ -281,8 +280,8 @@ class FakeLake:
             )
         placeholders = {name: f"eds_{index}" for index, name in enumerate(set(references))}
         try:
-            trino_query_parser.parse_statement(substitute_stores(statement, placeholders))
-        except trino_query_parser.TrinoSyntaxError as error:
+            check_trino(substitute_stores(statement, placeholders))
+        except TrinoSyntaxError as error:
             raise _ApiError(
                 400, "InvalidQueryStatementException", f"Query syntax error: {error}"
             ) from None
