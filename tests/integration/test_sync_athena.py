@@ -389,3 +389,17 @@ def test_ctrl_c_while_the_query_is_being_started_still_stops_it(
         )
     assert len(athena.fake.statements) == 1  # the second ask started nothing
     assert len(athena.fake.stopped) == 1
+
+
+def test_a_region_the_table_does_not_project_is_said(
+    athena: AthenaServer, run_cli: Callable[..., Result]
+) -> None:
+    result = sync(run_cli, "modify", "--region", "us-east-1", "--region", "ap-south-1")
+    assert result.code == 1
+    problem, summary = result.err_lines
+    assert "region ap-south-1 is not in the table's projection.region.values" in problem
+    assert summary.startswith("synced athena:trail.logs: ")
+    # The named regions bound the statement; without --region, the table's own.
+    assert "\"region\" IN ('us-east-1', 'ap-south-1')" in athena.fake.statements[-1]
+    assert sync(run_cli, "modify").code == 0
+    assert "\"region\" IN ('us-east-1', 'eu-west-1')" in athena.fake.statements[-1]

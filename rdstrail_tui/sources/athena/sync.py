@@ -208,15 +208,29 @@ class AthenaSync:
         return self.summary
 
     def _places(self, info: TableInfo) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The accounts and regions to bound the statements on (empty: all of the table's),
-        and checks that an injected account projection is given accounts."""
+        """The accounts and regions to bound the statements on: those named, else all of the
+        table's enum projection (written out, so every statement says what it reads). An
+        injected account projection must be given accounts; a named account or region the
+        projection does not hold is said (Athena would read nothing there, silently)."""
         accounts = tuple(self.target.accounts)
         if not accounts and info.account_projection == "injected":
             raise SyncError(
                 f"athena:{self.target.table}: its account partition is injected, so every "
                 "query must name its accounts: pass --account A (repeatable)"
             )
-        return accounts, tuple(self.target.regions)
+        regions = tuple(self.target.regions)
+        for column, named, known in (
+            ("account", accounts, info.account_values),
+            ("region", regions, info.region_values),
+        ):
+            for value in named:
+                if known and value not in known:
+                    self._problem(
+                        f"athena:{self.target.table}: {column} {value} is not in the table's "
+                        f"projection.{column}.values, so Athena reads nothing of it "
+                        "(rdstrail athena ddl --accounts/--regions makes a table that has it)"
+                    )
+        return accounts or tuple(info.account_values), regions or tuple(info.region_values)
 
     def _run_pieces(
         self,
