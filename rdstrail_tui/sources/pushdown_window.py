@@ -119,14 +119,18 @@ def plan_span(
     than the cursor is asked whole (one statement, not two), and the cursor then spans it.
     """
     end = until if until is not None else now
-    start = since if since is not None else end - DEFAULT_DAYS * 86_400
-    if covered is not None and covered.since <= start:
-        start = max(start, covered.until - LATE_DELIVERY_SECONDS)
-        after = Covered(covered.since, max(covered.until, end))
-    elif covered is not None:
-        after = Covered(start, max(covered.until, end))
-    else:
+    if covered is None:
+        start = since if since is not None else end - DEFAULT_DAYS * 86_400
         after = Covered(start, end)
+    elif since is None or covered.since <= since:
+        # Go on from the cursor (from `since` when that is later).
+        start = covered.until - LATE_DELIVERY_SECONDS
+        if since is not None:
+            start = max(start, since)
+        after = Covered(covered.since, max(covered.until, end))
+    else:
+        start = since
+        after = Covered(since, max(covered.until, end))
     bounds = filter_bounds(flt)
     return Span(max(start, bounds.since), min(end, bounds.until)), after
 

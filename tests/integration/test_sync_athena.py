@@ -6,6 +6,7 @@ the records cached exactly as `rdstrail load` of the same files and the same fil
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -403,3 +404,40 @@ def test_a_region_the_table_does_not_project_is_said(
     assert "\"region\" IN ('us-east-1', 'ap-south-1')" in athena.fake.statements[-1]
     assert sync(run_cli, "modify").code == 0
     assert "\"region\" IN ('us-east-1', 'eu-west-1')" in athena.fake.statements[-1]
+
+
+def test_an_interrupted_split_sync_goes_on_from_the_last_piece_it_cached(
+    athena: AthenaServer, loaded: Cache, cache_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(athena_sync, "MAX_PARTITIONS", 24)  # five statements, as above
+    bring_back = athena_sync.AthenaSync._bring_back
+    calls: list[int] = []
+
+    def third_interrupted(self: athena_sync.AthenaSync, *args: object) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        bring_back(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(athena_sync.AthenaSync, "_bring_back", third_interrupted)
+    target = AthenaTarget(
+        table=TABLE, output_location=RESULTS, accounts=("111122223333", "444455556666")
+    )
+    window = {
+        "since": datetime(2026, 11, 1, tzinfo=timezone.utc),
+        "until": datetime(2026, 11, 21, tzinfo=timezone.utc),
+    }
+    with Cache.open(cache_path) as cache:
+        with pytest.raises(KeyboardInterrupt):
+            sync_athena(cache, target, filter_text="-is:read", **window)  # type: ignore[arg-type]
+        (value,) = cache.cursors(athena_sync.CURSOR_SOURCE).values()
+        # Two pieces of five days each were cached: to the end of 10 November.
+        end = int(datetime(2026, 11, 11, tzinfo=timezone.utc).timestamp()) - 1
+        assert json.loads(value) == {"since": int(window["since"].timestamp()), "until": end}
+        monkeypatch.setattr(athena_sync.AthenaSync, "_bring_back", bring_back)
+        del window["since"]
+        sync_athena(cache, target, filter_text="-is:read", **window)  # type: ignore[arg-type]
+        assert raws(cache) == raws(loaded, in_window("-is:read"))
+    # It went on from an hour before that end, in three statements.
+    assert "\"timestamp\" BETWEEN '2026/11/10'" in athena.fake.statements[3]
+    assert len(athena.fake.statements) == 3 + 3

@@ -205,3 +205,10 @@ def test_saved_athena_and_lake_sources(tmp_path: Any) -> None:
         path.write_text(bad)
         with pytest.raises(ConfigError, match=words):
             load_sources(path)
+
+
+def test_without_since_a_cursor_is_gone_on_from_however_old_it_is() -> None:
+    covered = Covered(NOW - 60 * DAY, NOW - 20 * DAY)
+    span, after = plan_span(now=NOW, since=None, until=None, covered=covered, flt=EMPTY)
+    assert span == Span(NOW - 20 * DAY - LATE_DELIVERY_SECONDS, NOW)
+    assert after == Covered(NOW - 60 * DAY, NOW)

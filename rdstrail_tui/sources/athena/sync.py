@@ -195,17 +195,31 @@ class AthenaSync:
             flt=self.flt,
         )
         self._report()
+        self._cursor = (key, covered, after)
+        completed = False
         try:
             if not span.empty:
                 self._run_pieces(queries, span, accounts, regions)
             if not self.summary.interrupted:
                 self.cache.set_cursor(CURSOR_SOURCE, key, after.value())
+                completed = True
         finally:
             self.summary.api_throttles = queries.throttles
             self.summary.finished = time.monotonic()
-            self.cache.record_source(self.summary.source, "athena", self.summary.events_new)
+            # A sync that failed before it cached anything is no source of the cache.
+            if completed or self.summary.events_new:
+                self.cache.record_source(self.summary.source, "athena", self.summary.events_new)
             self._report()
         return self.summary
+
+    def _piece_cached(self, piece: Span) -> None:
+        """Once a piece is cached, the cursor covers it: an interrupted sync goes on from
+        there (pieces run oldest first). It never forgets what an earlier sync covered."""
+        key, covered, after = self._cursor
+        until = piece.until
+        if covered is not None and covered.since <= piece.until + 1:
+            until = max(until, covered.until)
+        self.cache.set_cursor(CURSOR_SOURCE, key, Covered(after.since, until).value())
 
     def _places(self, info: TableInfo) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The accounts and regions to bound the statements on: those named, else all of the
@@ -270,6 +284,8 @@ class AthenaSync:
                 self._bring_back(outcome, cut)
                 if self.summary.interrupted:
                     return
+                if number < len(pieces):
+                    self._piece_cached(piece)
 
     def _query(self, queries: AthenaQueries, statement: str) -> QueryOutcome | None:
         scanned_before = self.summary.bytes_scanned
