@@ -31,7 +31,13 @@ from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.sources.load import LoadInterrupted, LoadSummary, load_paths
 from rdstrail_tui.sources.request import SyncRequest, run_sync
-from rdstrail_tui.sources.sync import SyncError, SyncSummary, counted, summary_line
+from rdstrail_tui.sources.sync import (
+    SyncError,
+    SyncSummary,
+    counted,
+    progress_note,
+    summary_line,
+)
 from rdstrail_tui.tui.messages import (
     CacheChanged,
     JobFinished,
@@ -302,7 +308,7 @@ def load_failed(summary: LoadSummary) -> bool:
 
 
 class SyncJob(Job[SyncProgressed, SyncFinished]):
-    """Syncs from AWS: LookupEvents, or a trail's S3 bucket."""
+    """Syncs from AWS: LookupEvents, a trail's S3 bucket, Athena or CloudTrail Lake."""
 
     def __init__(self, request: SyncRequest) -> None:
         target = request.url or "LookupEvents " + " ".join(request.regions)
@@ -326,6 +332,13 @@ class SyncJob(Job[SyncProgressed, SyncFinished]):
 
     def progress(self, report: SyncProgressed, cancelling: bool) -> Progress:
         summary = report.summary
+        note = progress_note(summary)
+        if note:  # Athena, Lake: the query's stage and cost say more than pages would
+            prefix = "Cancelling the query ..." if cancelling else "Syncing"
+            return Progress(
+                f"{prefix} {printable(summary.source)}: {printable(note)},"
+                f" {summary.events_new:,} new events" + ("" if cancelling else "  (x: cancel)")
+            )
         regions = "  ".join(
             f"{printable(key)}: {r.pages or r.objects:,} {'pages' if r.pages else 'objects'},"
             f" {r.events_new:,} new" + (f", {r.throttles} throttled" if r.throttles else "")

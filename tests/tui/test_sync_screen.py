@@ -130,3 +130,19 @@ async def test_escape_cancels() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("escape")
         assert app.result == [None]
+
+
+def test_an_athena_syncs_progress_says_the_querys_stage_and_cost() -> None:
+    from rdstrail_tui.sources.sync import SyncSummary
+    from rdstrail_tui.tui.jobs import SyncJob, SyncProgressed
+
+    job = SyncJob(SyncRequest(kind="athena", url="trail.logs", filter_text="modify"))
+    summary = SyncSummary(source="athena:trail.logs", queries=1, bytes_scanned=2_500_000_000)
+    summary.stage = "query RUNNING"
+    text = job.progress(SyncProgressed(summary), cancelling=False).text
+    assert text == (
+        "Syncing athena:trail.logs: query RUNNING · scanned 2.5 GB ($0.01) so far,"
+        " 0 new events  (x: cancel)"
+    )
+    cancelling = job.progress(SyncProgressed(summary), cancelling=True).text
+    assert cancelling.startswith("Cancelling the query ...")
