@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -14,13 +14,14 @@ from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.sources.sync import SyncSummary, progress_note
 
 
-def progress_table(summary: SyncSummary) -> Table:
+def progress_table(summary: SyncSummary) -> RenderableType:
     table = Table(box=None, pad_edge=False, show_edge=False)
     note = progress_note(summary)
     if note:  # Athena, Lake: the query's stage and what it has cost so far
-        table.title = Text(printable(note))
-        table.title_justify = "left"
-        return _pushed_down_rows(table, summary)
+        line = Text(printable(note))
+        if not summary.regions:  # still querying: nothing brought back yet
+            return line
+        return Group(line, _pushed_down_rows(table, summary))
     for header in ("ACCOUNT/REGION", "PAGES", "OBJECTS", "EVENTS", "NEW", "REQ/S", "THROTTLED"):
         table.add_column(header, justify="left" if header == "ACCOUNT/REGION" else "right")
     table.add_column("STATE")
@@ -45,8 +46,6 @@ def progress_table(summary: SyncSummary) -> Table:
 def _pushed_down_rows(table: Table, summary: SyncSummary) -> Table:
     """What an Athena or Lake sync has brought back so far, per account-region (no pages or
     request rates: the query does the work there)."""
-    if not summary.regions:
-        return table
     for header in ("ACCOUNT/REGION", "OBJECTS", "EVENTS", "NEW"):
         table.add_column(header, justify="left" if header == "ACCOUNT/REGION" else "right")
     for key, region in sorted(summary.regions.items()):

@@ -134,7 +134,8 @@ async def test_escape_cancels() -> None:
 
 def test_an_athena_syncs_progress_says_the_querys_stage_and_cost() -> None:
     from rdstrail_tui.sources.sync import SyncSummary
-    from rdstrail_tui.tui.jobs import SyncJob, SyncProgressed
+    from rdstrail_tui.tui.jobs import SyncJob
+    from rdstrail_tui.tui.messages import SyncProgressed
 
     job = SyncJob(SyncRequest(kind="athena", url="trail.logs", filter_text="modify"))
     summary = SyncSummary(source="athena:trail.logs", queries=1, bytes_scanned=2_500_000_000)

@@ -212,3 +212,21 @@ def test_without_since_a_cursor_is_gone_on_from_however_old_it_is() -> None:
     span, after = plan_span(now=NOW, since=None, until=None, covered=covered, flt=EMPTY)
     assert span == Span(NOW - 20 * DAY - LATE_DELIVERY_SECONDS, NOW)
     assert after == Covered(NOW - 60 * DAY, NOW)
+
+
+def test_the_cli_progress_of_a_pushed_down_sync_shows_its_stage_while_it_queries() -> None:
+    from rich.console import Console
+
+    from rdstrail_tui.cli.sync_progress import progress_table
+    from rdstrail_tui.sources.sync import SyncSummary
+
+    summary = SyncSummary(source="lake:EXAMPLE", queries=1, bytes_scanned=4_600_000)
+    summary.stage = "query RUNNING"
+    console = Console(width=80, record=True, color_system=None)
+    console.print(progress_table(summary))
+    assert console.export_text().strip() == "query RUNNING · scanned 4.6 MB (<$0.01) so far"
+    summary.region("us-east-1", "111122223333").events_new = 3
+    console.print(progress_table(summary))
+    lines = console.export_text().splitlines()
+    assert lines[0].startswith("query RUNNING") and "NEW" in lines[1]
+    assert lines[2].startswith("111122223333/us-east-1") and lines[2].endswith("3")
