@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.sql import where_of
 from rdstrail_tui.sources.lake.sync import sync_lake
 from rdstrail_tui.sources.load import load_paths
-from rdstrail_tui.sources.sync import SyncError
+from rdstrail_tui.sources.sync import SyncError, SyncSummary
 from tests.conftest import Result
 from tests.support.lake_engine import LakeTable
 from tests.support.lake_server import LakeServer
@@ -58,6 +59,25 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cache]:
     cache.close()
 
 
+def sync(run_cli: Callable[..., Result], lake: LakeServer, *args: str) -> Result:
+    """`rdstrail sync lake` of the demo store, through the local endpoint."""
+    store = lake.fake.arn("EXAMPLE-demo-store")
+    return run_cli("sync", "lake", "--event-data-store", store, "--endpoint-url", lake.url, *args)
+
+
+def synced(cache: Cache, lake: LakeServer, **options: Any) -> SyncSummary:
+    """sync_lake of the demo store's window, polling fast."""
+    return sync_lake(
+        cache,
+        "EXAMPLE-demo-store",
+        since=_when("2026-11-01"),
+        until=_when("2026-11-21"),
+        endpoint_url=lake.url,
+        poll=0.02,
+        **options,
+    )
+
+
 def raws(cache: Cache, text: str = "") -> dict[str, bytes]:
     where = where_of(parse_filter(text))
     return {event.event_id: event.raw for event in cache.events(where)}
@@ -69,18 +89,7 @@ def test_sync_lake_caches_exactly_what_a_load_and_the_filter_give(
     run_cli: Callable[..., Result],
     cache_path: Path,
 ) -> None:
-    store = lake.fake.arn("EXAMPLE-demo-store")
-    result = run_cli(
-        "sync",
-        "lake",
-        "--event-data-store",
-        store,
-        "--endpoint-url",
-        lake.url,
-        *WINDOW,
-        "modify,delete",
-        "-is:error",
-    )
+    result = sync(run_cli, lake, *WINDOW, "modify,delete", "-is:error")
     assert result.code == 0, result.err
     expected = raws(loaded, "modify,delete -is:error")
     assert 10 < len(expected) < len(raws(loaded))
@@ -98,48 +107,17 @@ def test_sync_lake_caches_exactly_what_a_load_and_the_filter_give(
 def test_a_second_sync_asks_only_from_the_end_of_the_first(
     lake: LakeServer, run_cli: Callable[..., Result], cache_path: Path
 ) -> None:
-    store = lake.fake.arn("EXAMPLE-demo-store")
-    first = run_cli(
-        "sync",
-        "lake",
-        "--event-data-store",
-        store,
-        "--endpoint-url",
-        lake.url,
-        "--since",
-        "2026-11-01",
-        "--until",
-        "2026-11-21",
-        "res:=orders-prod",
+    first = sync(
+        run_cli, lake, "--since", "2026-11-01", "--until", "2026-11-21", "res:=orders-prod"
     )
     assert first.code == 0, first.err
-    second = run_cli(
-        "sync",
-        "lake",
-        "--event-data-store",
-        store,
-        "--endpoint-url",
-        lake.url,
-        "--until",
-        "2026-11-21",
-        "res:=orders-prod",
-    )
+    second = sync(run_cli, lake, "--until", "2026-11-21", "res:=orders-prod")
     assert second.code == 0, second.err
     assert "0 new events" in second.err_lines[-1]
     # Its window started an hour (late delivery) before the first one's end.
     assert "timestamp '2026-11-20 23:00:00'" in lake.fake.statements[-1]
     # Another filter has its own cursor: it asks for the default window again.
-    third = run_cli(
-        "sync",
-        "lake",
-        "--event-data-store",
-        store,
-        "--endpoint-url",
-        lake.url,
-        "--until",
-        "2026-11-21",
-        "res:=reporting-pg",
-    )
+    third = sync(run_cli, lake, "--until", "2026-11-21", "res:=reporting-pg")
     assert third.code == 0, third.err
     assert "timestamp '2026-11-14 00:00:00'" in lake.fake.statements[-1]
 
@@ -154,14 +132,7 @@ def test_results_are_paged_and_every_row_kept(
 
     monkeypatch.setattr(lake.fake, "_get_query_results", small_pages)
     with Cache.open(cache_path) as cache:
-        summary = sync_lake(
-            cache,
-            "EXAMPLE-demo-store",
-            since=_when("2026-11-01"),
-            until=_when("2026-11-21"),
-            endpoint_url=lake.url,
-            poll=0.02,
-        )
+        summary = synced(cache, lake)
         expected = raws(loaded, "since:2026-11-01 until:2026-11-21")
         assert raws(cache) == expected
     assert summary.events_new == len(expected)
@@ -194,30 +165,14 @@ def test_a_failed_query_is_one_line_and_exit_1(
 def test_throttling_is_retried_and_counted(lake: LakeServer, cache_path: Path) -> None:
     lake.fake.throttle_next(2)
     with Cache.open(cache_path) as cache:
-        summary = sync_lake(
-            cache,
-            "EXAMPLE-demo-store",
-            since=_when("2026-11-01"),
-            until=_when("2026-11-21"),
-            endpoint_url=lake.url,
-            poll=0.02,
-            filter_text="res:=orders-prod",
-        )
+        summary = synced(cache, lake, filter_text="res:=orders-prod")
     assert summary.throttles == 2 and summary.events_new > 0
 
 
 def test_max_scan_cancels_the_query_and_says_so(lake: LakeServer, cache_path: Path) -> None:
     lake.fake.running_seconds = 5.0
     with Cache.open(cache_path) as cache, pytest.raises(SyncError) as raised:
-        sync_lake(
-            cache,
-            "EXAMPLE-demo-store",
-            since=_when("2026-11-01"),
-            until=_when("2026-11-21"),
-            endpoint_url=lake.url,
-            poll=0.02,
-            max_scan=1000,
-        )
+        synced(cache, lake, max_scan=1000)
         assert cache.count() == 0
     assert "more than --max-scan 1.0 KB" in str(raised.value)
     assert lake.fake.cancelled
@@ -235,15 +190,7 @@ def test_ctrl_c_cancels_the_query_and_keeps_the_cache(lake: LakeServer, cache_pa
                 raise KeyboardInterrupt
 
         with pytest.raises(KeyboardInterrupt):
-            sync_lake(
-                cache,
-                "EXAMPLE-demo-store",
-                since=_when("2026-11-01"),
-                until=_when("2026-11-21"),
-                endpoint_url=lake.url,
-                poll=0.02,
-                on_progress=on_progress,
-            )
+            synced(cache, lake, on_progress=on_progress)
         assert cache.count() == before
     assert len(lake.fake.cancelled) == 1
 
@@ -267,15 +214,7 @@ def test_a_stop_from_the_explorer_cancels_and_moves_no_cursor(
     stop = threading.Event()
     stop.set()
     with Cache.open(cache_path) as cache:
-        summary = sync_lake(
-            cache,
-            "EXAMPLE-demo-store",
-            since=_when("2026-11-01"),
-            until=_when("2026-11-21"),
-            endpoint_url=lake.url,
-            poll=0.02,
-            should_stop=stop.is_set,
-        )
+        summary = synced(cache, lake, should_stop=stop.is_set)
         assert summary.interrupted
         assert cache.cursors("lake-window") == {}
     assert lake.fake.cancelled

@@ -61,7 +61,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,8 @@ import sqlglot
 from sqlglot import exp
 
 from tests.support import lookup_server
-from tests.support.lookup_server import _ApiError, _check_signature, set_aws_env
+from tests.support.background_server import BackgroundServer
+from tests.support.lookup_server import Json11Handler, _ApiError, _check_signature, set_aws_env
 from tests.support.seaweed import (
     ACCESS_KEY as SEAWEED_ACCESS_KEY,
 )
@@ -1014,17 +1015,11 @@ def _static_equality(condition: Any, column: str) -> bool:
 # -- HTTP ----------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(Json11Handler):
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        return
-
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        body, headers = self.request_parts()
         fake = self.server.fake
         try:
             access_key, _, service = _check_signature(
@@ -1033,12 +1028,7 @@ class _Handler(BaseHTTPRequestHandler):
             target = headers.get("x-amz-target", "")
             if service != "athena" or not target.startswith(TARGET_PREFIX):
                 raise _ApiError(400, "UnknownOperationException", f"Unknown operation {target}")
-            if headers.get("content-type") != "application/x-amz-json-1.1":
-                raise _ApiError(400, "SerializationException", "Unexpected content type")
-            try:
-                request = json.loads(body or b"{}")
-            except ValueError:
-                raise _ApiError(400, "SerializationException", "Malformed JSON") from None
+            request = self.json_request(headers, body)
             self._json(200, fake.handle(target[len(TARGET_PREFIX) :], request, access_key))
         except _ThrottledError:
             self._json(
@@ -1055,52 +1045,21 @@ class _Handler(BaseHTTPRequestHandler):
                 payload["AthenaErrorCode"] = "INVALID_INPUT"
             self._json(error.status, payload)
 
-    def _json(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        self.end_headers()
-        self.wfile.write(data)
-
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeAthena
 
 
-class AthenaServer:
+class AthenaServer(BackgroundServer):
     """The fake on a free port of 127.0.0.1, served from a background thread."""
 
     def __init__(self, seaweed: SeaweedServer, *, region: str = "us-east-1", port: int = 0) -> None:
         self.fake = FakeAthena(seaweed, region=region)
         self.seaweed = seaweed
-        self._http = _HTTPServer(("127.0.0.1", port), _Handler)
-        self._http.fake = self.fake
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, args=(0.05,), name="athena-server", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> AthenaServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> AthenaServer:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+        http = _HTTPServer(("127.0.0.1", port), _Handler)
+        http.fake = self.fake
+        self._serve(http, "athena-server")
 
 
 # -- the client side ----------------------------------------------------------------------------

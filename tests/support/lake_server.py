@@ -52,11 +52,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from tests.support.background_server import BackgroundServer
 from tests.support.lake_engine import (
     LakeQueryError,
     LakeTable,
@@ -69,6 +70,7 @@ from tests.support.lookup_server import (
     EXPIRED_KEY,
     SECRET_KEY,
     TARGET_PREFIX,
+    Json11Handler,
     _ApiError,
     _check_signature,
 )
@@ -446,17 +448,11 @@ class FakeLake:
 # -- HTTP ------------------------------------------------------------------------------------
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(Json11Handler):
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        return
-
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length)
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        body, headers = self.request_parts()
         fake = self.server.fake
         try:
             _, region, service = _check_signature(
@@ -466,26 +462,10 @@ class _Handler(BaseHTTPRequestHandler):
             operation = target.removeprefix(TARGET_PREFIX)
             if service != "cloudtrail" or operation == target or operation not in OPERATIONS:
                 raise _ApiError(400, "UnknownOperationException", f"Unknown operation {target}")
-            if headers.get("content-type") != "application/x-amz-json-1.1":
-                raise _ApiError(400, "SerializationException", "Unexpected content type")
-            try:
-                request = json.loads(body or b"{}")
-            except ValueError:
-                raise _ApiError(400, "SerializationException", "Malformed JSON") from None
-            if not isinstance(request, dict):
-                raise _ApiError(400, "SerializationException", "Expected a JSON object")
+            request = self.json_request(headers, body)
             self._json(200, fake.handle(operation, region, request))
         except _ApiError as error:
             self._json(error.status, {"__type": error.code, "message": error.message})
-
-    def _json(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -493,7 +473,7 @@ class _HTTPServer(ThreadingHTTPServer):
     fake: FakeLake
 
 
-class LakeServer:
+class LakeServer(BackgroundServer):
     """The fake on a free port of 127.0.0.1, served from a background thread."""
 
     def __init__(
@@ -504,31 +484,9 @@ class LakeServer:
         port: int = 0,
     ) -> None:
         self.fake = FakeLake(region=region, stores=stores)
-        self._http = _HTTPServer(("127.0.0.1", port), _Handler)
-        self._http.fake = self.fake
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, args=(0.05,), name="lake-server", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> LakeServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> LakeServer:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+        http = _HTTPServer(("127.0.0.1", port), _Handler)
+        http.fake = self.fake
+        self._serve(http, "lake-server")
 
 
 @pytest.fixture

@@ -50,6 +50,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.support.background_server import BackgroundServer
+
 ACCOUNT = "111122223333"
 ACCESS_KEY = "AKIARDSTRAILTEST0001"
 SECRET_KEY = "rdstrail/test/secret/key/0000000000000000"
@@ -509,17 +511,48 @@ _STS_CODES = {
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class Json11Handler(BaseHTTPRequestHandler):
+    """What the local endpoints of AWS's JSON 1.1 protocol share (this one, and Athena's and
+    Lake's): the request's parts, its JSON body checked as AWS checks it, a JSON answer."""
+
     protocol_version = "HTTP/1.1"
-    server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         return
 
-    def do_POST(self) -> None:
+    def request_parts(self) -> tuple[bytes, dict[str, str]]:
+        """The body and the headers (names lowered)."""
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        return body, {name.lower(): value for name, value in self.headers.items()}
+
+    @staticmethod
+    def json_request(headers: dict[str, str], body: bytes) -> dict[str, Any]:
+        if headers.get("content-type") != "application/x-amz-json-1.1":
+            raise _ApiError(400, "SerializationException", "Unexpected content type")
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            raise _ApiError(400, "SerializationException", "Malformed JSON") from None
+        if not isinstance(request, dict):
+            raise _ApiError(400, "SerializationException", "Expected a JSON object")
+        return request
+
+    def _json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Handler(Json11Handler):
+    server: _HTTPServer
+
+    def do_POST(self) -> None:
+        body, headers = self.request_parts()
         fake = self.server.fake
         # Errors are answered in the protocol of the service the request was signed for.
         scope = headers.get("authorization", "").partition("Credential=")[2].split(",")[0]
@@ -534,13 +567,7 @@ class _Handler(BaseHTTPRequestHandler):
             target = headers.get("x-amz-target", "")
             if service != "cloudtrail" or target != TARGET_PREFIX + "LookupEvents":
                 raise _ApiError(400, "UnknownOperationException", f"Unknown operation {target}")
-            if headers.get("content-type") != "application/x-amz-json-1.1":
-                raise _ApiError(400, "SerializationException", "Unexpected content type")
-            try:
-                request = json.loads(body or b"{}")
-            except ValueError:
-                raise _ApiError(400, "SerializationException", "Malformed JSON") from None
-            self._json(200, fake.lookup_events(region, request))
+            self._json(200, fake.lookup_events(region, self.json_request(headers, body)))
         except _Reset:
             self._reset()
         except _ApiError as error:
@@ -548,15 +575,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self._sts_error(error)
             else:
                 self._json(error.status, {"__type": error.code, "message": error.message})
-
-    def _json(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        self.end_headers()
-        self.wfile.write(data)
 
     def _xml(self, status: int, text: str) -> None:
         data = text.encode()
@@ -610,7 +628,7 @@ class _HTTPServer(ThreadingHTTPServer):
         return  # a reset connection is the point of some tests, not a failure
 
 
-class LookupServer:
+class LookupServer(BackgroundServer):
     """The fake on a free port of 127.0.0.1, served from a background thread."""
 
     def __init__(
@@ -623,31 +641,9 @@ class LookupServer:
         self.fake = FakeCloudTrail(rate_limit=rate_limit)
         if records:
             self.fake.add_records(records)
-        self._http = _HTTPServer(("127.0.0.1", port), _Handler)
-        self._http.fake = self.fake
-        self._thread = threading.Thread(
-            target=self._http.serve_forever, args=(0.05,), name="lookup-server", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> LookupServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> LookupServer:
-        return self.start()
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
+        http = _HTTPServer(("127.0.0.1", port), _Handler)
+        http.fake = self.fake
+        self._serve(http, "lookup-server")
 
 
 # -- fixtures --------------------------------------------------------------------------------
