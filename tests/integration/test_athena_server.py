@@ -54,7 +54,7 @@ def athena_client(
     secret_key: str | None = None,
 ) -> AthenaClient:
     """A client that makes one attempt per call, so a test sees each answer itself."""
-    return boto3.client(
+    return boto3.session.Session().client(
         "athena",
         endpoint_url=server.url,
         region_name="us-east-1",
@@ -472,7 +472,7 @@ def test_boto3s_standard_retries_ride_out_a_throttle(
 ) -> None:
     """Through the default credential chain and AWS_ENDPOINT_URL_ATHENA (set_athena_env)."""
     set_athena_env(monkeypatch, tmp_path, athena_server, seaweed)
-    default = boto3.client(
+    default = boto3.session.Session().client(
         "athena", config=Config(retries={"mode": "standard", "total_max_attempts": 3})
     )
     athena_server.fake.throttle_next(2)

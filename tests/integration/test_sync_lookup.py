@@ -712,7 +712,11 @@ def test_cursor_parse_tolerates_garbage() -> None:
 
 def test_the_fake_speaks_the_protocol(server: LookupServer) -> None:
     server.fake.add_records(rds(120))
-    client = boto3.client("cloudtrail", region_name="us-east-1", endpoint_url=server.url)
+    # A session of its own: boto3's default one keeps the credentials of whichever test
+    # of this worker made it first.
+    client = boto3.session.Session().client(
+        "cloudtrail", region_name="us-east-1", endpoint_url=server.url
+    )
     attribute: list[LookupAttributeTypeDef] = [
         {"AttributeKey": "EventSource", "AttributeValue": "rds.amazonaws.com"}
     ]
