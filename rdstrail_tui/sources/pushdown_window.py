@@ -23,6 +23,7 @@ __all__ = [
     "Span",
     "cursor_key",
     "day_chunks",
+    "epoch_of",
     "filter_bounds",
     "plan_span",
 ]
@@ -63,6 +64,15 @@ class Covered:
             return cls(int(found["since"]), int(found["until"]))
         except (ValueError, KeyError, TypeError):
             return None  # unreadable: as if there were none (the window is asked whole)
+
+
+def epoch_of(value: datetime | None) -> int | None:
+    """--since/--until as epoch seconds; a naive time is UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return int(value.timestamp())
 
 
 def canonical_filter(flt: Filter) -> str:

@@ -95,23 +95,38 @@ def counted(count: int, one: str, many: str | None = None) -> str:
 
 # Athena's price, and CloudTrail Lake's for a query: $5 per TB (10**12 bytes) scanned.
 DOLLARS_PER_TB = 5.0
+_UNITS = (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3))
 
 
 def size_text(size: int) -> str:
-    """Bytes in decimal units, as AWS bills them: 512 B, 1.5 MB, 51.2 GB, 1.02 TB."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000:
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.2f} TB"
+    """`51.2 GB`, `50 GB`, `800 B`: decimal units, as AWS's consoles and bills count."""
+    for unit, scale in _UNITS:
+        if size >= scale:
+            text = f"{size / scale:.1f}"
+            return f"{text[:-2] if text.endswith('.0') else text} {unit}"
+    return f"{size} B"
+
+
+def price(size: int) -> float:
+    """What scanning `size` bytes costs at DOLLARS_PER_TB. Athena rounds each query up to
+    the next megabyte with a minimum of 10 MB (DDL and failed queries are free), so a tiny
+    query is billed a little more than this says."""
+    return size / 10**12 * DOLLARS_PER_TB
 
 
 def price_text(size: int) -> str:
-    """What scanning `size` bytes costs at DOLLARS_PER_TB (Athena bills at least 10 MB a
-    query; this is the figure for the bytes themselves)."""
-    dollars = size / 10**12 * DOLLARS_PER_TB
-    return f"${dollars:.2f}" if dollars >= 0.01 or size == 0 else "<$0.01"
+    """`$0.26`; `<$0.01` for a scan that costs something but rounds to nothing."""
+    dollars = price(size)
+    return "<$0.01" if size and round(dollars, 2) == 0 else f"${dollars:,.2f}"
+
+
+def scan_text(size: int) -> str:
+    """`1.2 GB ($0.01)`: what a query scanned and what that costs."""
+    return f"{size_text(size)} ({price_text(size)})"
+
+
+def scanned(summary: SyncSummary) -> str:
+    return f"scanned {scan_text(summary.bytes_scanned)}"
 
 
 def progress_note(summary: SyncSummary) -> str:
@@ -120,10 +135,6 @@ def progress_note(summary: SyncSummary) -> str:
         return ""
     cost = f"{scanned(summary)} so far"
     return f"{summary.stage} · {cost}" if summary.stage else cost
-
-
-def scanned(summary: SyncSummary) -> str:
-    return f"scanned {size_text(summary.bytes_scanned)} ({price_text(summary.bytes_scanned)})"
 
 
 def summary_line(summary: SyncSummary) -> str:

@@ -174,7 +174,7 @@ def test_max_scan_cancels_the_query_and_says_so(lake: LakeServer, cache_path: Pa
     with Cache.open(cache_path) as cache, pytest.raises(SyncError) as raised:
         synced(cache, lake, max_scan=1000)
         assert cache.count() == 0
-    assert "more than --max-scan 1.0 KB" in str(raised.value)
+    assert "more than --max-scan 1 KB" in str(raised.value)
     assert lake.fake.cancelled
 
 

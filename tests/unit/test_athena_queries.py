@@ -17,15 +17,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.stub import ANY, Stubber
 
-from rdstrail_tui.sources.athena.queries import (
-    AthenaQueries,
-    QueryOutcome,
-    format_bytes,
-    format_scan,
-    parse_size,
-    price,
-)
-from rdstrail_tui.sources.sync import SyncError
+from rdstrail_tui.sources.athena.queries import AthenaQueries, QueryOutcome, parse_size
+from rdstrail_tui.sources.sync import SyncError, price, scan_text, size_text
 
 QUERY_ID = "6a1d7e3c-0b8f-4c2e-9d5a-1f2e3d4c5b6a"
 SQL = 'SELECT eventid FROM "db"."t" WHERE "account" IN (\'111122223333\')'
@@ -148,7 +141,7 @@ def test_a_query_is_watched_until_it_succeeds_with_its_cost_reported(
     assert outcome.output_location == f"{OUTPUT}{QUERY_ID}.csv"
     assert outcome.bytes_scanned == 1_200_000_000
     assert outcome.reused is False
-    assert format_scan(outcome.bytes_scanned) == "1.2 GB ($0.01)"
+    assert scan_text(outcome.bytes_scanned) == "1.2 GB ($0.01)"
     # Polls back off from 0.2 s, each pause cut in steps of at most 0.1 s.
     assert max(sleeps.seconds) <= 0.1 + 1e-9
     assert sum(sleeps.seconds) == pytest.approx(0.2 + 0.4)
@@ -510,11 +503,11 @@ def test_throttling_that_does_not_stop_is_one_line(athena: AthenaQueries, stub: 
 def test_price_is_five_dollars_a_decimal_terabyte() -> None:
     assert price(10**12) == 5.0
     assert price(0) == 0.0
-    assert format_scan(51_200_000_000) == "51.2 GB ($0.26)"
-    assert format_scan(0) == "0 B ($0.00)"
-    assert format_bytes(800) == "800 B"
-    assert format_bytes(10_000_000) == "10 MB"
-    assert format_bytes(3 * 10**12) == "3 TB"
+    assert scan_text(51_200_000_000) == "51.2 GB ($0.26)"
+    assert scan_text(0) == "0 B ($0.00)"
+    assert size_text(800) == "800 B"
+    assert size_text(10_000_000) == "10 MB"
+    assert size_text(3 * 10**12) == "3 TB"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ more than the user allowed or the user stops the sync, and turn each way it can 
 into one line that says what happened. Also the table's metadata, read before a query so
 that a missing table is said with the command that creates it.
 
-Athena bills $5 per terabyte scanned; `price`, `format_scan` and `parse_size` are the
+Athena bills $5 per terabyte scanned; `parse_size` (and sources.sync's `scan_text`) are the
 money side of it, for the progress line, the summary and --max-scan."""
 
 from __future__ import annotations
@@ -23,15 +23,11 @@ from botocore.config import Config
 
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.sources.aws import describe_aws_error, error_code
-from rdstrail_tui.sources.sync import SyncError
+from rdstrail_tui.sources.sync import SyncError, price_text, scan_text, size_text
 
 if TYPE_CHECKING:  # boto3-stubs: the client's and responses' types, for mypy only
     from mypy_boto3_athena import AthenaClient
     from mypy_boto3_athena.type_defs import QueryExecutionTypeDef
-
-# Athena's price per byte scanned: $5 per TB, decimal (10**12 bytes).
-PRICE_PER_TB = 5.0
-TB = 10**12
 
 # The error codes a throttled Athena call answers with; botocore's standard retry mode
 # retries them with backoff, and each one is counted in `AthenaQueries.throttles`.
@@ -52,37 +48,6 @@ POLL_STEP = 0.1
 # (data usage control) cancelled: "Bytes scanned limit was exceeded".
 _CUTOFF_REASON = re.compile(r"bytes scanned limit", re.IGNORECASE)
 _NOT_FOUND = re.compile(r"not found|does not exist", re.IGNORECASE)
-
-
-# -- money ---------------------------------------------------------------------------------
-
-
-def price(scanned_bytes: int) -> float:
-    """What scanning `scanned_bytes` costs at $5 per TB (10**12 bytes). Athena itself rounds
-    each query up to the next megabyte with a minimum of 10 MB (DDL and failed queries are
-    free), so a tiny query is billed a little more than this says."""
-    return scanned_bytes / TB * PRICE_PER_TB
-
-
-def format_price(scanned_bytes: int) -> str:
-    return f"${price(scanned_bytes):,.2f}"
-
-
-_UNITS = (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("KB", 10**3))
-
-
-def format_bytes(count: int) -> str:
-    """`51.2 GB`, `50 GB`, `800 B`: decimal units, as Athena's console and bill count."""
-    for unit, size in _UNITS:
-        if count >= size:
-            text = f"{count / size:.1f}"
-            return f"{text[:-2] if text.endswith('.0') else text} {unit}"
-    return f"{count} B"
-
-
-def format_scan(scanned_bytes: int) -> str:
-    """`1.2 GB ($0.01)`: what a query scanned and what that costs."""
-    return f"{format_bytes(scanned_bytes)} ({format_price(scanned_bytes)})"
 
 
 _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]I?B?|B)\s*", re.IGNORECASE)
@@ -369,8 +334,8 @@ class AthenaQueries:
                 self.stop(query_id)
                 scanned = outcome.bytes_scanned
                 raise SyncError(
-                    f"{what}: query stopped: it had scanned {format_bytes(scanned)}, more "
-                    f"than --max-scan {format_bytes(max_scan)} ({format_price(scanned)} so far)"
+                    f"{what}: query stopped: it had scanned {size_text(scanned)}, more "
+                    f"than --max-scan {size_text(max_scan)} ({price_text(scanned)} so far)"
                 )
             if self._pause(delay, should_stop):
                 self.stop(query_id)
@@ -403,10 +368,10 @@ class AthenaQueries:
         if _CUTOFF_REASON.search(reason):
             workgroup = execution.get("WorkGroup") or self.workgroup or "primary"
             cutoff = self._workgroup_cutoff(workgroup)
-            limit = f" of {format_bytes(cutoff)}" if cutoff else ""
+            limit = f" of {size_text(cutoff)}" if cutoff else ""
             return (
                 f"{what}: the workgroup {printable(workgroup)}'s per-query limit{limit} ended "
-                f"the query (it had scanned {format_scan(outcome.bytes_scanned)})"
+                f"the query (it had scanned {scan_text(outcome.bytes_scanned)})"
             )
         if reason:
             return f"{what}: the query was cancelled: {printable(reason)}"

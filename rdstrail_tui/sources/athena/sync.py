@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import boto3
@@ -44,6 +44,7 @@ from rdstrail_tui.sources.pushdown_window import (
     Span,
     cursor_key,
     day_chunks,
+    epoch_of,
     plan_span,
 )
 from rdstrail_tui.sources.s3.errors import describe_s3_error, is_fatal
@@ -120,14 +121,6 @@ def sync_athena(
     return sync.run()
 
 
-def _epoch(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return int(value.timestamp())
-
-
 class AthenaSync:
     def __init__(
         self,
@@ -147,8 +140,8 @@ class AthenaSync:
         self.cache = cache
         self.target = target
         self.flt = flt
-        self.since = _epoch(since)
-        self.until = _epoch(until)
+        self.since = epoch_of(since)
+        self.until = epoch_of(until)
         self.profile = profile
         self.endpoint_url = endpoint_url
         self.s3_endpoint_url = s3_endpoint_url

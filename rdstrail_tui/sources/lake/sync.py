@@ -29,7 +29,7 @@ from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.trino import LAKE, Window, compile_filter, lake_select
 from rdstrail_tui.sources.aws import describe_aws_error, error_code, make_session
 from rdstrail_tui.sources.final_cut import FinalCut
-from rdstrail_tui.sources.pushdown_window import Covered, cursor_key, plan_span
+from rdstrail_tui.sources.pushdown_window import Covered, cursor_key, epoch_of, plan_span
 from rdstrail_tui.sources.sync import (
     ProgressCallback,
     StopCheck,
@@ -102,7 +102,7 @@ def sync_lake(
     key = cursor_key(what, accounts=accounts, regions=regions, sources=scope.sources, flt=flt)
     covered = Covered.parse(cache.get_cursor(CURSOR_SOURCE, key))
     span, after = plan_span(
-        now=int(time.time()), since=_epoch(since), until=_epoch(until), covered=covered, flt=flt
+        now=int(time.time()), since=epoch_of(since), until=epoch_of(until), covered=covered, flt=flt
     )
     pushdown = compile_filter(flt, LAKE)
     runner = _Query(client, what, profile, summary, max_scan, on_progress, should_stop, poll)
@@ -136,14 +136,6 @@ def sync_lake(
         if on_progress is not None:
             on_progress(summary)
     return summary
-
-
-def _epoch(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return int(value.timestamp())
 
 
 def _client(
