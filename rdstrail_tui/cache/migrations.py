@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import zstandard
 
+from rdstrail_tui.cache import summary
 from rdstrail_tui.cache.codec import RecordCodec, packaged_dictionary
 from rdstrail_tui.cache.errors import CacheError
 from rdstrail_tui.cache.resources import EventFacts, store_facts
@@ -41,21 +42,38 @@ def migrate(connection: sqlite3.Connection, path: Path, progress: Progress | Non
             for statement in MIGRATIONS[target].split(";"):
                 if statement.strip():
                     connection.execute(statement)
-            if target == 1:
-                connection.execute(
-                    "INSERT INTO meta (key, value) VALUES ('zstd_dict', ?)",
-                    (packaged_dictionary(),),
-                )
-            if target == 2:
-                fill_flags(connection, progress)
-            if target == 3:
-                fill_resources(connection, progress)
+            _fill(target, connection, progress)
             connection.execute(f"PRAGMA user_version = {target}")
         connection.execute("COMMIT")
     except BaseException:
         # Interrupted or failed: nothing of the migration stays, the next open starts over.
         connection.execute("ROLLBACK")
         raise
+
+
+def _fill(target: int, connection: sqlite3.Connection, progress: Progress | None) -> None:
+    """What schema `target` adds, computed for the events cached before it."""
+    if target == 1:
+        connection.execute(
+            "INSERT INTO meta (key, value) VALUES ('zstd_dict', ?)", (packaged_dictionary(),)
+        )
+    elif target == 2:
+        fill_flags(connection, progress)
+    elif target == 3:
+        fill_resources(connection, progress)
+    elif target == 4:
+        # One statement, a scan of every event: said before it starts (a new cache has none).
+        told = progress is not None and bool(
+            connection.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchone()[0]
+        )
+        if told and progress is not None:
+            progress("summary", 0, 1)
+        summary.fill(connection)
+        if told and progress is not None:
+            progress("summary", 1, 1)
+    # Every schema from here on renews the token: the index is rebuilt after an upgrade.
+    if target >= 4:
+        summary.renew_token(connection)
 
 
 def fill_flags(connection: sqlite3.Connection, progress: Progress | None = None) -> None:

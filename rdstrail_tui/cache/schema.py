@@ -19,7 +19,7 @@ from rdstrail_tui.model.event import Event
 from rdstrail_tui.model.resources import arn_identity
 from rdstrail_tui.model.risk import RISK_MASK
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -116,6 +116,24 @@ MIGRATIONS: dict[int, str] = {
         event INTEGER NOT NULL,
         PRIMARY KEY (subject, kind, other, event)
     ) WITHOUT ROWID;
+    """,
+    # What the explorer's first screen says of the whole cache (how many events, their time
+    # span, the regions, the failures), kept by every insert in its own transaction, so that
+    # no start scans ten million rows to say it. migrations.fill_summary sums the events
+    # cached before. index_token names this numbering of the rows: the persisted index
+    # (query/index_store.py) is trusted only with the token it was built under.
+    4: """
+    CREATE TABLE summary (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        events INTEGER NOT NULL DEFAULT 0,
+        first_time INTEGER,
+        last_time INTEGER,
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE summary_regions (
+        region INTEGER PRIMARY KEY,  -- strings.id
+        events INTEGER NOT NULL
+    )
     """,
 }
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Container, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from rdstrail_tui.cache import reports, resources, sync_state
+from rdstrail_tui.cache import reports, resources, summary, sync_state
 from rdstrail_tui.cache.codec import RecordCodec
 from rdstrail_tui.cache.errors import CacheError
 from rdstrail_tui.cache.ids import encode_event_id
@@ -33,6 +33,7 @@ from rdstrail_tui.cache.schema import (
     resources_matching,
     strings_matching,
 )
+from rdstrail_tui.cache.summary import CacheSummary
 from rdstrail_tui.cache.transaction import Transaction
 from rdstrail_tui.model.event import Event
 from rdstrail_tui.model.history import EventRow, ResourceSummary
@@ -118,21 +119,34 @@ class Cache:
             before = self._db.total_changes
             self._db.executemany(INSERT_EVENT, rows)
             added = self._db.total_changes - before
-            self._store_facts(batch, base, added, ids)
+            stored = self._stored_rowids(len(batch), base, added)
+            summary.add_events(
+                self._db,
+                (
+                    (e.event_time, ids[e.region], e.error_code is not None)
+                    for i, e in enumerate(batch)
+                    if base + i in stored
+                ),
+            )
+            self._store_facts(batch, base, stored, ids)
             return added
 
-    def _store_facts(self, batch: list[Event], base: int, added: int, ids: dict[str, int]) -> None:
+    def _stored_rowids(self, size: int, base: int, added: int) -> Container[int]:
+        """The rowids a batch of `size` numbered from `base` took, `added` of them new."""
+        if added == size:
+            return range(base, base + size)
+        # Some were duplicates: the rows this batch added are the numbers now taken.
+        return {
+            int(row[0])
+            for row in self._db.execute("SELECT rowid FROM events WHERE rowid >= ?", (base,))
+        }
+
+    def _store_facts(
+        self, batch: list[Event], base: int, stored: Container[int], ids: dict[str, int]
+    ) -> None:
         """The resources, relations and resource summaries of the batch's new events.
         Facts are per event, so only an event's first storing adds them: a record loaded
         twice, or older records loaded later, leave the same tables."""
-        stored: Container[int]
-        if added == len(batch):
-            stored = range(base, base + len(batch))
-        else:  # some were duplicates: the rows this batch added are the numbers now taken
-            stored = {
-                int(row[0])
-                for row in self._db.execute("SELECT rowid FROM events WHERE rowid >= ?", (base,))
-            }
         facts = [
             EventFacts(
                 base + i,
@@ -225,6 +239,7 @@ class Cache:
             self._db.execute("DELETE FROM event_resources")
             self._db.execute("DELETE FROM event_relations")
             self._db.execute("DELETE FROM resources")
+            summary.clear(self._db)  # and a new index token: rowids start again from 1
         self._forget_ids()
         self._db.execute("VACUUM")
         return removed
@@ -232,7 +247,8 @@ class Cache:
     # -- reading -----------------------------------------------------------------------
 
     def count(self, where: Where | None = None) -> int:
-        where = where or EVERYTHING
+        if where is None or where == EVERYTHING:
+            return self.summary().events  # maintained by every insert: no scan
         row = self._db.execute(
             f"SELECT count(*) FROM events WHERE {where.sql}", where.params
         ).fetchone()
@@ -281,15 +297,31 @@ class Cache:
                 found[row[ROWID_POSITION]] = event_of(row, decompress if with_raw else None)
         return found
 
-    def index_columns(self, names: Sequence[str], after_rowid: int = 0) -> list[str]:
-        """The named INDEX_COLUMNS of every event past `after_rowid`, each as one
-        comma-separated text. One table scan that SQLite does in C: for a million rows
-        several times faster than fetching them as Python tuples."""
+    def index_columns(
+        self, names: Sequence[str], after_rowid: int = 0, upto_rowid: int | None = None
+    ) -> list[str]:
+        """The named INDEX_COLUMNS of every event with a rowid in (after_rowid,
+        upto_rowid], each as one comma-separated text. One range of the table that SQLite
+        reads in C: for a million rows several times faster than fetching Python tuples."""
         select = ", ".join(f"coalesce(group_concat({INDEX_COLUMNS[n]}), '')" for n in names)
+        upto = (1 << 62) if upto_rowid is None else upto_rowid
         row = self._db.execute(
-            f"SELECT {select} FROM events WHERE rowid > ?", (after_rowid,)
+            f"SELECT {select} FROM events WHERE rowid > ? AND rowid <= ?", (after_rowid, upto)
         ).fetchone()
         return [str(text) for text in row]
+
+    def count_after(self, rowid: int) -> int:
+        """How many events have a rowid above `rowid`: a range of the table's key."""
+        row = self._db.execute("SELECT count(*) FROM events WHERE rowid > ?", (rowid,))
+        return int(row.fetchone()[0])
+
+    def summary(self) -> CacheSummary:
+        """The maintained summary of every cached event (cache/summary.py): no scan."""
+        return summary.read(self._db)
+
+    def index_token(self) -> str:
+        """The name of this numbering of the rows, which the persisted index checks."""
+        return summary.index_token(self._db)
 
     def string_ids_matching(self, folded: str, *, exact: bool) -> list[int]:
         """Ids of the interned strings that contain `folded` (already ASCII-lowered), or
@@ -408,6 +440,10 @@ class Cache:
     def last_sync(self) -> tuple[int, int | None]:
         """How many sources were loaded or synced, and when the last AWS sync ran (epoch)."""
         return reports.last_sync(self._db)
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the file."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def max_rowid(self) -> int:
         return int(self._db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0])

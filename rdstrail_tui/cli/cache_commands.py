@@ -64,5 +64,9 @@ def cache_clear(args: argparse.Namespace) -> int:
             return EXIT_OK
     with open_cache(path) as cache:
         removed = cache.clear()
+    # The explorer's index of those events, beside the cache (lazy: numpy).
+    from rdstrail_tui.query.index_store import remove
+
+    remove(path)
     print(printable(f"cleared {counted(removed, 'event')} from {path}"))
     return EXIT_OK

@@ -38,6 +38,27 @@ def open_cache(path: Path, *, create: bool = True) -> Cache:
     return Cache.open(path, create=create, progress=_MigrationProgress(path))
 
 
+def keep_index(cache: Cache) -> None:
+    """After a load or a sync: the explorer's index beside the cache brought up to date, so
+    that its next start reads no rows. Failing to write it costs the explorer a rebuild,
+    never the load, so it is a warning."""
+    # Lazy: numpy, which only this and the explorer need (a query loads none).
+    from rdstrail_tui.query.index_segment import SegmentError
+    from rdstrail_tui.query.index_store import refresh
+
+    try:
+        refresh(cache)
+    except (OSError, SegmentError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        print(
+            printable(
+                f"rdstrail: the explorer's index beside {cache.path} was not updated "
+                f"({reason}): the explorer will build it when it opens"
+            ),
+            file=sys.stderr,
+        )
+
+
 class _MigrationProgress:
     """One line on stderr: rewritten in place on a terminal, written once when done
     otherwise (a log gets no carriage returns)."""

@@ -14,6 +14,7 @@ from rdstrail_tui.cli.common import (
     UsageError,
     cache_path,
     err,
+    keep_index,
     open_cache,
 )
 from rdstrail_tui.ingest.scope import Scope
@@ -49,6 +50,7 @@ def load(args: argparse.Namespace) -> int:
             new = counted(stop.summary.new, "new event")
             err(f"interrupted: {new} cached; run the same load again to finish")
             return EXIT_INTERRUPTED
+        keep_index(cache)
     _report_problems(summary)
     for line in load_summary_lines(summary, path):
         print(line, file=sys.stderr)

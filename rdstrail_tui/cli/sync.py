@@ -14,6 +14,7 @@ from rdstrail_tui.cli.common import (
     EXIT_OK,
     UsageError,
     cache_path,
+    keep_index,
     open_cache,
 )
 from rdstrail_tui.present.sanitize import printable
@@ -169,6 +170,8 @@ def sync(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_INTERRUPTED
+        if not summary.interrupted:
+            keep_index(cache)
     for problem in summary.problems:
         print(f"rdstrail: {printable(problem)}", file=sys.stderr)
     print(printable(summary_line(summary)), file=sys.stderr)

@@ -1,203 +1,368 @@
-"""The explorer's in-memory index: every cached event's filterable columns, newest first.
+"""The explorer's index: every cached event's filterable columns, as numpy arrays of
+interned-string ids, in segments (query/index_segment.py).
 
 SQLite needs 50-150 ms to scan a million rows for one filter, too slow to follow each
-keystroke. Held as numpy arrays of interned-string ids, the same filter is a handful of
-vectorised lookups: a few milliseconds. The cache stays the store; the index holds integers
-only and is rebuilt from it (under a second for a million events) or extended with the rows a
-load adds.
+keystroke. The same filter over integer columns is a handful of vectorised lookups. The
+cache stays the store: the index holds integers only. Its segments are memory-mapped from
+the files the last load wrote beside the cache (query/index_store.py), so opening ten
+million events reads nothing, plus an in-memory segment of the rows cached since.
+
+The first segment is the big one. A filter is evaluated on each segment; the matches of the
+others (few) are placed among the first one's by binary search on its time column, so the
+merged, newest-first list is never materialised: `Selection` answers for the rows on screen.
 
 Semantics match the SQL that `query.sql` builds, term for term (the tests hold them to it).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from rdstrail_tui.cache.schema import INDEX_COLUMNS
 from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.query.index_segment import COUNTED, Counts, Segment, built, merged
 from rdstrail_tui.query.language import SUBSTRING_FIELDS, Filter, Term, fold
 
 IntArray = npt.NDArray[np.int64]
 Column = npt.NDArray[np.integer[Any]]
 Mask = npt.NDArray[np.bool_]
 
-# Interned-string ids fit 32 bits and read_only 8; only rowid and time need 64. At a million
-# events that is 35 MB instead of 96. The columns themselves are the cache's INDEX_COLUMNS.
-_DTYPES: dict[str, type[np.integer[Any]]] = {
-    "rowid": np.int64,
-    "event_time": np.int64,
-    "read_only": np.int8,
-}
-_COLUMNS: tuple[str, ...] = tuple(INDEX_COLUMNS)
 # String-id lookups an index remembers: a few filters' worth of terms and alternatives.
 _REMEMBERED_LOOKUPS = 256
 # res: masks an index remembers: a boolean per event each (a megabyte at a million).
 _REMEMBERED_MASKS = 8
-
-
-def _parse(text: str) -> IntArray:
-    if not text:
-        return np.zeros(0, dtype=np.int64)
-    with warnings.catch_warnings():
-        # numpy flags fromstring's binary mode as deprecated; its text mode (sep=",") is the
-        # fastest parser of a long list of integers there is in numpy.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return np.fromstring(text, dtype=np.int64, sep=",")
+# A text column with more distinct values than this is searched in SQLite's strings table
+# rather than in its texts held here (which would cost memory for little speed).
+_TEXTS_HELD = 200_000
+# Columns whose texts are read when the index opens: the bare word of the first keystroke.
+_TEXTS_FIRST = ("event_name",)
 
 
 @dataclass(frozen=True)
 class EventIndex:
-    # Every array in newest-first order (time, then rowid); dtypes as in _DTYPES.
-    columns: dict[str, Column]
-    max_rowid: int
-    # (exact, folded value) -> ids of the interned strings it matches; see _string_ids.
-    _lookups: dict[tuple[bool, str], frozenset[int]] = field(
+    segments: tuple[Segment, ...]  # adjacent ranges of rowids, oldest range first
+    # (column, exact, folded value) -> ids of the strings it matches; see _string_ids.
+    _lookups: dict[tuple[str, bool, str], frozenset[int]] = field(
         default_factory=dict, compare=False, repr=False
     )
-    # (exact, folded values) of a res: term -> the events it matches by identity; _touching.
-    _touching_masks: dict[tuple[bool, tuple[str, ...]], Mask] = field(
+    # (exact, folded values) of a res: term -> per segment, the events it matches by identity.
+    _touching_masks: dict[tuple[bool, tuple[str, ...]], list[Mask]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    # column -> (ids, folded texts) of its distinct values; see _column_texts.
+    _texts: dict[str, tuple[IntArray, list[str]]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
     @classmethod
     def empty(cls) -> EventIndex:
-        return cls({name: np.zeros(0, dtype=np.int64) for name in _COLUMNS}, 0)
+        return cls(())
 
     @classmethod
     def build(cls, cache: Cache) -> EventIndex:
+        """Every cached event, read from the cache into memory."""
         return cls.empty().extended(cache)
 
-    def extended(self, cache: Cache) -> EventIndex:
-        """This index plus every event cached since it was built.
-
-        Memory is what limits this at a million events, so each column is parsed, narrowed
-        and reordered one at a time, and every intermediate is dropped as soon as it can be.
-        """
-        texts = cache.index_columns(_COLUMNS, after_rowid=self.max_rowid)
-        new: dict[str, Column] = {}
-        for position, name in enumerate(_COLUMNS):
-            new[name] = _parse(texts[position]).astype(_DTYPES.get(name, np.int32))
-            texts[position] = ""
-        del texts
-        if len(new["rowid"]) == 0:
-            return self
-        max_rowid = max(self.max_rowid, int(new["rowid"].max()))
-        merged = (
-            {name: np.concatenate((new.pop(name), self.columns[name])) for name in _COLUMNS}
-            if len(self)
-            else new
-        )
-        # Newest first: time descending, then rowid descending for events of one second.
-        order = np.lexsort((-merged["rowid"], -merged["event_time"]))
-        columns = {name: merged.pop(name)[order] for name in list(merged)}
-        return EventIndex(columns, max_rowid)
-
-    def __len__(self) -> int:
-        return len(self.columns["rowid"])
+    @classmethod
+    def of_segments(cls, segments: list[Segment], cache: Cache) -> EventIndex:
+        index = cls(tuple(segments))
+        for name in _TEXTS_FIRST:
+            index._column_texts(name, cache)
+        return index
 
     @property
-    def rowids(self) -> IntArray:
-        rowids: IntArray = self.columns["rowid"].astype(np.int64, copy=False)
-        return rowids
+    def max_rowid(self) -> int:
+        return self.segments[-1].max_rowid if self.segments else 0
+
+    def extended(self, cache: Cache) -> EventIndex:
+        """This index plus every event cached since it was built, as a segment in memory
+        (merged with the last one if that is in memory too)."""
+        new = built(cache, self.max_rowid)
+        if new is None:
+            return self
+        segments = list(self.segments)
+        if segments and segments[-1].path is None:
+            new = merged(segments.pop(), new)
+        return EventIndex.of_segments([*segments, new], cache)
+
+    def __len__(self) -> int:
+        return sum(len(segment) for segment in self.segments)
+
+    def counts(self, name: str) -> Counts:
+        """How often each string id is used in a text column, over every event."""
+        return Counts.combined(segment.counts[name] for segment in self.segments)
 
     def time_span(self) -> tuple[int, int] | None:
-        """Oldest and newest event time (the columns are newest first)."""
-        times = self.columns["event_time"]
-        return (int(times[-1]), int(times[0])) if len(times) else None
+        """Oldest and newest event time (each segment is sorted by time)."""
+        filled = [segment for segment in self.segments if len(segment)]
+        if not filled:
+            return None
+        return (
+            min(int(segment.times[0]) for segment in filled),
+            max(int(segment.times[-1]) for segment in filled),
+        )
 
     def region_ids(self) -> list[int]:
-        return [int(i) for i in np.unique(self.columns["region"])]
+        return [int(i) for i in self.counts("region").ids]
+
+    def failures(self) -> int:
+        """Events with an errorCode (id 0 stands for none)."""
+        counts = self.counts("error_code")
+        return int(counts.uses[counts.ids != 0].sum())
+
+    # -- selecting -------------------------------------------------------------------------
 
     def select(self, where: Filter, cache: Cache) -> IntArray:
         """Rowids of the matching events, newest first."""
-        if where.is_empty():
-            return self.rowids
-        mask = np.ones(len(self), dtype=np.bool_)
-        for term in where.terms:
-            term_mask = self._match(term, cache)
-            mask &= ~term_mask if term.negated else term_mask
-        return self.rowids[mask]
+        return self.selection(where, cache).all_rowids()
 
-    def _match(self, term: Term, cache: Cache) -> Mask:
-        """The events the term's alternatives match, before any negation."""
+    def selection(self, where: Filter, cache: Cache) -> Selection:
+        """The matching events, newest first, answered for a range at a time."""
+        if not self.segments:
+            return Selection.nothing()
+        positions = [self._positions(i, where, cache) for i in range(len(self.segments))]
+        return Selection.of(self.segments, positions, cache)
+
+    def _positions(self, segment_number: int, where: Filter, cache: Cache) -> IntArray | None:
+        """Positions of the segment's matching rows, ascending; None for every row."""
+        if where.is_empty():
+            return None
+        segment = self.segments[segment_number]
+        mask = np.ones(len(segment), dtype=np.bool_)
+        for term in where.terms:
+            term_mask = self._match(segment_number, term, cache)
+            mask &= ~term_mask if term.negated else term_mask
+        return np.flatnonzero(mask)
+
+    def _match(self, segment_number: int, term: Term, cache: Cache) -> Mask:
+        """The segment's events the term's alternatives match, before any negation."""
+        segment = self.segments[segment_number]
+        columns = segment.columns
         column_name = SUBSTRING_FIELDS.get(term.key)
         if term.key == "res":
             # As schema.touches_resource: every resource the event touches, by identity,
             # or its primary resource's text (other services' events name no identity).
-            return self._text_match(self.columns["resource"], term, cache) | self._touching(
-                term, cache
-            )
+            touching = self._touching(term, cache)[segment_number]
+            return self._text_match("resource", columns["resource"], term, cache) | touching
         if column_name is not None:
-            return self._text_match(self.columns[column_name], term, cache)
+            return self._text_match(column_name, columns[column_name], term, cache)
         mask: Mask
         if term.key == "id":
             found = [cache.rowid_of(event_id) for event_id in term.values]
-            mask = np.isin(self.rowids, [rowid for rowid in found if rowid is not None])
+            mask = np.isin(columns["rowid"], [rowid for rowid in found if rowid is not None])
         elif term.bits is not None:  # is:risky, flag:
-            mask = (self.columns["flags"] & term.bits) != 0
+            mask = (columns["flags"] & term.bits) != 0
         elif term.key == "is" and term.value.lower() == "error":
-            mask = self.columns["error_code"] != 0
+            mask = columns["error_code"] != 0
         elif term.key == "is":
-            mask = self.columns["read_only"] == (0 if term.value.lower() == "write" else 1)
+            mask = columns["read_only"] == (0 if term.value.lower() == "write" else 1)
         elif term.key in ("since", "until"):
             assert term.bound is not None, "time terms carry their bound"
-            times = self.columns["event_time"]
-            mask = times >= term.bound if term.key == "since" else times <= term.bound
+            # Sorted by time: the matches are one run, found by binary search.
+            times = segment.times
+            mask = np.zeros(len(segment), dtype=np.bool_)
+            if term.key == "since":
+                mask[np.searchsorted(times, term.bound, side="left") :] = True
+            else:
+                mask[: np.searchsorted(times, term.bound, side="right")] = True
         else:
             raise AssertionError(f"unhandled filter key {term.key!r}")
         return mask
 
-    def _text_match(self, column: Column, term: Term, cache: Cache) -> Mask:
+    def _text_match(self, name: str, column: Column, term: Term, cache: Cache) -> Mask:
         ids: set[int] = set()
         for value in term.values:
-            ids |= self._string_ids(fold(value), term.exact, cache)
+            ids |= self._string_ids(name, fold(value), term.exact, cache)
         # A lookup table indexed by string id: one gather over the column, however many
         # strings match (numpy's isin sorts or loops, slower for both small and big sets), and
         # however many alternatives the term has.
-        size = max(int(column.max(initial=0)), max(ids, default=0)) + 1
+        size = max(int(column.max(initial=0)) if len(column) else 0, max(ids, default=0)) + 1
         table = np.zeros(size, dtype=np.bool_)
         table[list(ids)] = True
         table[0] = False  # id 0 stands for NULL, which contains and equals nothing
         result: Mask = table[column]
         return result
 
-    def _touching(self, term: Term, cache: Cache) -> Mask:
-        """The events touching a resource the term names, by identity, as a mask over the
-        index, remembered as the string lookups are: the explorer refilters at every
+    def _touching(self, term: Term, cache: Cache) -> list[Mask]:
+        """The events touching a resource the term names, by identity, as a mask per
+        segment, remembered as the string lookups are: the explorer refilters at every
         keystroke, and a res: term typed before the one being typed is asked again each
         time. (Safe for the index's life: the resources an event touches are stored with
         it and never change.)"""
         key = (term.exact, tuple(fold(value) for value in term.values))
-        mask = self._touching_masks.get(key)
-        if mask is None:
+        masks = self._touching_masks.get(key)
+        if masks is None:
             found = np.fromiter(cache.rowids_touching(key[1], exact=term.exact), dtype=np.int64)
             found = found[found <= self.max_rowid]  # loaded since the index was built
             table = np.zeros(self.max_rowid + 1, dtype=np.bool_)
             table[found] = True
-            mask = table[self.rowids]
+            masks = [table[segment.columns["rowid"]] for segment in self.segments]
             if len(self._touching_masks) >= _REMEMBERED_MASKS:
                 self._touching_masks.clear()
-            self._touching_masks[key] = mask
-        return mask
+            self._touching_masks[key] = masks
+        return masks
 
-    def _string_ids(self, folded: str, exact: bool, cache: Cache) -> frozenset[int]:
-        """Ids of the interned strings equal to (or containing) `folded`, remembered: each
-        lookup scans every distinct text in SQLite, and the explorer refilters at every
-        keystroke, where most alternatives and terms are those of the keystroke before.
-        Remembering is safe for the life of the index (which answers for the cache it was
-        built from): its columns hold only strings that existed when it was built, and a
-        string's text never changes."""
-        key = (exact, folded)
+    def _string_ids(self, name: str, folded: str, exact: bool, cache: Cache) -> frozenset[int]:
+        """Ids of the strings used in column `name` that equal (or contain) `folded`,
+        remembered: the explorer refilters at every keystroke, where most alternatives and
+        terms are those of the keystroke before. Remembering is safe for the life of the
+        index (which answers for the cache it was built from): its columns hold only
+        strings that existed when it was built, and a string's text never changes.
+
+        Only the column's own distinct values are looked at, their texts held here once
+        read (the few hundred event names of a cache of millions are what a bare word
+        searches); a column with very many falls back to SQLite's strings table."""
+        key = (name, exact, folded)
         found = self._lookups.get(key)
         if found is None:
-            # Exact: a range on the strings' index, not a scan of every text.
-            found = frozenset(cache.string_ids_matching(folded, exact=exact))
+            held = self._column_texts(name, cache)
+            if held is None:
+                # Exact: a range on the strings' index, not a scan of every text.
+                found = frozenset(cache.string_ids_matching(folded, exact=exact))
+            else:
+                ids, texts = held
+                # The same test as the SQL's: instr(lower(text), ?) or lower(text) = ?,
+                # lower() being ASCII-only, as fold() is.
+                if exact:
+                    found = frozenset(int(ids[i]) for i, text in enumerate(texts) if text == folded)
+                else:
+                    found = frozenset(int(ids[i]) for i, text in enumerate(texts) if folded in text)
             if len(self._lookups) >= _REMEMBERED_LOOKUPS:
                 self._lookups.clear()
             self._lookups[key] = found
         return found
+
+    def _column_texts(self, name: str, cache: Cache) -> tuple[IntArray, list[str]] | None:
+        if name not in COUNTED:
+            return None
+        held = self._texts.get(name)
+        if held is None:
+            ids = self.counts(name).ids
+            ids = ids[ids != 0]
+            if len(ids) > _TEXTS_HELD:
+                return None
+            held = (ids, [fold(text) for text in cache.texts_of(ids.tolist())])
+            self._texts[name] = held
+        return held
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A filter's matches over the segments, newest first, without the merged list.
+
+    Kept ascending (oldest first) inside: `base` are the first segment's matching positions
+    (None for all of them); the other segments' matches are `extra_rowids`, sorted by
+    (time, rowid), each at merged ascending position `extra_places`, and after `extra_after`
+    of the first segment's rows (its insertion point there)."""
+
+    first: Segment | None
+    base: IntArray | None
+    base_count: int
+    extra_rowids: IntArray
+    extra_places: IntArray
+    extra_after: IntArray
+    cache: Cache | None = None
+
+    @classmethod
+    def nothing(cls) -> Selection:
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(None, empty, 0, empty, empty, empty)
+
+    @classmethod
+    def of(
+        cls, segments: tuple[Segment, ...], positions: list[IntArray | None], cache: Cache
+    ) -> Selection:
+        first, base = segments[0], positions[0]
+        base_count = len(first) if base is None else len(base)
+        times: list[Column] = []
+        rowids: list[Column] = []
+        for segment, found in zip(segments[1:], positions[1:]):
+            if found is None:
+                times.append(segment.times)
+                rowids.append(segment.columns["rowid"])
+            else:
+                times.append(segment.times[found])
+                rowids.append(segment.columns["rowid"][found])
+        if times:
+            extra_times = np.concatenate(times).astype(np.int64)
+            extra_rowids = np.concatenate(rowids).astype(np.int64)
+            order = np.lexsort((extra_rowids, extra_times))
+            extra_times, extra_rowids = extra_times[order], extra_rowids[order]
+        else:
+            extra_times = extra_rowids = np.zeros(0, dtype=np.int64)
+        # The later segments' rowids are all above the first's: of one second they come
+        # after its rows.
+        after = np.searchsorted(first.times, extra_times, side="right").astype(np.int64)
+        before = after if base is None else np.searchsorted(base, after, side="left")
+        places = before.astype(np.int64) + np.arange(len(after), dtype=np.int64)
+        return cls(first, base, base_count, extra_rowids, places, after, cache)
+
+    def __len__(self) -> int:
+        return self.base_count + len(self.extra_rowids)
+
+    def rowids(self, start: int, stop: int) -> list[int]:
+        """Rowids at list positions start..stop-1 (0 is the newest)."""
+        total = len(self)
+        start, stop = max(start, 0), min(stop, total)
+        if stop <= start:
+            return []
+        ascending = total - 1 - np.arange(start, stop, dtype=np.int64)
+        return [int(rowid) for rowid in self._rowids_at(ascending)]
+
+    def all_rowids(self) -> IntArray:
+        return self._rowids_at(np.arange(len(self) - 1, -1, -1, dtype=np.int64))
+
+    def _rowids_at(self, ascending: IntArray) -> IntArray:
+        out = np.zeros(len(ascending), dtype=np.int64)
+        if not len(ascending) or self.first is None:
+            return out
+        slot = np.searchsorted(self.extra_places, ascending, side="left")
+        inside = slot < len(self.extra_places)
+        is_extra = np.zeros(len(ascending), dtype=np.bool_)
+        is_extra[inside] = self.extra_places[slot[inside]] == ascending[inside]
+        out[is_extra] = self.extra_rowids[slot[is_extra]]
+        # A base row's rank among the base matches: its place less the extras before it.
+        rank = ascending[~is_extra] - slot[~is_extra]
+        positions = rank if self.base is None else self.base[rank]
+        out[~is_extra] = self.first.columns["rowid"][positions]
+        return out
+
+    def position_of(self, rowid: int) -> int | None:
+        """The list position of the event at `rowid`, if it is selected."""
+        if self.first is None:
+            return None
+        total = len(self)
+        hit = np.flatnonzero(self.extra_rowids == rowid)
+        if len(hit):
+            return total - 1 - int(self.extra_places[hit[0]])
+        if rowid > self.first.max_rowid or rowid <= self.first.after_rowid:
+            return None
+        position = self._position_in_first(rowid)
+        if position is None:
+            return None
+        if self.base is None:
+            rank = position
+        else:
+            rank = int(np.searchsorted(self.base, position))
+            if rank >= len(self.base) or int(self.base[rank]) != position:
+                return None
+        extras_before = int(np.searchsorted(self.extra_after, position, side="right"))
+        return total - 1 - (rank + extras_before)
+
+    def _position_in_first(self, rowid: int) -> int | None:
+        """Where the first segment holds `rowid`: its time from the cache, then a binary
+        search for that second and a look along its run (no scan of the rowid column)."""
+        assert self.first is not None
+        rowids = self.first.columns["rowid"]
+        times = self.cache.times_of([rowid]) if self.cache is not None else {}
+        if rowid not in times:
+            found = np.flatnonzero(rowids == rowid)
+            return int(found[0]) if len(found) else None
+        time = times[rowid]
+        low = int(np.searchsorted(self.first.times, time, side="left"))
+        high = int(np.searchsorted(self.first.times, time, side="right"))
+        found = np.flatnonzero(rowids[low:high] == rowid)
+        return low + int(found[0]) if len(found) else None

@@ -1,7 +1,8 @@
 """What the event list shows, as an ordered sequence of rowids, from one of two sources.
 
-Until the in-memory index is built (under a second even for a million events), rows come
-from SQLite by LIMIT/OFFSET on the time index; after that, from the index's numpy arrays.
+Until the index is open (at once when its files beside the cache are up to date; built
+otherwise), rows come from SQLite by LIMIT/OFFSET on the time index; after that, from the
+index's numpy arrays.
 Either way the list asks only for the rows it is about to draw.
 """
 
@@ -11,7 +12,7 @@ from typing import Protocol
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.query.language import Filter
-from rdstrail_tui.query.memory import IntArray
+from rdstrail_tui.query.memory import Selection
 from rdstrail_tui.query.sql import where_of
 
 
@@ -24,19 +25,19 @@ class RowSource(Protocol):
 
 
 class IndexedRows:
-    def __init__(self, rowids: IntArray) -> None:
-        self._rowids = rowids
+    """A filter's matches in the index, newest first (memory.Selection)."""
+
+    def __init__(self, selection: Selection) -> None:
+        self._selection = selection
 
     def __len__(self) -> int:
-        return len(self._rowids)
+        return len(self._selection)
 
     def rowids(self, start: int, stop: int) -> list[int]:
-        return [int(rowid) for rowid in self._rowids[max(start, 0) : stop]]
+        return self._selection.rowids(start, stop)
 
     def position_of(self, rowid: int) -> int | None:
-        # Rowids are not sorted (the order is by time), so this is a linear scan in C.
-        found = (self._rowids == rowid).nonzero()[0]
-        return int(found[0]) if len(found) else None
+        return self._selection.position_of(rowid)
 
 
 class SqlRows:

@@ -214,6 +214,6 @@ def test_measure_an_empty_index(tmp_path: Path) -> None:
 
 def test_text_lengths_in_the_order_asked(demo_cache: Cache) -> None:
     index = EventIndex.build(demo_cache)
-    known = [int(i) for i in index.columns["principal"][:3]][::-1]
+    known = [int(i) for i in index.counts("principal").ids[:3]][::-1]
     lengths = [len(text) for text in demo_cache.texts_of(known)]
     assert demo_cache.text_lengths([*known, 10**9]) == [*lengths, 0]

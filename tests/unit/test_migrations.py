@@ -142,7 +142,12 @@ def test_an_old_cache_gains_flags_and_inferred_reads_with_progress(old_cache: Pa
             assert {e.event_id for e in cache.events_by_rowid(rowids).values()} == expected
     # Only the events of operations that can carry a flag were parsed for flags (not e3,
     # e4); every RDS event for the resources it touches (schema 3).
-    assert heard == [("risk flags", 2, 2), ("resources", 4, 4)]
+    assert heard == [
+        ("risk flags", 2, 2),
+        ("resources", 4, 4),
+        ("summary", 0, 1),
+        ("summary", 1, 1),
+    ]
     with Cache.open(old_cache) as cache:
         ((snapshot_id, snapshot),) = cache.resources_named("snap-1")
         assert snapshot.type == "snapshot"
@@ -180,6 +185,7 @@ def test_the_cli_says_it_upgrades_an_old_cache_once(old_cache: Path, run_cli: An
     assert result.err == (
         f"rdstrail: upgrading {old_cache}: risk flags, 2 of 2\n"
         f"rdstrail: upgrading {old_cache}: resources, 4 of 4\n"
+        f"rdstrail: upgrading {old_cache}: summary, 1 of 1\n"
     )
     again = run_cli("--cache", old_cache, "stats")
     assert again.code == 0 and again.err == ""

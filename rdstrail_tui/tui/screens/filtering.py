@@ -35,7 +35,7 @@ class FilterHandling(MainScreenBase):
     def _refilter(self) -> None:
         events = self.query_one(EventList)
         rows = (
-            IndexedRows(self.index.select(self.filter, self.cache))
+            IndexedRows(self.index.selection(self.filter, self.cache))
             if self.index is not None
             else SqlRows(self.cache, self.filter)
         )

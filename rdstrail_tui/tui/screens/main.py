@@ -19,6 +19,8 @@ from textual.worker import get_current_worker
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.sanitize import printable
+from rdstrail_tui.query import index_store
+from rdstrail_tui.query.index_store import built_index, opened_index
 from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.rows import SqlRows
 from rdstrail_tui.sources.request import SyncRequest
@@ -49,6 +51,8 @@ WIDE_COLUMNS = 150  # list and detail side by side from here
 TALL_LINES = 40  # stacked from here, when not wide
 # While a load or a sync runs, the list takes in new events at most this often.
 GROW_INTERVAL = 1.0
+# How often the explorer asks whether another process has added events to the cache.
+OUTSIDE_LOADS_EVERY = 2.0
 
 
 class MainScreen(
@@ -63,8 +67,10 @@ class MainScreen(
         self.source_label = source_label
         self.history = history
         self.index = None
-        self.total = cache.count()
+        self.total = cache.summary().events  # maintained by every insert: no scan
         self.coverage = None
+        # SQLite's count of commits by other connections, last seen: another process's load.
+        self._data_version = -1
         self.jobs = JobRunner(self, cache.path, grow=self._grow, grow_interval=GROW_INTERVAL)
 
     @property
@@ -94,11 +100,21 @@ class MainScreen(
         self.query_one("#filter-error").display = False
         self._apply_layout()
         events = self.query_one(EventList)
-        self._update_empty_message()
-        events.show(SqlRows(self.cache, self.filter))
+        self.coverage = self._coverage()
+        # The index persisted by the last load, mapped: at once whatever the cache's size.
+        # Without one (an older cache, a load cut short of many rows) the list reads SQLite
+        # until the index is built.
+        self.index = opened_index(self.cache)
         self._focus(events)
-        self._update_status()
+        if self.index is not None:
+            self._take_index(self.index)
+        else:
+            self._update_empty_message()
+            events.show(SqlRows(self.cache, self.filter))
+            self._update_status()
         self.build_index()
+        self._data_version = self.cache.data_version()
+        self.set_interval(OUTSIDE_LOADS_EVERY, self._check_outside_loads)
 
     def on_resize(self) -> None:
         self._apply_layout()
@@ -164,44 +180,73 @@ class MainScreen(
 
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def build_index(self) -> None:
+        """Off the screen's thread: with an index open, check its files' CRCs (a damaged one
+        is rebuilt); without one, build it, and persist it so that the next start is
+        instant."""
         # Its own connection: SQLite connections stay in the thread that made them.
         with Cache.open(self.cache.path) as cache:
-            index = (self.index or EventIndex.empty()).extended(cache)
+            current = self.index
+            if current is not None and index_store.intact(list(current.segments)):
+                return
+            index = built_index(cache, rebuild=current is not None)
         if not get_current_worker().is_cancelled:
             self.post_message(IndexReady(index))
 
     def on_index_ready(self, message: IndexReady) -> None:
-        self.index = message.index
-        self.total = len(message.index)
-        self.coverage = self._coverage()
+        self._take_index(message.index)
+
+    def _take_index(self, index: EventIndex) -> None:
+        # The rows cached since the index was made (a load still running elsewhere).
+        self.index = index.extended(self.cache)
+        self.total = len(self.index)
         # Column widths from what the cache holds (and REGION only with two regions).
-        self.query_one(EventList).measure_columns(message.index)
+        self.query_one(EventList).measure_columns(self.index)
         self._refilter()
 
     def _coverage(self) -> Coverage | None:
         """What the cache covers, for the status line: regions, time span, sources, last
-        sync. Computed when the index changes, not per keystroke."""
-        if self.index is None or not len(self.index):
+        sync, from the cache's maintained summary (no scan). Computed when the cache
+        changes, not per keystroke."""
+        summary = self.cache.summary()
+        if not summary.events:
             return None
-        regions = sorted(r for r in self.cache.texts_of(self.index.region_ids()) if r)
+        regions = sorted(r for r in self.cache.texts_of(list(summary.regions)) if r)
         sources, last_sync = self.cache.last_sync()
+        span = (
+            (summary.first_time, summary.last_time)
+            if summary.first_time is not None and summary.last_time is not None
+            else None
+        )
         return Coverage(
             regions=tuple(printable(region) for region in regions),
-            span=self.index.time_span(),
+            span=span,
             sources=sources,
             last_sync=last_sync,
         )
 
     def _grow(self) -> None:
         """Take in the events a job has committed so far: the list grows while it runs."""
+        self.coverage = self._coverage()
         if self.index is not None:
             self.index = self.index.extended(self.cache)
             self.total = len(self.index)
-            self.coverage = self._coverage()
             self.query_one(EventList).measure_columns(self.index)
         else:
-            self.total = self.cache.count()
+            self.total = self.cache.summary().events
         self._refilter()
+
+    def _check_outside_loads(self) -> None:
+        """Another process (a `rdstrail load` or sync in another terminal) committed to the
+        cache: take in its rows as a job's are taken in. SQLite's data_version changes
+        with every commit of another connection; asking it costs no read."""
+        version = self.cache.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        if self.load_path is None and self.cache.max_rowid() > (
+            self.index.max_rowid if self.index is not None else 0
+        ):
+            self._grow()
 
     # -- loading and syncing ---------------------------------------------------------------
 

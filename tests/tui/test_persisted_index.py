@@ -1,0 +1,93 @@
+"""The explorer with the index a load left beside the cache: open at once (no build), a damaged
+file rebuilt rather than trusted, another process's load taken in while it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.demo import shipped_trail_path
+from rdstrail_tui.query import index_store
+from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.sql import where_of
+from tests.support.explorer import (
+    COMPACT,
+    DATA_DIR,
+    filter_box,
+    load_into,
+    main_screen,
+    make_app,
+    settle,
+    status_counts,
+    status_text,
+    wait_until,
+)
+
+
+def refreshed(cache_path: Path) -> list[Path]:
+    with Cache.open(cache_path) as cache:
+        return [s.path for s in index_store.refresh(cache) if s.path is not None]
+
+
+def sql_count(cache_path: Path, text: str) -> int:
+    with Cache.open(cache_path) as cache:
+        return cache.count(where_of(parse_filter(text)))
+
+
+async def test_opens_on_the_persisted_index_without_building(
+    cache_path: Path, tmp_path: Path
+) -> None:
+    load_into(cache_path, shipped_trail_path(), DATA_DIR)
+    files = refreshed(cache_path)
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=COMPACT) as pilot:
+        await pilot.pause()
+        screen = main_screen(app)
+        # Before any worker has run: the index is the mapped files, and the first key is
+        # answered from it.
+        assert screen.index is not None
+        assert [s.path for s in screen.index.segments] == files
+        assert "(indexing)" not in status_text(app)
+        await pilot.press("slash", "m", "o", "d", "i", "f", "y")
+        assert status_counts(app) == (sql_count(cache_path, "modify"), screen.total)
+        await settle(app, pilot)
+        assert [s.path for s in screen.index.segments] == files  # the CRCs held: kept
+
+
+async def test_a_damaged_index_file_is_rebuilt(cache_path: Path, tmp_path: Path) -> None:
+    load_into(cache_path, shipped_trail_path())
+    (segment,) = refreshed(cache_path)
+    data = bytearray(segment.read_bytes())
+    data[len(data) // 2] ^= 0x55  # in the middle: only the CRC check sees it
+    segment.write_bytes(bytes(data))
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=COMPACT) as pilot:
+        screen = main_screen(app)
+
+        def replaced() -> bool:
+            return screen.index is not None and segment not in [
+                s.path for s in screen.index.segments
+            ]
+
+        await wait_until(pilot, replaced, what="the damaged file replaced")
+        await settle(app, pilot)
+        assert screen.index is not None and index_store.intact(list(screen.index.segments))
+        filter_box(app).value = "user:alice"
+        await pilot.pause()
+        assert status_counts(app) == (sql_count(cache_path, "user:alice"), screen.total)
+
+
+async def test_another_process_load_is_taken_in(cache_path: Path, tmp_path: Path) -> None:
+    load_into(cache_path, DATA_DIR)
+    refreshed(cache_path)
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=COMPACT) as pilot:
+        await settle(app, pilot)
+        screen = main_screen(app)
+        before = screen.total
+        load_into(cache_path, shipped_trail_path())  # as `rdstrail load` in another terminal
+        after = sql_count(cache_path, "")
+        await wait_until(pilot, lambda: screen.total == after > before, what="the new rows")
+        filter_box(app).value = "modify"
+        await pilot.pause()
+        assert status_counts(app) == (sql_count(cache_path, "modify"), after)

@@ -1,0 +1,276 @@
+"""The explorer's index persisted beside the cache (query/index_store.py) selects exactly what
+the SQL selects, for every kind of filter term, after one load, many loads, a load cut
+short, a schema migration and a clear; a damaged or stale index is never trusted."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rdstrail_tui.cache.store import Cache
+from rdstrail_tui.demo import shipped_trail_path
+from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.query import index_segment, index_store
+from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.memory import EventIndex
+from rdstrail_tui.query.sql import where_of
+from rdstrail_tui.sources.load import find_inputs, load_paths
+from tests.unit.test_index import FILTERS, NOW
+
+SHARED = Path(__file__).parents[1] / "data" / "rds-events"
+
+
+def trail_parts(count: int) -> list[list[Path]]:
+    """The demo trail's files in `count` groups, each loaded on its own (oldest days first
+    in some, interleaved in others: the order of loads must not matter)."""
+    files = sorted(find_inputs([shipped_trail_path()]).files[0])
+    return [files[start::count] for start in range(count)]
+
+
+def sql_rowids(cache: Cache, text: str) -> list[int]:
+    where = where_of(parse_filter(text, NOW))
+    return cache.rowids(where, offset=0, limit=10**9)
+
+
+def agrees(cache: Cache, index: EventIndex, texts: list[str] = FILTERS) -> None:
+    assert len(index) == cache.count()
+    for text in texts:
+        selection = index.selection(parse_filter(text, NOW), cache)
+        expected = sql_rowids(cache, text)
+        assert [int(r) for r in selection.all_rowids()] == expected, text
+        assert len(selection) == len(expected), text
+        # The list asks for windows, and where the cursor's event went.
+        if expected:
+            middle = len(expected) // 2
+            assert selection.rowids(middle, middle + 7) == expected[middle : middle + 7]
+            assert selection.rowids(len(expected) - 3, len(expected) + 5) == expected[-3:]
+            for position in {0, middle, len(expected) - 1}:
+                assert selection.position_of(expected[position]) == position, text
+        assert selection.position_of(10**9) is None
+
+
+def persisted(cache: Cache) -> EventIndex:
+    segments = index_store.trusted(cache)
+    assert segments is not None, "the persisted index should be trusted"
+    return EventIndex.of_segments(segments, cache)
+
+
+@pytest.fixture
+def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segments of a few hundred rows, so that small caches take every path: a delta beside
+    the base, a merge into it, several build steps, a build read in several ranges."""
+    monkeypatch.setattr(index_store, "STEP_ROWS", 700)
+    monkeypatch.setattr(index_segment, "BUILD_ROWS", 300)
+    monkeypatch.setattr(index_store, "DELTA_SHARE", 3)
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Iterator[Cache]:
+    with Cache.open(tmp_path / "events.db") as opened:
+        yield opened
+
+
+def test_one_load_then_the_files_answer_every_filter(cache: Cache) -> None:
+    load_paths(cache, [shipped_trail_path(), SHARED], Scope())
+    segments = index_store.refresh(cache)
+    assert [segment.path is not None for segment in segments] == [True]
+    agrees(cache, persisted(cache))
+
+
+def test_loads_in_any_order_keep_base_and_delta_right(cache: Cache, small_steps: None) -> None:
+    seen_two = seen_merge = False
+    for part in [*trail_parts(5), [SHARED]]:
+        load_paths(cache, part, Scope())
+        before = index_store.trusted(cache)
+        segments = index_store.refresh(cache)
+        seen_two |= len(segments) == 2
+        seen_merge |= before is not None and len(segments) == 1 and len(before) == 2
+        agrees(cache, persisted(cache), ["", "modify", "-is:read user:a", "since:2026-11-15"])
+    assert seen_two and seen_merge, "both the delta and a merge into the base were taken"
+    agrees(cache, persisted(cache))
+
+
+def test_rows_cached_since_are_taken_in_from_sqlite(cache: Cache, small_steps: None) -> None:
+    """A load that died before it could update the files (a crash, a kill): the files stay
+    trusted for what they cover, and the rows after them come from SQLite."""
+    first, second, third = trail_parts(3)
+    load_paths(cache, first, Scope())
+    index_store.refresh(cache)
+    load_paths(cache, second + third, Scope())  # no refresh: as if killed at the end
+    opened = index_store.opened_index(cache)
+    assert opened is not None
+    grown = opened.extended(cache)
+    assert len(grown.segments) >= 2 and grown.segments[-1].path is None
+    agrees(cache, grown)
+    # The next load (or the explorer's background build) brings the files up to date.
+    index_store.refresh(cache)
+    agrees(cache, persisted(cache))
+
+
+def test_a_long_tail_is_built_rather_than_read_at_open(
+    cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = trail_parts(2)
+    load_paths(cache, first, Scope())
+    index_store.refresh(cache)
+    load_paths(cache, second, Scope())
+    monkeypatch.setattr(index_store, "OPEN_TAIL_ROWS", 10)
+    assert index_store.opened_index(cache) is None
+    agrees(cache, index_store.built_index(cache), ["", "modify"])
+    assert index_store.opened_index(cache) is not None
+
+
+def test_concurrent_loads_each_bring_the_files_up_to_date(tmp_path: Path) -> None:
+    """Two processes loading into one cache at once, each refreshing at its end."""
+    import multiprocessing
+
+    path = tmp_path / "events.db"
+    Cache.open(path).close()
+    parts = trail_parts(2)
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_load_and_refresh, args=(path, part)) for part in parts]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    with Cache.open(path) as cache:
+        agrees(cache, persisted(cache))
+
+
+def _load_and_refresh(path: Path, files: list[Path]) -> None:
+    with Cache.open(path) as cache:
+        for start in range(0, len(files), 20):
+            load_paths(cache, files[start : start + 20], Scope(), workers=1)
+            index_store.refresh(cache)
+
+
+def test_a_migrated_cache_is_indexed_anew(cache: Cache) -> None:
+    load_paths(cache, [SHARED], Scope())
+    index_store.refresh(cache)
+    # An upgrade renews the token (as every schema from 4 on does): the files are stale.
+    from rdstrail_tui.cache.summary import renew_token
+
+    with cache.transaction():
+        renew_token(cache._db)
+    assert index_store.trusted(cache) is None
+    index_store.refresh(cache)
+    agrees(cache, persisted(cache))
+
+
+def test_a_cleared_cache_is_not_described_by_the_old_files(cache: Cache) -> None:
+    load_paths(cache, [SHARED], Scope())
+    index_store.refresh(cache)
+    cache.clear()
+    assert index_store.trusted(cache) is None
+    load_paths(cache, [shipped_trail_path()], Scope())  # the same rowids, other events
+    assert index_store.trusted(cache) is None
+    index_store.refresh(cache)
+    agrees(cache, persisted(cache), ["", "modify", "user:alice"])
+
+
+def _segment_files(cache: Cache) -> list[Path]:
+    return sorted(index_store.index_dir(cache.path).glob("segment-*.idx"))
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncate", "footer", "manifest", "other-cache", "missing-file"],
+)
+def test_damage_the_cheap_checks_catch(cache: Cache, damage: str) -> None:
+    load_paths(cache, [SHARED, shipped_trail_path()], Scope())
+    index_store.refresh(cache)
+    folder = index_store.index_dir(cache.path)
+    (segment,) = _segment_files(cache)
+    if damage == "truncate":
+        os.truncate(segment, segment.stat().st_size // 2)
+    elif damage == "footer":
+        data = bytearray(segment.read_bytes())
+        data[-40:-20] = b"x" * 20
+        segment.write_bytes(bytes(data))
+    elif damage == "manifest":
+        (folder / index_store.MANIFEST).write_bytes(b"{not json")
+    elif damage == "other-cache":
+        (folder / index_store.MANIFEST).write_text(
+            (folder / index_store.MANIFEST).read_text().replace(cache.index_token(), "0" * 32)
+        )
+    else:
+        segment.unlink()
+    assert index_store.trusted(cache) is None
+    assert index_store.opened_index(cache) is None
+    index_store.refresh(cache)  # what a load or the explorer does next
+    agrees(cache, persisted(cache), ["", "modify", "is:error"])
+
+
+def test_a_file_damaged_in_its_middle_fails_its_crc_and_is_rebuilt(cache: Cache) -> None:
+    load_paths(cache, [SHARED, shipped_trail_path()], Scope())
+    index_store.refresh(cache)
+    (segment,) = _segment_files(cache)
+    data = bytearray(segment.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    segment.write_bytes(bytes(data))
+    segments = index_store.trusted(cache)
+    assert segments is not None  # the cheap checks cannot see it
+    assert not index_store.intact(segments)
+    rebuilt = index_store.refresh(cache, rebuild=True)
+    assert index_store.intact(rebuilt)
+    agrees(cache, persisted(cache))
+
+
+def test_the_files_are_owner_only(cache: Cache) -> None:
+    load_paths(cache, [SHARED], Scope())
+    index_store.refresh(cache)
+    folder = index_store.index_dir(cache.path)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for entry in folder.iterdir():
+        assert stat.S_IMODE(entry.stat().st_mode) == 0o600, entry.name
+
+
+def test_a_refresh_leaves_only_the_files_the_manifest_names(
+    cache: Cache, small_steps: None
+) -> None:
+    for part in trail_parts(4):
+        load_paths(cache, part, Scope())
+        index_store.refresh(cache)
+    folder = index_store.index_dir(cache.path)
+    leftover = folder / "segment-leftover.idx"
+    leftover.write_bytes(b"from a writer that died")
+    load_paths(cache, [SHARED], Scope())
+    segments = index_store.refresh(cache)
+    names = {segment.path.name for segment in segments if segment.path is not None}
+    assert {entry.name for entry in folder.iterdir()} == {*names, "manifest.json", "lock"}
+
+
+def test_summary_is_what_a_scan_says(cache: Cache, small_steps: None) -> None:
+    for part in [*trail_parts(3), [SHARED], trail_parts(3)[0]]:  # the last one: duplicates
+        load_paths(cache, part, Scope())
+    summary = cache.summary()
+    db = cache._db
+    events, first, last, failures = db.execute(
+        "SELECT count(*), min(event_time), max(event_time), count(error_code) FROM events"
+    ).fetchone()
+    regions = dict(db.execute("SELECT region, count(*) FROM events GROUP BY region").fetchall())
+    assert (summary.events, summary.first_time, summary.last_time) == (events, first, last)
+    assert summary.failures == failures and summary.regions == regions
+
+
+def test_the_index_counts_what_the_columns_hold(cache: Cache, small_steps: None) -> None:
+    for part in trail_parts(3):
+        load_paths(cache, part, Scope())
+        index_store.refresh(cache)
+    index = persisted(cache)
+    memory = EventIndex.build(cache)
+    for name in index_segment.COUNTED:
+        ids, uses = np.unique(
+            np.concatenate([s.columns[name].astype(np.int64) for s in memory.segments]),
+            return_counts=True,
+        )
+        counts = index.counts(name)
+        assert counts.ids.tolist() == ids.tolist() and counts.uses.tolist() == uses.tolist()
+    assert index.time_span() == (cache.summary().first_time, cache.summary().last_time)
+    assert index.failures() == cache.summary().failures
