@@ -7,6 +7,7 @@ with synchronous=NORMAL a crash can lose the last transactions but never corrupt
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Container, Iterable, Iterator, Sequence
@@ -41,6 +42,16 @@ from rdstrail_tui.model.resources import ResourceId
 
 # Long enough for a parallel load's writers to take turns on the write lock.
 BUSY_TIMEOUT_MS = 120_000
+# The write-ahead log is folded into the file and emptied once it passes this size. SQLite's
+# own checkpoints copy pages but cannot empty a log that two writers take turns on (one of
+# them always holds a snapshot), so a long parallel load grew it without bound: 19 GB for
+# 7 million events, every commit slower than the one before.
+WAL_LIMIT_BYTES = 256 * 1024 * 1024
+# SQLite's page cache for a connection that writes (KiB, as cache_size takes it negative):
+# each insert probes the eventID and strings indexes at random places, which at ten million
+# events are hundreds of MB; the default 2 MB made every batch slower than the last. Readers
+# (the explorer) keep the default, so their memory does not grow with the cache.
+WRITER_CACHE_KIB = 64 * 1024
 
 
 class Cache:
@@ -54,6 +65,7 @@ class Cache:
         self._string_ids: dict[str, int] = {}
         # The same for resource identities -> resources.id.
         self._resource_ids: dict[ResourceId, int] = {}
+        self._writing = False  # inserted through this connection yet (see WRITER_CACHE_KIB)
 
     @classmethod
     def open(
@@ -109,6 +121,9 @@ class Cache:
         if not batch:
             return 0
         compress = self._codec.compress
+        if not self._writing:
+            self._writing = True
+            self._db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         with self.transaction():
             ids = self._intern(batch)
             # Under the write lock nobody else adds rows: the batch's rows are numbered
@@ -129,7 +144,18 @@ class Cache:
                 ),
             )
             self._store_facts(batch, base, stored, ids)
-            return added
+        self._bound_wal()
+        return added
+
+    def _bound_wal(self) -> None:
+        """Empty the write-ahead log once it is large: waits (busy_timeout) for the other
+        writers' transactions and the readers' snapshots, then folds it in and truncates."""
+        try:
+            size = os.stat(f"{self.path}-wal").st_size
+        except OSError:
+            return
+        if size > WAL_LIMIT_BYTES:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def _stored_rowids(self, size: int, base: int, added: int) -> Container[int]:
         """The rowids a batch of `size` numbered from `base` took, `added` of them new."""

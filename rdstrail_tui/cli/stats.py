@@ -8,24 +8,39 @@ import sys
 import orjson
 
 from rdstrail_tui.cache.reports import Stats
+from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.cli.common import EXIT_OK, cache_path, open_cache
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.timefmt import format_time
-from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.language import Filter, parse_filter
 from rdstrail_tui.query.sql import where_of
 from rdstrail_tui.sources.sync import counted
 
 
 def stats(args: argparse.Namespace) -> int:
-    where = where_of(parse_filter(args.filter))
+    flt = parse_filter(args.filter)
     with open_cache(cache_path(args), create=False) as cache:
-        result = cache.stats(where, top=args.top)
+        result = _indexed_stats(cache, flt, args.top) or cache.stats(where_of(flt), top=args.top)
     if args.format == "json":
         sys.stdout.buffer.write(orjson.dumps(_stats_json(result), option=orjson.OPT_INDENT_2))
         sys.stdout.write("\n")
         return EXIT_OK
     print(format_stats(result))
     return EXIT_OK
+
+
+def _indexed_stats(cache: Cache, flt: Filter, top: int) -> Stats | None:
+    """The stats from the explorer's index beside the cache, where a load left one up to
+    date (a fraction of a second at ten million events, against 10-15 s of SQL scans);
+    None where there is none."""
+    # Lazy: numpy and the index, which a cache without one never needs.
+    from rdstrail_tui.query.index_stats import index_stats
+    from rdstrail_tui.query.index_store import opened_index
+
+    index = opened_index(cache)
+    if index is None:
+        return None
+    return index_stats(index.extended(cache), flt, cache, top)
 
 
 def _stats_json(result: Stats) -> dict[str, object]:

@@ -44,6 +44,23 @@ RDS_SHARE = 0.10
 DUPLICATE_RATE = 0.005
 #: Records per file above which a delivery window is split into several files.
 FILE_CAP = 600
+#: The shapes of record a trail can be written in (``record_size``): the demo's, as
+#: CloudTrail writes them, or "small": about 800 bytes a record, 500 records a file, the
+#: shape in which ingest's fixed costs per file and per RDS record weigh most.
+RECORD_SIZES = ("demo", "small")
+SMALL_PER_FILE = 500
+# What a small record leaves out: fields CloudTrail writes that nothing here reads.
+_SMALL_DROPPED = (
+    "tlsDetails",
+    "resources",
+    "sharedEventID",
+    "vpcEndpointId",
+    "vpcEndpointAccountId",
+    "additionalEventData",
+    "eventCategory",
+    "managementEvent",
+    "sessionCredentialFromConsole",
+)
 DIGEST_DAYS_PER_STREAM = 3
 DAY = 86400
 
@@ -94,7 +111,12 @@ class _Delivery:
         streams: list[tuple[str, str]],
         start: int,
         window: int,
+        *,
+        file_cap: int = FILE_CAP,
+        small: bool = False,
     ) -> None:
+        self.file_cap = file_cap
+        self.small = small
         self.writer = writer
         self.rng = rng
         self.streams = streams
@@ -109,6 +131,8 @@ class _Delivery:
         self.last = -math.inf
 
     def emit(self, place: int, t: int, is_rds: bool, data: bytes) -> None:
+        if self.small:
+            data = _slimmed(data, is_rds)
         bucket = self.buffers[place]
         index = (t - self.start) // self.window
         pending = bucket.get(index)
@@ -142,7 +166,7 @@ class _Delivery:
         rng.shuffle(pending)
         account, region = self.streams[place]
         stamp = self.start + (index + 1) * self.window + rng.randint(60, 300)
-        chunks = max(1, math.ceil(len(pending) / FILE_CAP))
+        chunks = max(1, math.ceil(len(pending) / self.file_cap))
         size = math.ceil(len(pending) / chunks)
         for c in range(chunks):
             chunk = pending[c * size : (c + 1) * size]
@@ -153,6 +177,27 @@ class _Delivery:
             self.records += len(chunk)
             self.rds_records += sum(1 for p in chunk if p[1])
             stamp += rng.randint(0, 40)
+
+
+def _slimmed(data: bytes, is_rds: bool) -> bytes:
+    """A record in the small shape: the fields nothing reads left out, and for other
+    services' records (which a load skips unread) their request, response and session
+    context too."""
+    record = orjson.loads(data)
+    for key in _SMALL_DROPPED:
+        record.pop(key, None)
+    identity = record.get("userIdentity")
+    if isinstance(identity, dict):
+        context = identity.get("sessionContext")
+        if isinstance(context, dict):
+            context.pop("attributes", None)
+            context.pop("webIdFederationData", None)
+    if not is_rds:
+        record["requestParameters"] = None
+        record["responseElements"] = None
+        if isinstance(identity, dict):
+            identity.pop("sessionContext", None)
+    return orjson.dumps(record)
 
 
 def _prepare(outdir: Path, clean: bool) -> None:
@@ -185,13 +230,17 @@ def generate(
     end: datetime = STORY_END,
     span_days: float | None = None,
     clean: bool = False,
+    record_size: str = "demo",
 ) -> GenerateSummary:
     """Write a trail of ``events`` distinct events (User Guide record included) under ``outdir``.
 
     The story ends at ``end`` (exclusive) and spans ``span_days`` (default: 14 days for small
     trails, growing to 60 days for a million events). Raises ``FileExistsError`` if
     ``outdir/AWSLogs`` already has content, unless ``clean`` is true (then it is replaced).
+    ``record_size`` is one of RECORD_SIZES.
     """
+    if record_size not in RECORD_SIZES:
+        raise ValueError(f"record_size must be one of {', '.join(RECORD_SIZES)}")
     if events < 1:
         raise ValueError("events must be at least 1 (the User Guide record)")
     outdir = Path(outdir)
@@ -202,6 +251,10 @@ def generate(
     timeline = Timeline(start_t, end_t)
     streams = [(account, region) for account, region, *_ in PLACES]
     window = window_minutes_for(events, days, len(streams)) * 60
+    small = record_size == "small"
+    if small:  # windows long enough that most fill a file of SMALL_PER_FILE (activity is
+        # bursty: an average of twice that keeps the quiet hours' files from being small)
+        window = max(window, math.ceil(2 * SMALL_PER_FILE * len(streams) * days * DAY / events))
 
     def rng_for(name: str) -> random.Random:
         return random.Random(f"rdstrail-demo:{seed}:{name}")
@@ -265,7 +318,15 @@ def generate(
     )
 
     writer = TrailWriter(outdir, rng_for("files"))
-    delivery = _Delivery(writer, rng_for("delivery"), streams, start_t, window)
+    delivery = _Delivery(
+        writer,
+        rng_for("delivery"),
+        streams,
+        start_t,
+        window,
+        file_cap=SMALL_PER_FILE if small else FILE_CAP,
+        small=small,
+    )
     emit = delivery.emit
     story_records = story.records
     n_windows = math.ceil((end_t - start_t) / window)

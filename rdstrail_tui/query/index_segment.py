@@ -16,12 +16,13 @@ whatever its size, and only the pages a filter touches are read.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import warnings
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -89,6 +90,10 @@ class Segment:
     counts: dict[str, Counts]  # every name of COUNTED
     token: str = ""  # the cache's index token it was built under
     path: Path | None = None  # the file it is mapped from, if any
+    # For a segment after the first: how many of the first's rows come before each of its
+    # rows (its place in the first's order), so that a filter's matches here are placed
+    # among the first's without a search. None for the first segment.
+    placed: IntArray | None = None
 
     def __len__(self) -> int:
         return len(self.columns["rowid"])
@@ -168,6 +173,13 @@ def merged(older: Segment, newer: Segment) -> Segment:
     return Segment(older.after_rowid, newer.max_rowid, columns, counts, newer.token)
 
 
+def placed_after(first: Segment, later: Segment) -> Segment:
+    """`later` with its place among `first`'s rows (Segment.placed). Every rowid of
+    `later` is above `first`'s, so of one second its rows come after the first's."""
+    places = np.searchsorted(first.times, later.times, side="right").astype(np.int64)
+    return replace(later, placed=places)
+
+
 def _placement(older: Segment, newer: Segment) -> npt.NDArray[np.bool_]:
     """Where the newer rows go among the older ones: True at their places in the result.
     Of one second, the newer rows come last (their rowids are higher)."""
@@ -190,6 +202,20 @@ def _merged_arrays(older: Segment, newer: Segment) -> Iterator[tuple[str, Column
         out[~is_newer] = a
         yield name, out
         del out
+        for segment in (older, newer):
+            _let_go(segment.columns[name])
+
+
+def _let_go(column: Column) -> None:
+    """Drop a mapped column's pages from this process's memory (they stay in the system's
+    page cache): merging into ten million rows reads every column of the big file once,
+    which would otherwise all count as this process's memory until it exits."""
+    memory: object = column.base
+    if isinstance(memory, memoryview):  # np.frombuffer keeps the mapping behind a view
+        memory = memory.obj
+    if isinstance(memory, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        with contextlib.suppress(OSError, ValueError):
+            memory.madvise(mmap.MADV_DONTNEED)
 
 
 # -- files ---------------------------------------------------------------------------------
@@ -197,7 +223,10 @@ def _merged_arrays(older: Segment, newer: Segment) -> Iterator[tuple[str, Column
 
 def write(segment: Segment, path: Path) -> None:
     """Write the segment to `path` (created owner-only; it must not exist)."""
-    _write_file(path, segment, len(segment), segment.columns.items(), segment.counts)
+    columns: list[tuple[str, Column]] = list(segment.columns.items())
+    if segment.placed is not None:
+        columns.append(("placed", segment.placed))
+    _write_file(path, segment, len(segment), columns, segment.counts)
 
 
 def write_merged(older: Segment, newer: Segment, path: Path) -> None:
@@ -296,9 +325,12 @@ def _segment_of(path: Path, footer: Any, memory: mmap.mmap | None, end: int) -> 
         rows = int(footer["rows"])
         columns = {name: arrays[name] for name in COLUMNS}
         counts = {name: Counts(arrays[f"ids.{name}"], arrays[f"uses.{name}"]) for name in COUNTED}
+        placed = arrays.get("placed")
     except (KeyError, TypeError) as error:
         raise SegmentError(f"{path}: footer lacks {error}") from None
-    if any(len(column) != rows for column in columns.values()):
+    if any(len(column) != rows for column in columns.values()) or (
+        placed is not None and len(placed) != rows
+    ):
         raise SegmentError(f"{path}: columns of unequal lengths")
     return Segment(
         int(footer["after_rowid"]),
@@ -307,6 +339,7 @@ def _segment_of(path: Path, footer: Any, memory: mmap.mmap | None, end: int) -> 
         counts,
         str(footer["token"]),
         path,
+        None if placed is None else placed.astype(np.int64, copy=False),
     )
 
 

@@ -35,6 +35,7 @@ from rdstrail_tui.query.index_segment import (
     built,
     merged,
     opened,
+    placed_after,
     write,
     write_merged,
 )
@@ -46,8 +47,10 @@ MANIFEST = "manifest.json"
 # with more, the explorer builds (and persists) the index in the background.
 OPEN_TAIL_ROWS = 100_000
 LOCK = "lock"
-# The second segment is merged into the first once it holds more than 1/DELTA_SHARE of it.
-DELTA_SHARE = 8
+# The second segment is merged into the first once it holds more than 1/DELTA_SHARE of it:
+# rarely enough that a load writes about what it added, often enough that a filter's
+# matches in it (placed one by one among the first's) stay few.
+DELTA_SHARE = 16
 # Rowids folded in per step of a refresh: what bounds its memory, at any cache size.
 STEP_ROWS = 1_000_000
 
@@ -71,9 +74,11 @@ def trusted(cache: Cache) -> list[Segment] | None:
     if not segments:
         return None
     after = 0
-    for segment in segments:
+    for number, segment in enumerate(segments):
         if segment.token != manifest["token"] or segment.after_rowid != after:
             return None
+        if (segment.placed is None) != (number == 0):
+            return None  # a later segment is placed among the first's rows; the first is not
         after = segment.max_rowid
     rows = sum(len(segment) for segment in segments)
     if rows + cache.count_after(after) != cache.summary().events:
@@ -147,7 +152,7 @@ def _folded(folder: Path, segments: list[Segment], step: Segment) -> list[Segmen
         path = _new_name(folder)
         write_merged(base, delta, path)
         return [opened(path)]
-    return [base, _written(folder, delta)]
+    return [base, _written(folder, placed_after(base, delta))]
 
 
 def _written(folder: Path, segment: Segment) -> Segment:

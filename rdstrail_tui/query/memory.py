@@ -23,7 +23,14 @@ import numpy as np
 import numpy.typing as npt
 
 from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.query.index_segment import COUNTED, Counts, Segment, built, merged
+from rdstrail_tui.query.index_segment import (
+    COUNTED,
+    Counts,
+    Segment,
+    built,
+    merged,
+    placed_after,
+)
 from rdstrail_tui.query.language import SUBSTRING_FIELDS, Filter, Term, fold
 
 IntArray = npt.NDArray[np.int64]
@@ -86,6 +93,8 @@ class EventIndex:
         segments = list(self.segments)
         if segments and segments[-1].path is None:
             new = merged(segments.pop(), new)
+        if segments:
+            new = placed_after(segments[0], new)
         return EventIndex.of_segments([*segments, new], cache)
 
     def __len__(self) -> int:
@@ -123,18 +132,26 @@ class EventIndex:
         """The matching events, newest first, answered for a range at a time."""
         if not self.segments:
             return Selection.nothing()
-        positions = [self._positions(i, where, cache) for i in range(len(self.segments))]
-        return Selection.of(self.segments, positions, cache)
+        return Selection.of(self.segments, self.matching_positions(where, cache), cache)
+
+    def matching_positions(self, where: Filter, cache: Cache) -> list[IntArray | None]:
+        """Per segment, the positions of its matching rows, ascending (None for all)."""
+        return [self._positions(i, where, cache) for i in range(len(self.segments))]
 
     def _positions(self, segment_number: int, where: Filter, cache: Cache) -> IntArray | None:
         """Positions of the segment's matching rows, ascending; None for every row."""
         if where.is_empty():
             return None
-        segment = self.segments[segment_number]
-        mask = np.ones(len(segment), dtype=np.bool_)
+        mask: Mask | None = None
         for term in where.terms:
             term_mask = self._match(segment_number, term, cache)
-            mask &= ~term_mask if term.negated else term_mask
+            if term.negated:
+                term_mask = ~term_mask
+            if mask is None:
+                mask = term_mask  # the first term's mask is the result so far: no copy
+            else:
+                mask &= term_mask
+        assert mask is not None, "a filter that is not empty has terms"
         return np.flatnonzero(mask)
 
     def _match(self, segment_number: int, term: Term, cache: Cache) -> Mask:
@@ -279,23 +296,27 @@ class Selection:
         base_count = len(first) if base is None else len(base)
         times: list[Column] = []
         rowids: list[Column] = []
+        afters: list[IntArray] = []
         for segment, found in zip(segments[1:], positions[1:]):
+            assert segment.placed is not None, "later segments are placed among the first's"
             if found is None:
                 times.append(segment.times)
                 rowids.append(segment.columns["rowid"])
-            else:
+                afters.append(segment.placed)
+            elif len(found):
                 times.append(segment.times[found])
                 rowids.append(segment.columns["rowid"][found])
-        if times:
-            extra_times = np.concatenate(times).astype(np.int64)
-            extra_rowids = np.concatenate(rowids).astype(np.int64)
-            order = np.lexsort((extra_rowids, extra_times))
-            extra_times, extra_rowids = extra_times[order], extra_rowids[order]
+                afters.append(segment.placed[found])
+        if not times:
+            extra_rowids = after = np.zeros(0, dtype=np.int64)
+        elif len(times) == 1:  # one segment's matches: already in (time, rowid) order
+            extra_rowids, after = rowids[0].astype(np.int64), afters[0]
         else:
-            extra_times = extra_rowids = np.zeros(0, dtype=np.int64)
-        # The later segments' rowids are all above the first's: of one second they come
-        # after its rows.
-        after = np.searchsorted(first.times, extra_times, side="right").astype(np.int64)
+            order = np.lexsort(
+                (np.concatenate(rowids).astype(np.int64), np.concatenate(times).astype(np.int64))
+            )
+            extra_rowids = np.concatenate(rowids).astype(np.int64)[order]
+            after = np.concatenate(afters)[order]
         before = after if base is None else np.searchsorted(base, after, side="left")
         places = before.astype(np.int64) + np.arange(len(after), dtype=np.int64)
         return cls(first, base, base_count, extra_rowids, places, after, cache)

@@ -8,6 +8,7 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -274,3 +275,66 @@ def test_the_index_counts_what_the_columns_hold(cache: Cache, small_steps: None)
         assert counts.ids.tolist() == ids.tolist() and counts.uses.tolist() == uses.tolist()
     assert index.time_span() == (cache.summary().first_time, cache.summary().last_time)
     assert index.failures() == cache.summary().failures
+
+
+def test_stats_from_the_index_are_the_sqls(cache: Cache, small_steps: None) -> None:
+    """`rdstrail stats` reads the index where one is up to date: the same answers, ties
+    broken by text alike, with and without a filter, over base, delta and rows since."""
+    from rdstrail_tui.query.index_stats import index_stats
+
+    first, second, third = trail_parts(3)
+    load_paths(cache, [*first, SHARED], Scope())
+    index_store.refresh(cache)
+    load_paths(cache, second, Scope())
+    index_store.refresh(cache)
+    load_paths(cache, third, Scope())  # not refreshed: rows since
+    opened = index_store.opened_index(cache)
+    assert opened is not None
+    index = opened.extended(cache)
+    for text in FILTERS:
+        flt = parse_filter(text, NOW)
+        for top in (1, 3, 10):
+            assert index_stats(index, flt, cache, top) == cache.stats(where_of(flt), top), text
+
+
+def test_the_stats_command_answers_alike_with_and_without_the_index(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    path = tmp_path / "events.db"
+    with Cache.open(path) as opened:
+        load_paths(opened, [shipped_trail_path(), SHARED], Scope())
+    for words in ([], ["modify", "-is:error"], ["is:risky"]):
+        without = run_cli("--cache", path, "stats", *words, "--format", "json")
+        with Cache.open(path) as opened:
+            index_store.refresh(opened)
+        indexed = run_cli("--cache", path, "stats", *words, "--format", "json")
+        index_store.remove(path)
+        assert without.code == indexed.code == 0
+        assert indexed.out == without.out
+
+
+def test_the_load_command_leaves_the_index_and_clear_removes_it(
+    tmp_path: Path, run_cli: Any
+) -> None:
+    path = tmp_path / "events.db"
+    assert run_cli("--cache", path, "load", SHARED).code == 0
+    with Cache.open(path) as opened:
+        agrees(opened, persisted(opened), ["", "modify"])
+    assert run_cli("--cache", path, "cache", "clear", "--yes").code == 0
+    assert not index_store.index_dir(path).exists()
+
+
+def test_a_load_that_cannot_write_the_index_still_loads(
+    tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(cache: Cache, *, rebuild: bool = False) -> list[Any]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(index_store, "refresh", refused)
+    path = tmp_path / "events.db"
+    result = run_cli("--cache", path, "load", SHARED)
+    assert result.code == 0
+    warning = [line for line in result.err.splitlines() if "index" in line]
+    assert len(warning) == 1 and "Permission denied" in warning[0], result.err
+    with Cache.open(path) as opened:
+        assert opened.count() == 72

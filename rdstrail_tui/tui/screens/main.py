@@ -53,6 +53,8 @@ TALL_LINES = 40  # stacked from here, when not wide
 GROW_INTERVAL = 1.0
 # How often the explorer asks whether another process has added events to the cache.
 OUTSIDE_LOADS_EVERY = 2.0
+# Seconds after opening on a persisted index that its files' CRCs are checked.
+CHECK_INDEX_AFTER = 3.0
 
 
 class MainScreen(
@@ -108,11 +110,14 @@ class MainScreen(
         self._focus(events)
         if self.index is not None:
             self._take_index(self.index)
+            # Its files' CRCs are read once the first keystrokes are answered: reading
+            # hundreds of MB competes with them for the CPU and the disk.
+            self.set_timer(CHECK_INDEX_AFTER, self.build_index)
         else:
             self._update_empty_message()
             events.show(SqlRows(self.cache, self.filter))
             self._update_status()
-        self.build_index()
+            self.build_index()
         self._data_version = self.cache.data_version()
         self.set_interval(OUTSIDE_LOADS_EVERY, self._check_outside_loads)
 
