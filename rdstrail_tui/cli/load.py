@@ -16,6 +16,7 @@ from rdstrail_tui.cli.common import (
     err,
     keep_index,
     open_cache,
+    prepare_index_upkeep,
 )
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.present.sanitize import printable
@@ -41,6 +42,7 @@ def load(args: argparse.Namespace) -> int:
             err(problem)
         return EXIT_BAD_INPUT
     path = cache_path(args)
+    prepare_index_upkeep()
     with open_cache(path) as cache:
         try:
             summary = _run(cache, inputs, scope, args.workers)

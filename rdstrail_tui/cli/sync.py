@@ -16,6 +16,7 @@ from rdstrail_tui.cli.common import (
     cache_path,
     keep_index,
     open_cache,
+    prepare_index_upkeep,
 )
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.timespec import parse_when
@@ -146,6 +147,7 @@ def _size(text: str | None) -> int | None:
 def sync(args: argparse.Namespace) -> int:
     request = request_from_args(args)
     stop = threading.Event()
+    prepare_index_upkeep()
     with open_cache(cache_path(args)) as cache:
         try:
             if sys.stderr.isatty():
