@@ -165,6 +165,66 @@ def test_ctrl_c_during_load(tmp_path: Path, cache_path: Path, run_rdstrail: Run)
     assert f"{clean_count - partial:,} events new" in again.err
 
 
+@pytest.mark.serial
+def test_a_load_killed_mid_way_leaves_an_index_that_agrees(
+    tmp_path: Path, cache_path: Path, run_rdstrail: Run, shared_records: Path
+) -> None:
+    """A load killed outright (no Ctrl-C handling, no index upkeep at its end): the index
+    the previous load left is still trusted for what it covers, the rows the killed load
+    committed are taken in from SQLite, and the next load brings the files up to date."""
+    from rdstrail_tui.cache.store import Cache
+    from rdstrail_tui.query import index_store
+    from rdstrail_tui.query.language import parse_filter
+    from rdstrail_tui.query.sql import where_of
+
+    first = run_rdstrail("load", shared_records)
+    assert first.code == 0, first.err
+    before = cached_count(cache_path)
+    trail = tmp_path / "trail"
+    synthetic_trail(trail, files=400, per_file=100)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rdstrail_tui", "load", "--workers", "1", str(trail)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while cached_count(cache_path) == before:
+            assert process.poll() is None, "the load ended before it could be killed"
+            assert time.monotonic() < deadline, "nothing was cached within 60 s"
+            time.sleep(0.01)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    texts = ["", "modify", "-is:read", "user:alice", "since:2026-11-15"]
+
+    def agrees(index: Any, cache: Cache) -> None:
+        assert len(index) == cache.count()
+        for text in texts:
+            flt = parse_filter(text)
+            expected = cache.rowids(where_of(flt), offset=0, limit=10**9)
+            assert [int(r) for r in index.select(flt, cache)] == expected, text
+
+    with Cache.open(cache_path) as cache:
+        killed_at = cache.count()
+        assert before < killed_at < before + 40_000, "the load was not killed part-way"
+        opened = index_store.opened_index(cache)
+        assert opened is not None, "the files of the load before are still trusted"
+        assert opened.max_rowid < cache.max_rowid()
+        agrees(opened.extended(cache), cache)
+    again = run_rdstrail("load", trail, timeout=300)
+    assert again.code == 0, again.err
+    with Cache.open(cache_path) as cache:
+        segments = index_store.trusted(cache)
+        assert segments is not None and segments[-1].max_rowid == cache.max_rowid()
+        agrees(index_store.opened_index(cache), cache)
+
+
 # -- the command itself ----------------------------------------------------------------
 
 
