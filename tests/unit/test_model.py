@@ -424,3 +424,57 @@ def test_every_shared_record_is_an_event(shared_record_list: list[dict[str, Any]
         assert event.account == "123456789012"
         assert event.event_source == "rds.amazonaws.com"
         assert (event.error_code is not None) == ("errorCode" in rec)
+
+
+def test_cloudtrail_times_read_fast_as_the_general_parser_reads_them() -> None:
+    """CloudTrail's own `YYYY-MM-DDTHH:MM:SSZ` takes a shortcut; it must agree with the
+    general parser on every value, and leave what only looks like it to that parser."""
+    import random
+    from datetime import datetime, timezone
+
+    from rdstrail_tui.model import event as model_event
+
+    rng = random.Random(13)
+    values = [
+        f"{rng.randint(1970, 2099):04d}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        f"T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
+        for _ in range(500)
+    ]
+    odd = ["2024-02-29T23:59:59Z", "2026-02-30T10:00:00Z", "2026-13-01T00:00:00Z",
+           "2026-12-31T24:00:00Z", "2026-12-31T00:00:60Z", "2026-01-01T1\u0663:00:00Z",
+           "2026-01-01T10-00-00Z", "2026-01-01 10:00:00Z"]  # fmt: skip
+    for value in values + odd:
+        try:
+            general: object = int(
+                datetime.fromisoformat(model_event._older_iso(value))
+                .replace(tzinfo=timezone.utc)
+                .timestamp()
+            )
+        except ValueError:
+            general = "refused"
+        try:
+            fast: object = model_event.parse_event_time(value)
+        except model_event.RecordError:
+            fast = "refused"
+        assert fast == general, value
+
+
+def test_event_ids_encode_as_the_uuid_module_would() -> None:
+    import uuid
+
+    from rdstrail_tui.cache.ids import decode_event_id, encode_event_id
+
+    for _ in range(300):
+        text = str(uuid.uuid4())
+        assert encode_event_id(text) == uuid.UUID(text).bytes
+        assert decode_event_id(encode_event_id(text)) == text
+    digits_only = "12345678-1234-1234-1234-123456789012"
+    assert encode_event_id(digits_only) == uuid.UUID(digits_only).bytes
+    for kept in (
+        "ABCDEFAB-1234-1234-1234-123456789012",  # not canonical: kept as written
+        "12345678-1234-1234-1234-1234 6789012",
+        "12345678-1234-1234-1234-12345678901\u0663",
+        "{12345678-1234-1234-1234-12345678901}",
+        "not-a-uuid",
+    ):
+        assert encode_event_id(kept) == kept
