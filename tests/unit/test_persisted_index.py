@@ -338,3 +338,29 @@ def test_a_load_that_cannot_write_the_index_still_loads(
     assert len(warning) == 1 and "Permission denied" in warning[0], result.err
     with Cache.open(path) as opened:
         assert opened.count() == 72
+
+
+def test_an_upgrade_from_schema_3_makes_the_files_stale(tmp_path: Path) -> None:
+    """A cache written before the summary and the token (schema 3), with index files
+    beside it: the upgrade renews the token, the files are not trusted, and the next
+    refresh indexes the upgraded cache right."""
+    import sqlite3
+
+    path = tmp_path / "events.db"
+    with Cache.open(path) as opened:
+        load_paths(opened, [SHARED, shipped_trail_path()], Scope())
+        index_store.refresh(opened)
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE summary")
+    db.execute("DROP TABLE summary_regions")
+    db.execute("DELETE FROM meta WHERE key = 'index_token'")
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    with Cache.open(path) as upgraded:
+        (scanned,) = upgraded._db.execute("SELECT count(*) FROM events").fetchone()
+        assert upgraded.summary().events == scanned > 0
+        assert index_store.trusted(upgraded) is None
+        assert index_store.opened_index(upgraded) is None
+        index_store.refresh(upgraded)
+        agrees(upgraded, persisted(upgraded))
