@@ -17,7 +17,7 @@ Semantics match the SQL that `query.sql` builds, term for term (the tests hold t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +46,21 @@ _REMEMBERED_MASKS = 8
 _TEXTS_HELD = 200_000
 # Columns whose texts are read when the index opens: the bare word of the first keystroke.
 _TEXTS_FIRST = ("event_name",)
+
+
+# Rows looked up at a time by `gathered`.
+_GATHER_ROWS = 1 << 16
+
+
+def gathered(table: Mask, column: Column) -> Mask:
+    """table[column], a piece at a time: numpy's own indexing first widens the whole column
+    to 64-bit indices (80 MB at ten million rows, mapped in afresh at every keystroke);
+    pieces keep that temporary small and reused, about twice as fast."""
+    out = np.empty(len(column), dtype=np.bool_)
+    for start in range(0, len(column), _GATHER_ROWS):
+        piece = column[start : start + _GATHER_ROWS].astype(np.intp)
+        np.take(table, piece, out=out[start : start + _GATHER_ROWS])
+    return out
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,19 @@ class EventIndex:
         for name in _TEXTS_FIRST:
             index._column_texts(name, cache)
         return index
+
+    def warm(self, names: tuple[str, ...] = _TEXTS_FIRST) -> None:
+        """Read one value per page of these columns of every mapped segment, so that the
+        first filter on them does not wait for the pages to be mapped in (the first
+        keystroke at ten million events took twice a later one's time). The pages come
+        from the system's cache; nothing is copied."""
+        for segment in self.segments:
+            if segment.path is None:
+                continue
+            for name in names:
+                column = segment.columns[name]
+                step = max(1, 4096 // column.itemsize)
+                int(column[::step].sum())
 
     @property
     def max_rowid(self) -> int:
@@ -132,14 +160,22 @@ class EventIndex:
         """The matching events, newest first, answered for a range at a time."""
         if not self.segments:
             return Selection.nothing()
-        return Selection.of(self.segments, self.matching_positions(where, cache), cache)
+        return Selection.of(self.segments, self._matches(where, cache), cache)
 
     def matching_positions(self, where: Filter, cache: Cache) -> list[IntArray | None]:
         """Per segment, the positions of its matching rows, ascending (None for all)."""
+        return [
+            found.positions() if isinstance(found, DenseMatches) else found
+            for found in self._matches(where, cache)
+        ]
+
+    def _matches(self, where: Filter, cache: Cache) -> list[Matches]:
         return [self._positions(i, where, cache) for i in range(len(self.segments))]
 
-    def _positions(self, segment_number: int, where: Filter, cache: Cache) -> IntArray | None:
-        """Positions of the segment's matching rows, ascending; None for every row."""
+    def _positions(self, segment_number: int, where: Filter, cache: Cache) -> Matches:
+        """The segment's matching rows: their positions ascending, None for every row, or
+        for the first segment when many match, the mask itself (DenseMatches): listing
+        millions of positions costs more than every other step of a keystroke."""
         if where.is_empty():
             return None
         mask: Mask | None = None
@@ -152,6 +188,12 @@ class EventIndex:
             else:
                 mask &= term_mask
         assert mask is not None, "a filter that is not empty has terms"
+        if (
+            segment_number == 0
+            and len(mask) >= DENSE_MIN_ROWS
+            and np.count_nonzero(mask) * DENSE_SHARE >= len(mask)
+        ):
+            return DenseMatches.of(mask)
         return np.flatnonzero(mask)
 
     def _match(self, segment_number: int, term: Term, cache: Cache) -> Mask:
@@ -163,9 +205,9 @@ class EventIndex:
             # As schema.touches_resource: every resource the event touches, by identity,
             # or its primary resource's text (other services' events name no identity).
             touching = self._touching(term, cache)[segment_number]
-            return self._text_match("resource", columns["resource"], term, cache) | touching
+            return self._text_match(segment, "resource", term, cache) | touching
         if column_name is not None:
-            return self._text_match(column_name, columns[column_name], term, cache)
+            return self._text_match(segment, column_name, term, cache)
         mask: Mask
         if term.key == "id":
             found = [cache.rowid_of(event_id) for event_id in term.values]
@@ -189,19 +231,20 @@ class EventIndex:
             raise AssertionError(f"unhandled filter key {term.key!r}")
         return mask
 
-    def _text_match(self, name: str, column: Column, term: Term, cache: Cache) -> Mask:
+    def _text_match(self, segment: Segment, name: str, term: Term, cache: Cache) -> Mask:
         ids: set[int] = set()
         for value in term.values:
             ids |= self._string_ids(name, fold(value), term.exact, cache)
         # A lookup table indexed by string id: one gather over the column, however many
         # strings match (numpy's isin sorts or loops, slower for both small and big sets), and
-        # however many alternatives the term has.
-        size = max(int(column.max(initial=0)) if len(column) else 0, max(ids, default=0)) + 1
-        table = np.zeros(size, dtype=np.bool_)
+        # however many alternatives the term has. The column's largest id is its use
+        # counts' last (they are sorted): no pass over the column for it.
+        used = segment.counts[name].ids
+        largest = int(used[-1]) if len(used) else 0
+        table = np.zeros(max(largest, max(ids, default=0)) + 1, dtype=np.bool_)
         table[list(ids)] = True
         table[0] = False  # id 0 stands for NULL, which contains and equals nothing
-        result: Mask = table[column]
-        return result
+        return gathered(table, segment.columns[name])
 
     def _touching(self, term: Term, cache: Cache) -> list[Mask]:
         """The events touching a resource the term names, by identity, as a mask per
@@ -216,7 +259,7 @@ class EventIndex:
             found = found[found <= self.max_rowid]  # loaded since the index was built
             table = np.zeros(self.max_rowid + 1, dtype=np.bool_)
             table[found] = True
-            masks = [table[segment.columns["rowid"]] for segment in self.segments]
+            masks = [gathered(table, segment.columns["rowid"]) for segment in self.segments]
             if len(self._touching_masks) >= _REMEMBERED_MASKS:
                 self._touching_masks.clear()
             self._touching_masks[key] = masks
@@ -266,6 +309,76 @@ class EventIndex:
         return held
 
 
+# The first segment's matches are kept as a mask (DenseMatches) from this many rows, when at
+# least one in DENSE_SHARE of them match.
+DENSE_MIN_ROWS = 1 << 20
+DENSE_SHARE = 64
+_BLOCK = 1 << 16  # rows per block of DenseMatches' counts
+
+
+@dataclass(frozen=True)
+class DenseMatches:
+    """Many matches of a segment, as its mask and the number of matches before each block
+    of _BLOCK rows: the k-th match and a position's rank are found in one block, so the
+    millions of positions are never listed."""
+
+    mask: Mask
+    before_block: IntArray  # matches before each block; one more entry: all of them
+
+    @classmethod
+    def of(cls, mask: Mask) -> DenseMatches:
+        # Whole blocks summed as rows of a byte matrix (no copy of the mask), then the rest.
+        whole = len(mask) // _BLOCK * _BLOCK
+        counts = mask[:whole].view(np.uint8).reshape(-1, _BLOCK).sum(axis=1, dtype=np.int64)
+        if whole < len(mask):
+            counts = np.append(counts, np.count_nonzero(mask[whole:]))
+        before = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=before[1:])
+        return cls(mask, before)
+
+    def __len__(self) -> int:
+        return int(self.before_block[-1])
+
+    def positions(self) -> IntArray:
+        return np.flatnonzero(self.mask)
+
+    def take(self, ranks: IntArray) -> IntArray:
+        """The positions of the matches of these ranks (0 is the first match)."""
+        out = np.zeros(len(ranks), dtype=np.int64)
+        blocks = np.searchsorted(self.before_block, ranks, side="right") - 1
+        for block in np.unique(blocks):
+            start = int(block) * _BLOCK
+            inside = np.flatnonzero(self.mask[start : start + _BLOCK])
+            chosen = blocks == block
+            out[chosen] = start + inside[ranks[chosen] - self.before_block[block]]
+        return out
+
+    def counts_before(self, positions: IntArray) -> IntArray:
+        """How many matches lie before each position (as searchsorted on the positions);
+        a position may be len(mask), after every row."""
+        out = np.zeros(len(positions), dtype=np.int64)
+        blocks = positions // _BLOCK
+        for block in np.unique(blocks):
+            start = int(block) * _BLOCK
+            running = np.concatenate(
+                (np.zeros(1, dtype=np.int64), np.cumsum(self.mask[start : start + _BLOCK]))
+            )
+            chosen = blocks == block
+            out[chosen] = self.before_block[int(block)] + running[positions[chosen] - start]
+        return out
+
+    def rank_of(self, position: int) -> int | None:
+        """The rank of the match at `position`, or None if it does not match."""
+        if not self.mask[position]:
+            return None
+        block = position // _BLOCK
+        start = block * _BLOCK
+        return int(self.before_block[block]) + int(np.count_nonzero(self.mask[start:position]))
+
+
+Matches = Union[IntArray, DenseMatches, None]
+
+
 @dataclass(frozen=True)
 class Selection:
     """A filter's matches over the segments, newest first, without the merged list.
@@ -276,7 +389,7 @@ class Selection:
     of the first segment's rows (its insertion point there)."""
 
     first: Segment | None
-    base: IntArray | None
+    base: IntArray | DenseMatches | None
     base_count: int
     extra_rowids: IntArray
     extra_places: IntArray
@@ -289,9 +402,7 @@ class Selection:
         return cls(None, empty, 0, empty, empty, empty)
 
     @classmethod
-    def of(
-        cls, segments: tuple[Segment, ...], positions: list[IntArray | None], cache: Cache
-    ) -> Selection:
+    def of(cls, segments: tuple[Segment, ...], positions: list[Matches], cache: Cache) -> Selection:
         first, base = segments[0], positions[0]
         base_count = len(first) if base is None else len(base)
         times: list[Column] = []
@@ -299,6 +410,7 @@ class Selection:
         afters: list[IntArray] = []
         for segment, found in zip(segments[1:], positions[1:]):
             assert segment.placed is not None, "later segments are placed among the first's"
+            assert not isinstance(found, DenseMatches), "only the first segment's are dense"
             if found is None:
                 times.append(segment.times)
                 rowids.append(segment.columns["rowid"])
@@ -317,7 +429,12 @@ class Selection:
             )
             extra_rowids = np.concatenate(rowids).astype(np.int64)[order]
             after = np.concatenate(afters)[order]
-        before = after if base is None else np.searchsorted(base, after, side="left")
+        if base is None:
+            before = after
+        elif isinstance(base, DenseMatches):
+            before = base.counts_before(after)
+        else:
+            before = np.searchsorted(base, after, side="left")
         places = before.astype(np.int64) + np.arange(len(after), dtype=np.int64)
         return cls(first, base, base_count, extra_rowids, places, after, cache)
 
@@ -347,7 +464,12 @@ class Selection:
         out[is_extra] = self.extra_rowids[slot[is_extra]]
         # A base row's rank among the base matches: its place less the extras before it.
         rank = ascending[~is_extra] - slot[~is_extra]
-        positions = rank if self.base is None else self.base[rank]
+        if self.base is None:
+            positions = rank
+        elif isinstance(self.base, DenseMatches):
+            positions = self.base.take(rank)
+        else:
+            positions = self.base[rank]
         out[~is_extra] = self.first.columns["rowid"][positions]
         return out
 
@@ -366,6 +488,11 @@ class Selection:
             return None
         if self.base is None:
             rank = position
+        elif isinstance(self.base, DenseMatches):
+            found_rank = self.base.rank_of(position)
+            if found_rank is None:
+                return None
+            rank = found_rank
         else:
             rank = int(np.searchsorted(self.base, position))
             if rank >= len(self.base) or int(self.base[rank]) != position:

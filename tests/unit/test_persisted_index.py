@@ -16,7 +16,7 @@ import pytest
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo import shipped_trail_path
 from rdstrail_tui.ingest.scope import Scope
-from rdstrail_tui.query import index_segment, index_store
+from rdstrail_tui.query import index_segment, index_store, memory
 from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.sql import where_of
@@ -68,6 +68,9 @@ def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_store, "STEP_ROWS", 700)
     monkeypatch.setattr(index_segment, "BUILD_ROWS", 300)
     monkeypatch.setattr(index_store, "DELTA_SHARE", 3)
+    # Many matches kept as a mask in blocks of 64 rows, from any size.
+    monkeypatch.setattr(memory, "DENSE_MIN_ROWS", 0)
+    monkeypatch.setattr(memory, "_BLOCK", 64)
 
 
 @pytest.fixture
@@ -80,7 +83,9 @@ def test_one_load_then_the_files_answer_every_filter(cache: Cache) -> None:
     load_paths(cache, [shipped_trail_path(), SHARED], Scope())
     segments = index_store.refresh(cache)
     assert [segment.path is not None for segment in segments] == [True]
-    agrees(cache, persisted(cache))
+    index = persisted(cache)
+    index.warm(("event_name", "principal"))  # what the explorer does after its first paint
+    agrees(cache, index)
 
 
 def test_loads_in_any_order_keep_base_and_delta_right(cache: Cache, small_steps: None) -> None:
@@ -364,3 +369,24 @@ def test_an_upgrade_from_schema_3_makes_the_files_stale(tmp_path: Path) -> None:
         assert index_store.opened_index(upgraded) is None
         index_store.refresh(upgraded)
         agrees(upgraded, persisted(upgraded))
+
+
+def test_dense_matches_answer_as_their_positions_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The k-th match, the matches before a position, a position's rank: as the listed
+    positions answer, for masks of every density and across block edges."""
+    monkeypatch.setattr(memory, "_BLOCK", 32)
+    rng = np.random.default_rng(5)
+    for size, share in [(1, 1.0), (31, 0.5), (32, 0.5), (33, 0.1), (1000, 0.9), (1000, 0.02)]:
+        mask = rng.random(size) < share
+        dense = memory.DenseMatches.of(mask)
+        positions = np.flatnonzero(mask)
+        assert len(dense) == len(positions)
+        assert dense.positions().tolist() == positions.tolist()
+        ranks = np.arange(len(positions), dtype=np.int64)
+        assert dense.take(ranks).tolist() == positions.tolist()
+        probes = np.arange(size + 1, dtype=np.int64)  # every position, and one past the end
+        expected = np.searchsorted(positions, probes, side="left")
+        assert dense.counts_before(probes).tolist() == expected.tolist()
+        for position in range(size):
+            rank = dense.rank_of(position)
+            assert rank == (int(np.searchsorted(positions, position)) if mask[position] else None)

@@ -110,6 +110,7 @@ class MainScreen(
         self._focus(events)
         if self.index is not None:
             self._take_index(self.index)
+            self.warm_index(self.index)
             # Its files' CRCs are read once the first keystrokes are answered: reading
             # hundreds of MB competes with them for the CPU and the disk.
             self.set_timer(CHECK_INDEX_AFTER, self.build_index)
@@ -196,6 +197,12 @@ class MainScreen(
             index = built_index(cache, rebuild=current is not None)
         if not get_current_worker().is_cancelled:
             self.post_message(IndexReady(index))
+
+    @work(thread=True, group="index-warm", exit_on_error=False)
+    def warm_index(self, index: EventIndex) -> None:
+        """Off the screen's thread, while the user reads the first screen: the pages of
+        the column a first keystroke filters on, mapped in (EventIndex.warm)."""
+        index.warm()
 
     def on_index_ready(self, message: IndexReady) -> None:
         self._take_index(message.index)
