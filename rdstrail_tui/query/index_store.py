@@ -19,7 +19,6 @@ the background (`intact`) and rebuilds the index from the cache when one fails.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import secrets
 from collections.abc import Iterator
@@ -41,6 +40,11 @@ from rdstrail_tui.query.index_segment import (
 )
 from rdstrail_tui.query.index_segment import intact as segment_intact
 from rdstrail_tui.query.memory import EventIndex
+
+try:  # POSIX (Linux, macOS: where rdstrail runs); elsewhere writers are not serialised
+    import fcntl
+except ImportError:  # pragma: no cover - not on the platforms tested
+    fcntl = None  # type: ignore[assignment]
 
 MANIFEST = "manifest.json"
 # Rows cached since the persisted index that opening takes in at once (read from SQLite);
@@ -192,7 +196,8 @@ def _locked(path: Path) -> Iterator[None]:
     """One writer at a time (another process's load, the explorer's rebuild)."""
     descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        if fcntl is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
     finally:
         os.close(descriptor)
