@@ -56,16 +56,12 @@ def prepare_index_upkeep() -> None:
 
 def keep_index(cache: Cache) -> None:
     """After a load or a sync: the explorer's index beside the cache brought up to date, so
-    that its next start reads no rows. Failing to write it costs the explorer a rebuild,
-    never the load, so it is a warning."""
+    that its next start reads no rows; a failure to write it is a warning."""
     # Lazy: numpy, which only this and the explorer need (a query loads none).
-    from rdstrail_tui.query.index_segment import SegmentError
-    from rdstrail_tui.query.index_store import refresh
+    from rdstrail_tui.query.index_store import kept_up
 
-    try:
-        refresh(cache)
-    except (OSError, SegmentError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+    reason = kept_up(cache)
+    if reason is not None:
         print(
             printable(
                 f"rdstrail: the explorer's index beside {cache.path} was not updated "

@@ -176,17 +176,21 @@ def merged(older: Segment, newer: Segment) -> Segment:
 def placed_after(first: Segment, later: Segment) -> Segment:
     """`later` with its place among `first`'s rows (Segment.placed). Every rowid of
     `later` is above `first`'s, so of one second its rows come after the first's."""
-    places = np.searchsorted(first.times, later.times, side="right").astype(np.int64)
-    return replace(later, placed=places)
+    return replace(later, placed=_places(first, later))
+
+
+def _places(older: Segment, newer: Segment) -> IntArray:
+    """How many of `older`'s rows come before each of `newer`'s (newer's rowids are all
+    above, so of one second its rows come after)."""
+    places: IntArray = np.searchsorted(older.times, newer.times, side="right").astype(np.int64)
+    return places
 
 
 def _placement(older: Segment, newer: Segment) -> npt.NDArray[np.bool_]:
-    """Where the newer rows go among the older ones: True at their places in the result.
-    Of one second, the newer rows come last (their rowids are higher)."""
+    """Where the newer rows go among the older ones: True at their places in the result."""
     if newer.after_rowid != older.max_rowid:
         raise ValueError("segments must be adjacent ranges of rowids")
-    places = np.searchsorted(older.times, newer.times, side="right")
-    places += np.arange(len(newer), dtype=places.dtype)
+    places = _places(older, newer) + np.arange(len(newer), dtype=np.int64)
     is_newer = np.zeros(len(older) + len(newer), dtype=np.bool_)
     is_newer[places] = True
     return is_newer

@@ -119,6 +119,19 @@ def refresh(cache: Cache, *, rebuild: bool = False) -> list[Segment]:
         return segments
 
 
+def kept_up(cache: Cache) -> str | None:
+    """`refresh` for whatever has just loaded or synced: None when the files are up to
+    date, else why they could not be written. That only costs the explorer a rebuild at its
+    next start, never the load, so the caller says it or not as a warning."""
+    try:
+        refresh(cache)
+    except OSError as error:
+        return str(error.strerror or error)
+    except SegmentError as error:
+        return str(error)
+    return None
+
+
 def opened_index(cache: Cache) -> EventIndex | None:
     """The persisted index, mapped, if it can be trusted and few rows were cached since."""
     segments = trusted(cache)
@@ -132,7 +145,7 @@ def built_index(cache: Cache, *, rebuild: bool = False) -> EventIndex:
     written (a read-only directory, a full disk), built in memory instead."""
     try:
         segments = refresh(cache, rebuild=rebuild)
-    except OSError:
+    except (OSError, SegmentError):
         return EventIndex.build(cache)
     return EventIndex.of_segments(segments, cache)
 

@@ -8,8 +8,10 @@ the files the last load wrote beside the cache (query/index_store.py), so openin
 million events reads nothing, plus an in-memory segment of the rows cached since.
 
 The first segment is the big one. A filter is evaluated on each segment; the matches of the
-others (few) are placed among the first one's by binary search on its time column, so the
+others (few) are placed among the first one's by the places stored with them, so the
 merged, newest-first list is never materialised: `Selection` answers for the rows on screen.
+A segment's matches are all of it, a list of positions, or for many matches in the first
+one its mask (`AllMatches`, `SparseMatches`, `DenseMatches`: one interface).
 
 Semantics match the SQL that `query.sql` builds, term for term (the tests hold them to it).
 """
@@ -74,8 +76,8 @@ class EventIndex:
     _touching_masks: dict[tuple[bool, tuple[str, ...]], list[Mask]] = field(
         default_factory=dict, compare=False, repr=False
     )
-    # column -> (ids, folded texts) of its distinct values; see _column_texts.
-    _texts: dict[str, tuple[IntArray, list[str]]] = field(
+    # column -> (ids, folded texts) of its distinct values, or None; see _column_texts.
+    _texts: dict[str, tuple[IntArray, list[str]] | None] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -94,19 +96,6 @@ class EventIndex:
         for name in _TEXTS_FIRST:
             index._column_texts(name, cache)
         return index
-
-    def warm(self, names: tuple[str, ...] = _TEXTS_FIRST) -> None:
-        """Read one value per page of these columns of every mapped segment, so that the
-        first filter on them does not wait for the pages to be mapped in (the first
-        keystroke at ten million events took twice a later one's time). The pages come
-        from the system's cache; nothing is copied."""
-        for segment in self.segments:
-            if segment.path is None:
-                continue
-            for name in names:
-                column = segment.columns[name]
-                step = max(1, 4096 // column.itemsize)
-                int(column[::step].sum())
 
     @property
     def max_rowid(self) -> int:
@@ -142,9 +131,6 @@ class EventIndex:
             max(int(segment.times[-1]) for segment in filled),
         )
 
-    def region_ids(self) -> list[int]:
-        return [int(i) for i in self.counts("region").ids]
-
     def failures(self) -> int:
         """Events with an errorCode (id 0 stands for none)."""
         counts = self.counts("error_code")
@@ -164,20 +150,17 @@ class EventIndex:
 
     def matching_positions(self, where: Filter, cache: Cache) -> list[IntArray | None]:
         """Per segment, the positions of its matching rows, ascending (None for all)."""
-        return [
-            found.positions() if isinstance(found, DenseMatches) else found
-            for found in self._matches(where, cache)
-        ]
+        return [found.positions() for found in self._matches(where, cache)]
 
     def _matches(self, where: Filter, cache: Cache) -> list[Matches]:
         return [self._positions(i, where, cache) for i in range(len(self.segments))]
 
     def _positions(self, segment_number: int, where: Filter, cache: Cache) -> Matches:
-        """The segment's matching rows: their positions ascending, None for every row, or
-        for the first segment when many match, the mask itself (DenseMatches): listing
-        millions of positions costs more than every other step of a keystroke."""
+        """The segment's matching rows: all of them, their positions, or for the first
+        segment when many match, the mask itself (DenseMatches): listing millions of
+        positions costs more than every other step of a keystroke."""
         if where.is_empty():
-            return None
+            return AllMatches(len(self.segments[segment_number]))
         mask: Mask | None = None
         for term in where.terms:
             term_mask = self._match(segment_number, term, cache)
@@ -194,7 +177,7 @@ class EventIndex:
             and np.count_nonzero(mask) * DENSE_SHARE >= len(mask)
         ):
             return DenseMatches.of(mask)
-        return np.flatnonzero(mask)
+        return SparseMatches(np.flatnonzero(mask))
 
     def _match(self, segment_number: int, term: Term, cache: Cache) -> Mask:
         """The segment's events the term's alternatives match, before any negation."""
@@ -296,17 +279,19 @@ class EventIndex:
         return found
 
     def _column_texts(self, name: str, cache: Cache) -> tuple[IntArray, list[str]] | None:
+        """The column's distinct ids and their folded texts, read once; None for a column
+        with too many (also remembered: asked at every keystroke)."""
         if name not in COUNTED:
             return None
-        held = self._texts.get(name)
-        if held is None:
+        if name not in self._texts:
             ids = self.counts(name).ids
             ids = ids[ids != 0]
-            if len(ids) > _TEXTS_HELD:
-                return None
-            held = (ids, [fold(text) for text in cache.texts_of(ids.tolist())])
-            self._texts[name] = held
-        return held
+            self._texts[name] = (
+                None
+                if len(ids) > _TEXTS_HELD
+                else (ids, [fold(text) for text in cache.texts_of(ids.tolist())])
+            )
+        return self._texts[name]
 
 
 # The first segment's matches are kept as a mask (DenseMatches) from this many rows, when at
@@ -376,21 +361,68 @@ class DenseMatches:
         return int(self.before_block[block]) + int(np.count_nonzero(self.mask[start:position]))
 
 
-Matches = Union[IntArray, DenseMatches, None]
+@dataclass(frozen=True)
+class AllMatches:
+    """Every row of a segment (the empty filter)."""
+
+    count: int
+
+    def __len__(self) -> int:
+        return self.count
+
+    def positions(self) -> None:
+        return None
+
+    def take(self, ranks: IntArray) -> IntArray:
+        return ranks
+
+    def counts_before(self, positions: IntArray) -> IntArray:
+        return positions
+
+    def rank_of(self, position: int) -> int | None:
+        return position
+
+
+@dataclass(frozen=True)
+class SparseMatches:
+    """A segment's matching positions, listed (few enough that listing them is cheap)."""
+
+    found: IntArray
+
+    def __len__(self) -> int:
+        return len(self.found)
+
+    def positions(self) -> IntArray:
+        return self.found
+
+    def take(self, ranks: IntArray) -> IntArray:
+        taken: IntArray = self.found[ranks]
+        return taken
+
+    def counts_before(self, positions: IntArray) -> IntArray:
+        before: IntArray = np.searchsorted(self.found, positions, side="left")
+        return before
+
+    def rank_of(self, position: int) -> int | None:
+        rank = int(np.searchsorted(self.found, position))
+        return rank if rank < len(self.found) and int(self.found[rank]) == position else None
+
+
+# What a segment's matches are: one interface (len, positions, take, counts_before, rank_of).
+Matches = Union[AllMatches, SparseMatches, DenseMatches]
 
 
 @dataclass(frozen=True)
 class Selection:
     """A filter's matches over the segments, newest first, without the merged list.
 
-    Kept ascending (oldest first) inside: `base` are the first segment's matching positions
-    (None for all of them); the other segments' matches are `extra_rowids`, sorted by
-    (time, rowid), each at merged ascending position `extra_places`, and after `extra_after`
-    of the first segment's rows (its insertion point there)."""
+    Kept ascending (oldest first) inside: `base` are the first segment's matches; the other
+    segments' matches are `extra_rowids`, sorted by (time, rowid), each at merged ascending
+    position `extra_places`, and after `extra_after` of the first segment's rows (its
+    insertion point there)."""
 
     first: Segment | None
-    base: IntArray | DenseMatches | None
-    base_count: int
+    base: Matches
     extra_rowids: IntArray
     extra_places: IntArray
     extra_after: IntArray
@@ -399,18 +431,17 @@ class Selection:
     @classmethod
     def nothing(cls) -> Selection:
         empty = np.zeros(0, dtype=np.int64)
-        return cls(None, empty, 0, empty, empty, empty)
+        return cls(None, SparseMatches(empty), empty, empty, empty)
 
     @classmethod
-    def of(cls, segments: tuple[Segment, ...], positions: list[Matches], cache: Cache) -> Selection:
-        first, base = segments[0], positions[0]
-        base_count = len(first) if base is None else len(base)
+    def of(cls, segments: tuple[Segment, ...], matched: list[Matches], cache: Cache) -> Selection:
+        first, base = segments[0], matched[0]
         times: list[Column] = []
         rowids: list[Column] = []
         afters: list[IntArray] = []
-        for segment, found in zip(segments[1:], positions[1:]):
+        for segment, matches in zip(segments[1:], matched[1:]):
             assert segment.placed is not None, "later segments are placed among the first's"
-            assert not isinstance(found, DenseMatches), "only the first segment's are dense"
+            found = matches.positions()
             if found is None:
                 times.append(segment.times)
                 rowids.append(segment.columns["rowid"])
@@ -429,17 +460,12 @@ class Selection:
             )
             extra_rowids = np.concatenate(rowids).astype(np.int64)[order]
             after = np.concatenate(afters)[order]
-        if base is None:
-            before = after
-        elif isinstance(base, DenseMatches):
-            before = base.counts_before(after)
-        else:
-            before = np.searchsorted(base, after, side="left")
+        before = base.counts_before(after)
         places = before.astype(np.int64) + np.arange(len(after), dtype=np.int64)
-        return cls(first, base, base_count, extra_rowids, places, after, cache)
+        return cls(first, base, extra_rowids, places, after, cache)
 
     def __len__(self) -> int:
-        return self.base_count + len(self.extra_rowids)
+        return len(self.base) + len(self.extra_rowids)
 
     def rowids(self, start: int, stop: int) -> list[int]:
         """Rowids at list positions start..stop-1 (0 is the newest)."""
@@ -464,13 +490,7 @@ class Selection:
         out[is_extra] = self.extra_rowids[slot[is_extra]]
         # A base row's rank among the base matches: its place less the extras before it.
         rank = ascending[~is_extra] - slot[~is_extra]
-        if self.base is None:
-            positions = rank
-        elif isinstance(self.base, DenseMatches):
-            positions = self.base.take(rank)
-        else:
-            positions = self.base[rank]
-        out[~is_extra] = self.first.columns["rowid"][positions]
+        out[~is_extra] = self.first.columns["rowid"][self.base.take(rank)]
         return out
 
     def position_of(self, rowid: int) -> int | None:
@@ -486,17 +506,9 @@ class Selection:
         position = self._position_in_first(rowid)
         if position is None:
             return None
-        if self.base is None:
-            rank = position
-        elif isinstance(self.base, DenseMatches):
-            found_rank = self.base.rank_of(position)
-            if found_rank is None:
-                return None
-            rank = found_rank
-        else:
-            rank = int(np.searchsorted(self.base, position))
-            if rank >= len(self.base) or int(self.base[rank]) != position:
-                return None
+        rank = self.base.rank_of(position)
+        if rank is None:
+            return None
         extras_before = int(np.searchsorted(self.extra_after, position, side="right"))
         return total - 1 - (rank + extras_before)
 

@@ -9,7 +9,6 @@ and how its progress and its outcome read.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -31,7 +30,6 @@ from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query import index_store
-from rdstrail_tui.query.index_segment import SegmentError
 from rdstrail_tui.sources.load import LoadInterrupted, LoadSummary, load_paths
 from rdstrail_tui.sources.request import SyncRequest, run_sync
 from rdstrail_tui.sources.sync import (
@@ -181,7 +179,8 @@ class JobRunner:
                 # post_message is thread-safe: reports reach the screen on the app's thread.
                 finished = job.run(cache, self._screen.post_message, lambda: worker.is_cancelled)
                 if not worker.is_cancelled:
-                    keep_index(cache)
+                    # The next start is instant; a failure to write only means it builds.
+                    index_store.kept_up(cache)
         except ReadableError as failure:
             finished = job.failed(str(failure))
         except Exception as failure:  # shown readably, never a traceback
@@ -297,13 +296,6 @@ class LoadJob(Job[LoadProgressed, LoadFinished]):
 
     def failure(self, error: str) -> str:
         return f"Load of {self.path} failed: {error}"
-
-
-def keep_index(cache: Cache) -> None:
-    """The index beside the cache brought up to the job's rows, so that the next start is
-    instant; a failure to write it only means the next start builds it."""
-    with contextlib.suppress(OSError, SegmentError):
-        index_store.refresh(cache)
 
 
 def load_failed(summary: LoadSummary) -> bool:

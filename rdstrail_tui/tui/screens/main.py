@@ -110,7 +110,6 @@ class MainScreen(
         self._focus(events)
         if self.index is not None:
             self._take_index(self.index)
-            self.warm_index(self.index)
             # Its files' CRCs are read once the first keystrokes are answered: reading
             # hundreds of MB competes with them for the CPU and the disk.
             self.set_timer(CHECK_INDEX_AFTER, self.build_index)
@@ -198,12 +197,6 @@ class MainScreen(
         if not get_current_worker().is_cancelled:
             self.post_message(IndexReady(index))
 
-    @work(thread=True, group="index-warm", exit_on_error=False)
-    def warm_index(self, index: EventIndex) -> None:
-        """Off the screen's thread, while the user reads the first screen: the pages of
-        the column a first keystroke filters on, mapped in (EventIndex.warm)."""
-        index.warm()
-
     def on_index_ready(self, message: IndexReady) -> None:
         self._take_index(message.index)
 
@@ -240,11 +233,9 @@ class MainScreen(
         """Take in the events a job has committed so far: the list grows while it runs."""
         self.coverage = self._coverage()
         if self.index is not None:
-            self.index = self.index.extended(self.cache)
-            self.total = len(self.index)
-            self.query_one(EventList).measure_columns(self.index)
-        else:
-            self.total = self.cache.summary().events
+            self._take_index(self.index)
+            return
+        self.total = self.cache.summary().events
         self._refilter()
 
     def _check_outside_loads(self) -> None:
