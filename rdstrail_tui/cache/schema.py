@@ -19,7 +19,7 @@ from rdstrail_tui.model.event import Event
 from rdstrail_tui.model.resources import arn_identity
 from rdstrail_tui.model.risk import RISK_MASK
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -135,7 +135,55 @@ MIGRATIONS: dict[int, str] = {
         events INTEGER NOT NULL
     )
     """,
+    # An eventID is unique to its event and comes with the same eventTime from every source
+    # (a trail, Event history, Athena, Lake), so events are told apart by the UTC day of
+    # their time and their ID. Under schema 1's UNIQUE (event_id) each insert landed on a
+    # random page of an index as large as the events (eventIDs are random), and once that
+    # index outgrew memory every insert wrote a page: loading the tenth million took 2.3x
+    # the first. Keyed by day first, a load touches only the days it brings. An ID is found
+    # by probing each day the cache holds (EVENT_DAYS), a few hundred lookups.
+    # A column's UNIQUE cannot be dropped, so the table is copied, rowids kept.
+    5: """
+    CREATE TABLE events_by_day (
+        rowid INTEGER PRIMARY KEY,
+        event_id BLOB NOT NULL,  -- a UUID's 16 bytes, else the text as delivered
+        event_time INTEGER NOT NULL,
+        event_name INTEGER NOT NULL,  -- this and the other text fields: strings.id
+        event_source INTEGER NOT NULL,
+        region INTEGER NOT NULL,
+        account INTEGER NOT NULL,
+        principal INTEGER NOT NULL,
+        source_ip INTEGER NOT NULL,
+        user_agent INTEGER NOT NULL,
+        read_only INTEGER,
+        error_code INTEGER,
+        error_message INTEGER,
+        resource INTEGER NOT NULL,
+        raw BLOB NOT NULL,
+        flags INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO events_by_day SELECT rowid, event_id, event_time, event_name, event_source,
+        region, account, principal, source_ip, user_agent, read_only, error_code,
+        error_message, resource, raw, flags FROM events ORDER BY rowid;
+    DROP TABLE events;
+    ALTER TABLE events_by_day RENAME TO events;
+    CREATE UNIQUE INDEX events_by_day_and_id ON events (event_time / 86400, event_id);
+    CREATE INDEX events_by_time ON events (event_time);
+    CREATE INDEX events_by_error ON events (event_time) WHERE error_code IS NOT NULL;
+    CREATE INDEX events_by_risk ON events (event_time) WHERE (flags & {risk}) != 0
+    """.replace("{risk}", str(RISK_MASK)),
 }
+
+# The UTC days (event_time / 86400) that hold events, each found by one probe of
+# events_by_time from the day before: the days events_by_day_and_id is searched under for an
+# ID. It must be written as the index's expression is, for SQLite to use the index.
+EVENT_DAYS = (
+    "WITH RECURSIVE days (day) AS ("
+    "SELECT min(event_time) / 86400 FROM events "
+    "UNION ALL SELECT (SELECT min(event_time) FROM events "
+    "WHERE event_time >= (day + 1) * 86400) / 86400 FROM days WHERE day IS NOT NULL"
+    ") SELECT day FROM days WHERE day IS NOT NULL"
+)
 
 # Event fields stored as ids into `strings`, in the order of the row an insert writes.
 INTERNED_FIELDS: tuple[str, ...] = (
@@ -262,7 +310,7 @@ def rowid_above(rowid: int) -> Where:
 
 
 def event_id_is(event_id: str) -> Where:
-    return Where("event_id = ?", (encode_event_id(event_id),))
+    return event_id_in((event_id,))
 
 
 def failed() -> Where:
@@ -333,12 +381,16 @@ def _text_in(field: str, strings: tuple[str, tuple[str, ...]]) -> Where:
 
 
 def event_id_in(event_ids: str | Sequence[str]) -> Where:
-    """The event's ID is one of `event_ids` (exact, case-sensitive), through its UNIQUE index."""
+    """The event's ID is one of `event_ids` (exact, case-sensitive): a lookup of
+    events_by_day_and_id under each day that holds events."""
     ids = (event_ids,) if isinstance(event_ids, str) else tuple(event_ids)
-    if len(ids) == 1:
-        return event_id_is(ids[0])
+    if not ids:
+        return Where("0")
     marks = ", ".join("?" * len(ids))
-    return Where(f"event_id IN ({marks})" if ids else "0", tuple(encode_event_id(i) for i in ids))
+    return Where(
+        f"(event_id IN ({marks}) AND event_time / 86400 IN ({EVENT_DAYS}))",
+        tuple(encode_event_id(i) for i in ids),
+    )
 
 
 def resources_matching(folded: str | Sequence[str], *, exact: bool) -> tuple[str, tuple[str, ...]]:

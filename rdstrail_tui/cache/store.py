@@ -16,7 +16,6 @@ from pathlib import Path
 from rdstrail_tui.cache import reports, resources, summary, sync_state
 from rdstrail_tui.cache.codec import RecordCodec
 from rdstrail_tui.cache.errors import CacheError
-from rdstrail_tui.cache.ids import encode_event_id
 from rdstrail_tui.cache.migrations import Progress, migrate
 from rdstrail_tui.cache.paths import create_private_file, default_cache_path, tighten
 from rdstrail_tui.cache.reports import CacheInfo, Stats
@@ -29,6 +28,7 @@ from rdstrail_tui.cache.schema import (
     ROWID_POSITION,
     SELECT_EVENTS,
     Where,
+    event_id_is,
     event_of,
     event_row,
     resources_matching,
@@ -358,8 +358,9 @@ class Cache:
         return [int(row[0]) for row in rows]
 
     def rowid_of(self, event_id: str) -> int | None:
+        where = event_id_is(event_id)
         row = self._db.execute(
-            "SELECT rowid FROM events WHERE event_id = ?", (encode_event_id(event_id),)
+            f"SELECT rowid FROM events WHERE {where.sql}", where.params
         ).fetchone()
         return int(row[0]) if row else None
 

@@ -147,6 +147,8 @@ def test_an_old_cache_gains_flags_and_inferred_reads_with_progress(old_cache: Pa
         ("resources", 4, 4),
         ("summary", 0, 1),
         ("summary", 1, 1),
+        ("eventID index", 0, 1),
+        ("eventID index", 1, 1),
     ]
     with Cache.open(old_cache) as cache:
         ((snapshot_id, snapshot),) = cache.resources_named("snap-1")
@@ -186,7 +188,38 @@ def test_the_cli_says_it_upgrades_an_old_cache_once(old_cache: Path, run_cli: An
         f"rdstrail: upgrading {old_cache}: risk flags, 2 of 2\n"
         f"rdstrail: upgrading {old_cache}: resources, 4 of 4\n"
         f"rdstrail: upgrading {old_cache}: summary, 1 of 1\n"
+        f"rdstrail: upgrading {old_cache}: eventID index, 1 of 1\n"
     )
     again = run_cli("--cache", old_cache, "stats")
     assert again.code == 0 and again.err == ""
     assert "RISK FLAG" in again.out and "snapshot-public" in again.out
+
+
+def test_schema_5_keys_events_by_day_and_id_and_keeps_every_rowid(old_cache: Path) -> None:
+    before = sqlite3.connect(old_cache)
+    rowids = dict(before.execute("SELECT event_id, rowid FROM events"))
+    before.close()
+    with Cache.open(old_cache) as cache:
+        # Every event kept its number (the resource tables and the index refer to it)...
+        assert {encode_event_id(e): cache.rowid_of(e) for e in ("e1", "e2", "e3", "e4")} == (
+            rowids
+        )
+        assert cache.rowid_of("e9") is None
+        # ...an ID is found by both evaluators, alone, among others and negated...
+        for text, expected in (
+            ("id:e2", {"e2"}),
+            ("id:e2,e4", {"e2", "e4"}),
+            ("-id:e1", {"e2", "e3", "e4"}),
+        ):
+            flt = parse_filter(text)
+            assert {e.event_id for e in cache.events(where_of(flt))} == expected
+            index = [int(r) for r in EventIndex.build(cache).select(flt, cache)]
+            assert {e.event_id for e in cache.events_by_rowid(index).values()} == expected
+        # ...and a record delivered again (the same ID and time) is still a duplicate.
+        (e1,) = [e for e in cache.events(with_raw=True) if e.event_id == "e1"]
+        assert cache.insert([e1]) == 0 and cache.count() == 4
+    db = sqlite3.connect(old_cache)
+    indexes = {row[1] for row in db.execute("PRAGMA index_list(events)")}
+    assert "events_by_day_and_id" in indexes
+    assert not any(name.startswith("sqlite_autoindex") for name in indexes)  # UNIQUE(event_id)
+    db.close()
