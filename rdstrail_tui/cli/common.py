@@ -10,7 +10,6 @@ from pathlib import Path
 
 from rdstrail_tui.cache.paths import default_cache_path
 from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 from rdstrail_tui.present.sanitize import printable
 
 EXIT_OK = 0
@@ -29,6 +28,9 @@ def err(message: str) -> None:
 
 def cache_path(args: argparse.Namespace) -> Path:
     if getattr(args, "demo", False):
+        # Lazy: the demo's loader (the trail reader, its workers) is not on every start.
+        from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
+
         return ensure_demo_cache()
     path: Path | None = getattr(args, "cache", None)
     return path or default_cache_path()

@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from rdstrail_tui.cache.errors import CacheError
-from rdstrail_tui.cli import cache_commands, explore, load, query, stats
 from rdstrail_tui.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -51,33 +50,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+def _explore(args: argparse.Namespace) -> int:
+    from rdstrail_tui.cli import explore
+
+    return explore.open_explorer(args)
+
+
+def _load(args: argparse.Namespace) -> int:
+    from rdstrail_tui.cli import load
+
+    return load.load(args)
+
+
+def _query(args: argparse.Namespace) -> int:
+    from rdstrail_tui.cli import query
+
+    return query.query(args)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    from rdstrail_tui.cli import stats
+
+    return stats.stats(args)
+
+
 def _show(args: argparse.Namespace) -> int:
-    # Lazy: the diff and the card it renders are not worth loading for every other
-    # command (rdstrail --version among them).
     from rdstrail_tui.cli import show
 
     return show.show(args)
 
 
 def _compare(args: argparse.Namespace) -> int:
-    # Lazy, as show: the comparison reads the RDS model and the diff's helpers.
     from rdstrail_tui.cli import compare
 
     return compare.compare(args)
 
 
 def _history(args: argparse.Namespace) -> int:
-    # Lazy, as show: a history reads the RDS model for the configuration over time.
     from rdstrail_tui.cli import history
 
     return history.history(args)
-
-
-def _athena(args: argparse.Namespace) -> int:
-    # Lazy: the DDL's text is small, but --create pulls in boto3.
-    from rdstrail_tui.cli import athena
-
-    return athena.run(args)
 
 
 def _resources(args: argparse.Namespace) -> int:
@@ -86,13 +98,42 @@ def _resources(args: argparse.Namespace) -> int:
     return history.resources(args)
 
 
-# Commands whose module is imported only when the command runs.
-_LAZY_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+def _athena(args: argparse.Namespace) -> int:
+    from rdstrail_tui.cli import athena
+
+    return athena.run(args)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from rdstrail_tui.cli import sync
+
+    return sync.sync(args)
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from rdstrail_tui.cli import cache_commands
+
+    if args.cache_command == "info":
+        return cache_commands.cache_info(args)
+    return cache_commands.cache_clear(args)
+
+
+# Each command's module is imported only when that command runs: every start (the
+# explorer's first paint, `rdstrail --version`) waits for whatever is imported before it,
+# and one command's modules (the loader's workers, the diff, the RDS model, the AWS
+# sources) are nothing to the others.
+_COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    None: _explore,
+    "load": _load,
+    "query": _query,
+    "stats": _stats,
     "show": _show,
     "compare": _compare,
     "history": _history,
     "resources": _resources,
     "athena": _athena,
+    "sync": _sync,
+    "cache": _cache,
 }
 
 
@@ -102,25 +143,7 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(options)
     args.filter = filter_text(terms)
     try:
-        if args.command is None:
-            return explore.open_explorer(args)
-        if args.command == "load":
-            return load.load(args)
-        if args.command == "query":
-            return query.query(args)
-        if args.command == "stats":
-            return stats.stats(args)
-        lazy = _LAZY_COMMANDS.get(args.command)
-        if lazy is not None:
-            return lazy(args)
-        if args.command == "sync":
-            # Lazy: the sync command reads saved sources and pulls in the AWS sources.
-            from rdstrail_tui.cli import sync
-
-            return sync.sync(args)
-        if args.cache_command == "info":
-            return cache_commands.cache_info(args)
-        return cache_commands.cache_clear(args)
+        return _COMMANDS[args.command](args)
     except FilterError as error:
         print(f"rdstrail: bad filter: {printable(str(error))}", file=sys.stderr)
         for line in error.pointer(args.filter).splitlines():

@@ -8,12 +8,14 @@ Either way the list asks only for the rows it is about to draw.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.query.language import Filter
-from rdstrail_tui.query.memory import Selection
 from rdstrail_tui.query.sql import where_of
+
+if TYPE_CHECKING:  # SqlRows paints the first screen before numpy is loaded
+    from rdstrail_tui.query.memory import Selection
 
 
 class RowSource(Protocol):

@@ -15,14 +15,10 @@ from textual.screen import Screen
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.tui import screenshot
 from rdstrail_tui.tui.actions import ExplorerState, palette_actions
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.messages import CacheChanged
-from rdstrail_tui.tui.screens.help import HelpScreen, help_text
-from rdstrail_tui.tui.screens.history import HistoryScreen
 from rdstrail_tui.tui.screens.main import MainScreen
-from rdstrail_tui.tui.screens.resources import ResourcesScreen
 from rdstrail_tui.tui.screens.welcome import WelcomeScreen
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_list import EventList
@@ -148,6 +144,12 @@ class RdstrailApp(App[int]):
         return super().check_action(action, parameters)
 
     def action_help(self) -> None:
+        # Lazy, as the screens opened from the list: the first paint waits for every module
+        # imported before it (the help reads the diff's legend and the filter language).
+        from rdstrail_tui.tui.screens.help import HelpScreen, help_text
+        from rdstrail_tui.tui.screens.history import HistoryScreen
+        from rdstrail_tui.tui.screens.resources import ResourcesScreen
+
         sections = [
             ("Anywhere", MainScreen.BINDINGS),
             ("Event list", EventList.BINDINGS),
@@ -178,12 +180,16 @@ class RdstrailApp(App[int]):
     def deliver_screenshot(
         self, filename: str | None = None, path: str | None = None, time_format: str | None = None
     ) -> str | None:
+        from rdstrail_tui.tui import screenshot  # lazy, as the help
+
         screenshot.deliver_screenshot(self, filename, path)
         return None  # nothing is delivered through the driver: no delivery key
 
     def save_screenshot(
         self, filename: str | None = None, path: str | None = None, time_format: str | None = None
     ) -> str:
+        from rdstrail_tui.tui import screenshot  # lazy, as the help
+
         return str(screenshot.save_screenshot(self, filename, path))
 
     def on_unmount(self) -> None:

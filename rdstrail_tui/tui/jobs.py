@@ -29,7 +29,6 @@ from textual.worker import get_current_worker
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.query import index_store
 from rdstrail_tui.sources.load import LoadInterrupted, LoadSummary, load_paths
 from rdstrail_tui.sources.request import SyncRequest, run_sync
 from rdstrail_tui.sources.sync import (
@@ -180,6 +179,8 @@ class JobRunner:
                 finished = job.run(cache, self._screen.post_message, lambda: worker.is_cancelled)
                 if not worker.is_cancelled:
                     # The next start is instant; a failure to write only means it builds.
+                    from rdstrail_tui.query import index_store  # numpy: not on the first paint
+
                     index_store.kept_up(cache)
         except ReadableError as failure:
             finished = job.failed(str(failure))

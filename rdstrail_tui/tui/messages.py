@@ -8,17 +8,28 @@ for whoever watches the message stream (tests, message hooks).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from rdstrail_tui.query.memory import EventIndex
-from rdstrail_tui.sources.load import LoadSummary
-from rdstrail_tui.sources.sync import SyncSummary
+if TYPE_CHECKING:  # annotations only: these load with the jobs and the index, after the first paint
+    from rdstrail_tui.query.memory import EventIndex
+    from rdstrail_tui.sources.load import LoadSummary
+    from rdstrail_tui.sources.sync import SyncSummary
 
 
 class IndexReady(Message):
     """The in-memory index of the cache is built (or extended)."""
 
     def __init__(self, index: EventIndex) -> None:
+        super().__init__()
+        self.index = index
+
+
+class IndexOpened(Message):
+    """The index persisted beside the cache is mapped, or None: there is none to trust."""
+
+    def __init__(self, index: EventIndex | None) -> None:
         super().__init__()
         self.index = index
 

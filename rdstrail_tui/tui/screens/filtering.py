@@ -33,6 +33,10 @@ class FilterHandling(MainScreenBase):
         self._box_has_text = False
 
     def _refilter(self) -> None:
+        if self.opening_index:
+            # The persisted index is being mapped (a few tenths after the mount): it answers
+            # this filter when it is in, where SQLite could take seconds at ten million.
+            return
         events = self.query_one(EventList)
         rows = (
             IndexedRows(self.index.selection(self.filter, self.cache))

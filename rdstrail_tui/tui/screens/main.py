@@ -8,7 +8,7 @@ The Footer shows what the keys do where the focus is (tui/actions.py, `footer_bi
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,15 +19,12 @@ from textual.worker import get_current_worker
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.query import index_store
-from rdstrail_tui.query.index_store import built_index, opened_index
-from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.rows import SqlRows
 from rdstrail_tui.sources.request import SyncRequest
 from rdstrail_tui.tui.actions import DETAIL, FILTER, footer_bindings, main_screen_bindings
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.jobs import JobRunner, LoadJob, SyncJob
-from rdstrail_tui.tui.messages import IndexReady, JobFinished, JobProgressed
+from rdstrail_tui.tui.messages import IndexOpened, IndexReady, JobFinished, JobProgressed
 from rdstrail_tui.tui.screens.confirm import ConfirmScreen
 
 # Still importable from here, as tests/integration/test_sync_tui.py does.
@@ -43,6 +40,9 @@ from rdstrail_tui.tui.widgets.event_card import EventCard
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
 from rdstrail_tui.tui.widgets.json_view import JsonView
+
+if TYPE_CHECKING:  # the index and numpy load off the screen's thread, after the first paint
+    from rdstrail_tui.query.memory import EventIndex
 
 # The filter box's keys in the Footer in the order it declares them (Enter, Esc, ctrl+u,
 # history), not in Input's.
@@ -69,6 +69,8 @@ class MainScreen(
         self.source_label = source_label
         self.history = history
         self.index = None
+        # True from the mount until the persisted index is mapped, or found missing.
+        self.opening_index = False
         self.total = cache.summary().events  # maintained by every insert: no scan
         self.coverage = None
         # SQLite's count of commits by other connections, last seen: another process's load.
@@ -103,21 +105,19 @@ class MainScreen(
         self._apply_layout()
         events = self.query_one(EventList)
         self.coverage = self._coverage()
-        # The index persisted by the last load, mapped: at once whatever the cache's size.
-        # Without one (an older cache, a load cut short of many rows) the list reads SQLite
-        # until the index is built.
-        self.index = opened_index(self.cache)
         self._focus(events)
-        if self.index is not None:
-            self._take_index(self.index)
-            # Its files' CRCs are read once the first keystrokes are answered: reading
-            # hundreds of MB competes with them for the CPU and the disk.
-            self.set_timer(CHECK_INDEX_AFTER, self.build_index)
+        # The first screen comes from SQLite (the count from the summary, the newest rows
+        # from the time index), while a thread maps the index persisted by the last load:
+        # importing numpy and the index's modules would otherwise delay the first paint by
+        # a third. Keys typed meanwhile wait for it (_refilter), a few tenths at most.
+        self._update_empty_message()
+        events.show(SqlRows(self.cache, self.filter))
+        self._update_status()
+        if self.total:
+            self.opening_index = True
+            self.open_index()
         else:
-            self._update_empty_message()
-            events.show(SqlRows(self.cache, self.filter))
-            self._update_status()
-            self.build_index()
+            self.build_index()  # of nothing, at once: the list grows from it as a load runs
         self._data_version = self.cache.data_version()
         self.set_interval(OUTSIDE_LOADS_EVERY, self._check_outside_loads)
 
@@ -183,17 +183,43 @@ class MainScreen(
 
     # -- the index -------------------------------------------------------------------------
 
+    # A group of its own: the build it may start must not cancel it as it ends.
+    @work(thread=True, group="index-open", exit_on_error=False)
+    def open_index(self) -> None:
+        """Off the screen's thread: the index persisted by the last load, mapped (at once
+        whatever the cache's size); without one (an older cache, a load cut short of many
+        rows) it is built, and the list reads SQLite meanwhile."""
+        from rdstrail_tui.query.index_store import opened_index
+
+        with Cache.open(self.cache.path) as cache:
+            index = opened_index(cache)
+        if not get_current_worker().is_cancelled:
+            self.post_message(IndexOpened(index))
+
+    def on_index_opened(self, message: IndexOpened) -> None:
+        self.opening_index = False
+        if message.index is None:
+            self._refilter()  # the keys typed while it was looked for, answered by SQLite
+            self.build_index()
+            return
+        self._take_index(message.index)
+        # Its files' CRCs are read once the first keystrokes are answered: reading hundreds
+        # of MB competes with them for the CPU and the disk.
+        self.set_timer(CHECK_INDEX_AFTER, self.build_index)
+
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def build_index(self) -> None:
         """Off the screen's thread: with an index open, check its files' CRCs (a damaged one
         is rebuilt); without one, build it, and persist it so that the next start is
         instant."""
+        from rdstrail_tui.query import index_store
+
         # Its own connection: SQLite connections stay in the thread that made them.
         with Cache.open(self.cache.path) as cache:
             current = self.index
             if current is not None and index_store.intact(list(current.segments)):
                 return
-            index = built_index(cache, rebuild=current is not None)
+            index = index_store.built_index(cache, rebuild=current is not None)
         if not get_current_worker().is_cancelled:
             self.post_message(IndexReady(index))
 

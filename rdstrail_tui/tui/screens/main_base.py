@@ -8,6 +8,8 @@ declared here. Each part is a Screen subclass, not a plain mixin, because Textua
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import actions
 from textual.binding import Binding
 from textual.screen import Screen
@@ -15,17 +17,20 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from rdstrail_tui.cache.store import Cache
-from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.tui.actions import DETAIL, FILTER, LIST, Zone
 from rdstrail_tui.tui.status_line import Coverage, status_line
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
+
+if TYPE_CHECKING:  # numpy loads with the index, after the first paint
+    from rdstrail_tui.query.memory import EventIndex
 
 
 class MainScreenBase(Screen[None]):
     cache: Cache
     source_label: str
     index: EventIndex | None  # None until the first build is ready
+    opening_index: bool  # while the persisted index is being mapped, after the mount
     total: int  # events in the cache
     coverage: Coverage | None
 
@@ -85,7 +90,7 @@ class MainScreenBase(Screen[None]):
             len(self.query_one(EventList).rows),
             self.total,
             width=max(1, self.app.size.width - status.styles.gutter.width),
-            indexing=self.index is None and self.total > 0,
+            indexing=self.index is None and self.total > 0 and not self.opening_index,
             coverage=self.coverage,
         )
         status.update(text)

@@ -11,10 +11,7 @@ from rdstrail_tui.model.event import Event
 from rdstrail_tui.model.resources import ResourceId, resources_of
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.tui.filter_history import FilterHistory
-from rdstrail_tui.tui.screens.compare import CompareScreen
-from rdstrail_tui.tui.screens.history import HistoryScreen
 from rdstrail_tui.tui.screens.main_base import MainScreenBase
-from rdstrail_tui.tui.screens.resources import ResourcesScreen
 from rdstrail_tui.tui.widgets.event_list import EventList
 
 
@@ -47,6 +44,8 @@ class ResourceHandling(MainScreenBase):
         return self.cache.events_by_rowid([rowid], with_raw=True).get(rowid)
 
     def open_history_of(self, resource_id: int) -> bool:
+        from rdstrail_tui.tui.screens.history import HistoryScreen  # lazy: see action_resources
+
         screen = HistoryScreen.for_resource(self.cache, resource_id)
         if screen is None:
             return False
@@ -67,6 +66,10 @@ class ResourceHandling(MainScreenBase):
             self.notify("This event names no RDS resource", severity="warning")
 
     def action_resources(self) -> None:
+        # Lazy, as the other screens opened from here: the explorer's first paint waits
+        # for every module imported before it, and these are not on it.
+        from rdstrail_tui.tui.screens.resources import ResourcesScreen
+
         self.app.push_screen(ResourcesScreen(self.cache, self.history))
 
     def action_mark(self) -> None:
@@ -91,4 +94,6 @@ class ResourceHandling(MainScreenBase):
             return
         # The older on the left: the rows read as what the newer changed.
         left, right = sorted((marked, current), key=lambda e: (e.event_time, e.event_id))
+        from rdstrail_tui.tui.screens.compare import CompareScreen  # lazy: see action_resources
+
         self.app.push_screen(CompareScreen(left, right))

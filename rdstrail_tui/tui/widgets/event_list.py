@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -38,10 +38,12 @@ from rdstrail_tui.present.columns import (
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.shorten import pad, shorten
 from rdstrail_tui.query.language import Filter
-from rdstrail_tui.query.measure import CachedContent, measure
-from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.rows import RowSource
 from rdstrail_tui.tui.messages import EventHighlighted, EventOpened
+
+if TYPE_CHECKING:  # numpy: loaded with the index, after the first paint
+    from rdstrail_tui.query.measure import CachedContent
+    from rdstrail_tui.query.memory import EventIndex
 
 # One character before the time says what kind of call a row is, so it reads without colour.
 # One mark per row, by precedence: failed > risky > write > inferred write > read > unknown.
@@ -252,6 +254,8 @@ class EventList(ScrollView, can_focus=True):
         """Size the columns from what the cache holds (the index of all its events): call
         when the index is built or extended. REGION comes with a second region, ERROR with
         the first failure. Milliseconds at a million events."""
+        from rdstrail_tui.query.measure import measure  # numpy: loaded with the index
+
         self.set_content(measure(index, self._cache))
 
     def set_content(self, content: CachedContent) -> None:
