@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -29,7 +29,6 @@ from textual.worker import get_current_worker
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.sources.load import LoadInterrupted, LoadSummary, load_paths
 from rdstrail_tui.sources.request import SyncRequest, run_sync
 from rdstrail_tui.sources.sync import (
     SyncError,
@@ -38,6 +37,9 @@ from rdstrail_tui.sources.sync import (
     progress_note,
     summary_line,
 )
+
+if TYPE_CHECKING:
+    from rdstrail_tui.sources.load import LoadSummary
 from rdstrail_tui.tui.messages import (
     CacheChanged,
     JobFinished,
@@ -241,6 +243,10 @@ class LoadJob(Job[LoadProgressed, LoadFinished]):
         self.path = path
 
     def run(self, cache: Cache, post: PostMessage, should_stop: StopCheck) -> LoadFinished:
+        # Lazy: the loader (the trail reader, its workers) is not on the explorer's first
+        # paint, which waits for every module imported before it.
+        from rdstrail_tui.sources.load import LoadInterrupted, load_paths
+
         def report(summary: LoadSummary, total_files: int) -> None:
             post(LoadProgressed(summary, total_files))
 
@@ -257,6 +263,8 @@ class LoadJob(Job[LoadProgressed, LoadFinished]):
         return LoadFinished(summary, self.path)
 
     def failed(self, error: str) -> LoadFinished:
+        from rdstrail_tui.sources.load import LoadSummary
+
         return LoadFinished(LoadSummary(), self.path, error)
 
     def progress(self, report: LoadProgressed, cancelling: bool) -> Progress:

@@ -3,16 +3,21 @@ file rebuilt rather than trusted, another process's load taken in while it runs.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+
+import pytest
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo import shipped_trail_path
 from rdstrail_tui.query import index_store
 from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.sql import where_of
 from tests.support.explorer import (
     COMPACT,
     DATA_DIR,
+    event_list,
     filter_box,
     load_into,
     main_screen,
@@ -35,23 +40,48 @@ def sql_count(cache_path: Path, text: str) -> int:
 
 
 async def test_opens_on_the_persisted_index_without_building(
-    cache_path: Path, tmp_path: Path
+    cache_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     load_into(cache_path, shipped_trail_path(), DATA_DIR)
     files = refreshed(cache_path)
+    # The index is mapped by a thread after the first screen: held here until the test has
+    # seen that screen and typed, as a slow start would.
+    release = threading.Event()
+    mapped = index_store.opened_index
+
+    def held(cache: Cache) -> EventIndex | None:
+        assert release.wait(20), "the test never released the index"
+        return mapped(cache)
+
+    monkeypatch.setattr(index_store, "opened_index", held)
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=COMPACT) as pilot:
         await pilot.pause()
         screen = main_screen(app)
-        # Before any worker has run: the index is the mapped files, and the first key is
-        # answered from it.
-        assert screen.index is not None
-        assert [s.path for s in screen.index.segments] == files
+        # The first screen, from SQLite: every event counted (from the summary), the newest
+        # first, and no "(indexing)": nothing is being built.
+        assert screen.index is None
+        assert status_counts(app) == (sql_count(cache_path, ""), screen.total)
         assert "(indexing)" not in status_text(app)
+        newest = event_list(app).current_rowid
         await pilot.press("slash", "m", "o", "d", "i", "f", "y")
-        assert status_counts(app) == (sql_count(cache_path, "modify"), screen.total)
+        await pilot.pause()
+        # Typed before the index is in: the box has the text, the list waits for the index.
+        assert filter_box(app).value == "modify"
+        assert status_counts(app) == (screen.total, screen.total)
+        assert event_list(app).current_rowid == newest
+        release.set()
+        await wait_until(pilot, lambda: screen.index is not None, what="the index mapped")
+        index = screen.index
+        assert index is not None and [s.path for s in index.segments] == files  # not built
+        await wait_until(
+            pilot,
+            lambda: status_counts(app) == (sql_count(cache_path, "modify"), screen.total),
+            what="the typed filter answered by the index",
+        )
+        assert "(indexing)" not in status_text(app)
         await settle(app, pilot)
-        assert [s.path for s in screen.index.segments] == files  # the CRCs held: kept
+        assert screen.index is index  # the CRCs held: kept
 
 
 async def test_a_damaged_index_file_is_rebuilt(cache_path: Path, tmp_path: Path) -> None:

@@ -114,3 +114,26 @@ def test_the_explorer_loads_no_command_line() -> None:
     assert "textual" in roots(modules)  # the probe did load the explorer
     assert "argparse" not in modules
     assert not {name for name in modules if name.startswith("rdstrail_tui.cli")}
+
+
+def test_the_explorer_paints_before_numpy_and_the_other_screens() -> None:
+    """What the first screen waits for: the app and its main screen import neither numpy
+    (the index is mapped by a thread after the first paint), nor the screens opened from
+    it, nor any command but the explorer's."""
+    modules = loaded_modules(
+        "import rdstrail_tui.cli.main, rdstrail_tui.cli.explore, rdstrail_tui.tui.app"
+    )
+    assert "textual" in roots(modules)
+    assert "numpy" not in roots(modules)
+    later = {
+        "rdstrail_tui.query.memory",
+        "rdstrail_tui.query.index_store",
+        "rdstrail_tui.tui.screens.history",
+        "rdstrail_tui.tui.screens.resources",
+        "rdstrail_tui.tui.screens.compare",
+        "rdstrail_tui.tui.screens.help",
+        "rdstrail_tui.sources.load",
+        "rdstrail_tui.cli.load",
+        "rdstrail_tui.cli.query",
+    }
+    assert modules.isdisjoint(later), sorted(modules & later)

@@ -201,9 +201,7 @@ def test_schema_5_keys_events_by_day_and_id_and_keeps_every_rowid(old_cache: Pat
     before.close()
     with Cache.open(old_cache) as cache:
         # Every event kept its number (the resource tables and the index refer to it)...
-        assert {encode_event_id(e): cache.rowid_of(e) for e in ("e1", "e2", "e3", "e4")} == (
-            rowids
-        )
+        assert {encode_event_id(e): cache.rowid_of(e) for e in ("e1", "e2", "e3", "e4")} == (rowids)
         assert cache.rowid_of("e9") is None
         # ...an ID is found by both evaluators, alone, among others and negated...
         for text, expected in (
