@@ -189,6 +189,10 @@ class MainScreen(
         """Off the screen's thread: the index persisted by the last load, mapped (at once
         whatever the cache's size); without one (an older cache, a load cut short of many
         rows) it is built, and the list reads SQLite meanwhile."""
+        # numpy imports numpy.ma at the first np.unique (the list's column widths, a dense
+        # match's counts): a few tens of ms the first keystroke would otherwise pay.
+        import numpy.ma  # noqa: F401
+
         from rdstrail_tui.query.index_store import opened_index
 
         with Cache.open(self.cache.path) as cache:
