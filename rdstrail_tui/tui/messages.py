@@ -26,14 +26,6 @@ class IndexReady(Message):
         self.index = index
 
 
-class IndexOpened(Message):
-    """The index persisted beside the cache is mapped, or None: there is none to trust."""
-
-    def __init__(self, index: EventIndex | None) -> None:
-        super().__init__()
-        self.index = index
-
-
 class CacheChanged(Message):
     """Events were added to the cache (the app may leave its welcome screen)."""
 

@@ -3,7 +3,6 @@ file rebuilt rather than trusted, another process's load taken in while it runs.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from rdstrail_tui.query.sql import where_of
 from tests.support.explorer import (
     COMPACT,
     DATA_DIR,
-    event_list,
     filter_box,
     load_into,
     main_screen,
@@ -44,44 +42,66 @@ async def test_opens_on_the_persisted_index_without_building(
 ) -> None:
     load_into(cache_path, shipped_trail_path(), DATA_DIR)
     files = refreshed(cache_path)
-    # The index is mapped by a thread after the first screen: held here until the test has
-    # seen that screen and typed, as a slow start would.
-    release = threading.Event()
+    seen: dict[str, object] = {}
     mapped = index_store.opened_index
 
-    def held(cache: Cache) -> EventIndex | None:
-        assert release.wait(20), "the test never released the index"
+    def watched(cache: Cache) -> EventIndex | None:
+        # What the screen shows when the index is asked for: the first screen, already
+        # painted from SQLite, every event counted (from the summary) and not "(indexing)".
+        seen["status"] = status_text(app)
+        seen["counts"] = status_counts(app)
+        seen["index"] = main_screen(app).index
         return mapped(cache)
 
-    monkeypatch.setattr(index_store, "opened_index", held)
+    monkeypatch.setattr(index_store, "opened_index", watched)
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=COMPACT) as pilot:
-        await pilot.pause()
         screen = main_screen(app)
-        # The first screen, from SQLite: every event counted (from the summary), the newest
-        # first, and no "(indexing)": nothing is being built.
-        assert screen.index is None
-        assert status_counts(app) == (sql_count(cache_path, ""), screen.total)
-        assert "(indexing)" not in status_text(app)
-        newest = event_list(app).current_rowid
-        await pilot.press("slash", "m", "o", "d", "i", "f", "y")
-        await pilot.pause()
-        # Typed before the index is in: the box has the text, the list waits for the index.
-        assert filter_box(app).value == "modify"
-        assert status_counts(app) == (screen.total, screen.total)
-        assert event_list(app).current_rowid == newest
-        release.set()
         await wait_until(pilot, lambda: screen.index is not None, what="the index mapped")
+        total = sql_count(cache_path, "")
+        assert seen["index"] is None and seen["counts"] == (total, total)
+        assert "(indexing)" not in str(seen["status"])
         index = screen.index
         assert index is not None and [s.path for s in index.segments] == files  # not built
-        await wait_until(
-            pilot,
-            lambda: status_counts(app) == (sql_count(cache_path, "modify"), screen.total),
-            what="the typed filter answered by the index",
-        )
+        await pilot.press("slash", "m", "o", "d", "i", "f", "y")
+        assert status_counts(app) == (sql_count(cache_path, "modify"), screen.total)
         assert "(indexing)" not in status_text(app)
         await settle(app, pilot)
         assert screen.index is index  # the CRCs held: kept
+
+
+async def test_keys_typed_before_the_index_is_in_are_answered_by_it(
+    cache_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the mount and the index (a few tenths at ten million events) a filter is not
+    asked of SQLite, which could take seconds: the list waits, and the index answers."""
+    load_into(cache_path, shipped_trail_path(), DATA_DIR)
+    refreshed(cache_path)
+    expected = sql_count(cache_path, "modify")
+    app = make_app(cache_path, tmp_path)
+    asked: list[str] = []
+    counted = Cache.count
+
+    def count(cache: Cache, where: object = None) -> int:
+        if where is not None:
+            asked.append(str(where))
+        return counted(cache, where)  # type: ignore[arg-type]
+
+    async with app.run_test(size=COMPACT) as pilot:
+        screen = main_screen(app)
+        await wait_until(pilot, lambda: screen.index is not None, what="the index mapped")
+        screen.index = None
+        screen.opening_index = True  # as between the mount and the first paint
+        monkeypatch.setattr(Cache, "count", count)
+        filter_box(app).value = "modify"
+        await pilot.pause()
+        assert status_counts(app) == (screen.total, screen.total)  # the list waits
+        assert asked == []  # and SQLite was not asked
+        screen._open_index()
+        await pilot.pause()
+        assert screen.index is not None
+        assert status_counts(app) == (expected, screen.total)
+        assert asked == []
 
 
 async def test_a_damaged_index_file_is_rebuilt(cache_path: Path, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from rdstrail_tui.sources.request import SyncRequest
 from rdstrail_tui.tui.actions import DETAIL, FILTER, footer_bindings, main_screen_bindings
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.jobs import JobRunner, LoadJob, SyncJob
-from rdstrail_tui.tui.messages import IndexOpened, IndexReady, JobFinished, JobProgressed
+from rdstrail_tui.tui.messages import IndexReady, JobFinished, JobProgressed
 from rdstrail_tui.tui.screens.confirm import ConfirmScreen
 
 # Still importable from here, as tests/integration/test_sync_tui.py does.
@@ -107,15 +107,15 @@ class MainScreen(
         self.coverage = self._coverage()
         self._focus(events)
         # The first screen comes from SQLite (the count from the summary, the newest rows
-        # from the time index), while a thread maps the index persisted by the last load:
-        # importing numpy and the index's modules would otherwise delay the first paint by
-        # a third. Keys typed meanwhile wait for it (_refilter), a few tenths at most.
+        # from the time index); the index persisted by the last load is mapped right after
+        # it is painted: importing numpy and the index's modules before would delay the
+        # first paint by a third. Keys typed before it is in wait for it (_refilter).
         self._update_empty_message()
         events.show(SqlRows(self.cache, self.filter))
         self._update_status()
         if self.total:
             self.opening_index = True
-            self.open_index()
+            self.call_after_refresh(self._open_index)
         else:
             self.build_index()  # of nothing, at once: the list grows from it as a load runs
         self._data_version = self.cache.data_version()
@@ -183,30 +183,29 @@ class MainScreen(
 
     # -- the index -------------------------------------------------------------------------
 
-    # A group of its own: the build it may start must not cancel it as it ends.
-    @work(thread=True, group="index-open", exit_on_error=False)
-    def open_index(self) -> None:
-        """Off the screen's thread: the index persisted by the last load, mapped (at once
-        whatever the cache's size); without one (an older cache, a load cut short of many
-        rows) it is built, and the list reads SQLite meanwhile."""
+    def _open_index(self) -> None:
+        """The index persisted by the last load, mapped (at once whatever the cache's size);
+        without one (an older cache, a load cut short of many rows) it is built, and the
+        list reads SQLite meanwhile. On the screen's thread, after the first paint: in a
+        worker the imports shared the interpreter with the screen's own work and took twice
+        as long (0.45 s against 0.2 s here), and keys typed meanwhile wait for it either
+        way."""
         # numpy imports numpy.ma at the first np.unique (the list's column widths, a dense
         # match's counts): a few tens of ms the first keystroke would otherwise pay.
         import numpy.ma  # noqa: F401
 
         from rdstrail_tui.query.index_store import opened_index
 
-        with Cache.open(self.cache.path) as cache:
-            index = opened_index(cache)
-        if not get_current_worker().is_cancelled:
-            self.post_message(IndexOpened(index))
-
-    def on_index_opened(self, message: IndexOpened) -> None:
+        try:
+            index = opened_index(self.cache)
+        except Exception:  # whatever is wrong with the files, they are rebuilt, never used
+            index = None
         self.opening_index = False
-        if message.index is None:
-            self._refilter()  # the keys typed while it was looked for, answered by SQLite
+        if index is None:
+            self._refilter()  # the keys typed before, answered by SQLite until it is built
             self.build_index()
             return
-        self._take_index(message.index)
+        self._take_index(index)
         # Its files' CRCs are read once the first keystrokes are answered: reading hundreds
         # of MB competes with them for the CPU and the disk.
         self.set_timer(CHECK_INDEX_AFTER, self.build_index)
