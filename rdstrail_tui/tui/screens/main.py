@@ -233,9 +233,22 @@ class MainScreen(
         # The rows cached since the index was made (a load still running elsewhere).
         self.index = index.extended(self.cache)
         self.total = len(self.index)
-        # Column widths from what the cache holds (and REGION only with two regions).
-        self.query_one(EventList).measure_columns(self.index)
+        self.measure_columns(self.index)
         self._refilter()
+
+    @work(thread=True, exclusive=True, group="measure", exit_on_error=False)
+    def measure_columns(self, index: EventIndex) -> None:
+        """Column widths from what the cache holds (and REGION only with two regions), off
+        the screen's thread: its SQL reads the lengths of every distinct text shown, a
+        quarter of a second at ten million events, which the first keystrokes would wait
+        for. The list keeps the widths it has until then."""
+        from rdstrail_tui.query.measure import measure
+
+        # Its own connection: SQLite connections stay in the thread that made them.
+        with Cache.open(self.cache.path) as cache:
+            content = measure(index, cache)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.query_one(EventList).set_content, content)
 
     def _coverage(self) -> Coverage | None:
         """What the cache covers, for the status line: regions, time span, sources, last
