@@ -79,7 +79,8 @@ class FilterHandling(MainScreenBase):
             error_line.update(f"{pointer}  {printable(error.message)}")
             error_line.display = True
             return False
-        error_line.display = False
+        if error_line.display:  # setting it, even unchanged, costs a layout pass
+            error_line.display = False
         self._refilter()
         return True
 
@@ -101,7 +102,11 @@ class FilterHandling(MainScreenBase):
         has_text = bool(event.value.strip())
         if has_text != self._box_has_text:
             self._box_has_text = has_text
-            self.refresh_bindings()  # "Esc Clear filter" comes or goes
+            # The list's "Esc Clear filter" comes or goes. Not while typing in the box, whose
+            # keys do not depend on its text (and leaving it refreshes the Footer anyway):
+            # the Footer is rebuilt at each refresh, which the first keystroke paid.
+            if self.focus_zone != FILTER:
+                self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # False takes a binding out of the Footer (and of the keys' resolution), so that

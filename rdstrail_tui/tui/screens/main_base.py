@@ -93,4 +93,4 @@ class MainScreenBase(Screen[None]):
             indexing=self.index is None and self.total > 0 and not self.opening_index,
             coverage=self.coverage,
         )
-        status.update(text)
+        status.update(text, layout=False)  # one line, always: no layout pass per keystroke
