@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -66,6 +67,8 @@ class RdstrailApp(App[int]):
         self.resource_id = resource_id
         self.history = history or FilterHistory()
         self.cache: Cache | None = None
+        # When the last key came (time.monotonic()): background work waits for a pause.
+        self.last_key_at = 0.0
         # Over SSH every animation frame costs bandwidth: none unless the user asks.
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"
@@ -83,6 +86,7 @@ class RdstrailApp(App[int]):
         # key goes where the Escape left the focus. An alt key some binding uses is left as
         # it is (the explorer binds none; Textual's Input binds alt+backspace).
         if isinstance(event, events.Key) and not event.is_forwarded:
+            self.last_key_at = time.monotonic()
             split = split_escape(event)
             if split is not None and event.key not in self.screen.active_bindings:
                 for key in split:

@@ -8,6 +8,8 @@ The Footer shows what the keys do where the focus is (tui/actions.py, `footer_bi
 
 from __future__ import annotations
 
+import gc
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -55,6 +57,8 @@ GROW_INTERVAL = 1.0
 OUTSIDE_LOADS_EVERY = 2.0
 # Seconds after opening on a persisted index that its files' CRCs are checked.
 CHECK_INDEX_AFTER = 3.0
+# Seconds without a key before the list's columns are measured (see _measure_when_idle).
+MEASURE_AFTER_KEYS = 0.5
 
 
 class MainScreen(
@@ -206,6 +210,10 @@ class MainScreen(
             self.build_index()
             return
         self._take_index(index)
+        # The modules just imported and the index's objects, out of the collector's sight,
+        # as run_explorer does for the start's: a full collection walking them all cost a
+        # keystroke 35 ms.
+        gc.freeze()
         # Its files' CRCs are read once the first keystrokes are answered: reading hundreds
         # of MB competes with them for the CPU and the disk.
         self.set_timer(CHECK_INDEX_AFTER, self.build_index)
@@ -233,8 +241,20 @@ class MainScreen(
         # The rows cached since the index was made (a load still running elsewhere).
         self.index = index.extended(self.cache)
         self.total = len(self.index)
-        self.measure_columns(self.index)
+        self._measure_when_idle()
         self._refilter()
+
+    def _measure_when_idle(self) -> None:
+        """Measure the columns once no key has come for MEASURE_AFTER_KEYS seconds: the
+        first keystrokes come right after the index is in, and the measuring (a tenth of a
+        second of SQL and numpy at ten million events, sharing the interpreter) would slow
+        them. The list keeps the widths it has until then."""
+        quiet = time.monotonic() - self.app.last_key_at  # type: ignore[attr-defined]
+        if quiet < MEASURE_AFTER_KEYS:
+            self.set_timer(MEASURE_AFTER_KEYS - quiet, self._measure_when_idle)
+            return
+        if self.index is not None:
+            self.measure_columns(self.index)
 
     @work(thread=True, exclusive=True, group="measure", exit_on_error=False)
     def measure_columns(self, index: EventIndex) -> None:
