@@ -245,16 +245,23 @@ class MainScreen(
         self._refilter()
 
     def _measure_when_idle(self) -> None:
-        """Measure the columns once no key has come for MEASURE_AFTER_KEYS seconds: the
-        first keystrokes come right after the index is in, and the measuring (a tenth of a
-        second of SQL and numpy at ten million events, sharing the interpreter) would slow
-        them. The list keeps the widths it has until then."""
-        quiet = time.monotonic() - self.app.last_key_at  # type: ignore[attr-defined]
+        """Size the list's columns from the index. Before any key (the index just mapped,
+        the first screen up) at once, on this thread: nothing waits for it yet, and in a
+        worker it would share the interpreter with the first keystrokes. After keys (a load
+        growing the list, a rebuilt index) in a worker, once no key has come for
+        MEASURE_AFTER_KEYS seconds: at ten million events it takes a tenth of a second or
+        more. The list keeps the widths it has until then."""
+        last_key = self.app.last_key_at  # type: ignore[attr-defined]
+        if self.index is None:
+            return
+        if not last_key:
+            self.query_one(EventList).measure_columns(self.index)
+            return
+        quiet = time.monotonic() - last_key
         if quiet < MEASURE_AFTER_KEYS:
             self.set_timer(MEASURE_AFTER_KEYS - quiet, self._measure_when_idle)
             return
-        if self.index is not None:
-            self.measure_columns(self.index)
+        self.measure_columns(self.index)
 
     @work(thread=True, exclusive=True, group="measure", exit_on_error=False)
     def measure_columns(self, index: EventIndex) -> None:
