@@ -91,3 +91,22 @@ async def test_escape_in_a_burst_closes_a_dialog_before_the_next_key(tmp_path: P
         screen = app.screen
         assert screen.query_one(EventList).cursor == 1  # the j reached the list
         assert screen.query_one(FilterBox).value == ""
+
+
+async def test_the_box_keys_act_in_the_order_typed(tmp_path: Path) -> None:
+    """ctrl+u, then the new filter, in one packet: the box is emptied before the new text,
+    not after it (a key the box does not print used to reach its binding only once the
+    keys behind it were typed). The same for a walk of the history."""
+    history = FilterHistory(tmp_path / "h")
+    history.add("is:error")
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=history)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        burst(app, [("slash", "/"), *[(c, c) for c in "user:x"], ("ctrl+u", "\x15")])
+        burst(app, [(c, c) for c in "modify"])
+        await pilot.pause()
+        assert app.screen.query_one(FilterBox).value == "modify"
+        assert "of 301 events" in str(app.screen.query_one("#status", Static).render())
+        burst(app, [("ctrl+u", "\x15"), ("up", None), ("space", " "), ("m", "m")])
+        await pilot.pause()
+        assert app.screen.query_one(FilterBox).value == "is:error m"
