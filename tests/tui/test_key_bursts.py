@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.widgets import Static
 
@@ -110,3 +111,34 @@ async def test_the_box_keys_act_in_the_order_typed(tmp_path: Path) -> None:
         burst(app, [("ctrl+u", "\x15"), ("up", None), ("space", " "), ("m", "m")])
         await pilot.pause()
         assert app.screen.query_one(FilterBox).value == "is:error m"
+
+
+async def test_a_burst_is_filtered_once_for_its_last_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A paste, or a quick typist over a slow link: the list is filtered for the text the
+    burst ends with, not once per character (each costs a few tenths at ten million events
+    for a res: prefix), and no half-typed term's error shows."""
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        applied: list[str] = []
+        set_filter = screen._set_filter  # type: ignore[attr-defined]
+
+        def counted(text: str) -> bool:
+            applied.append(text)
+            return bool(set_filter(text))
+
+        monkeypatch.setattr(screen, "_set_filter", counted)
+        burst(app, [("slash", "/"), *[(c, c) for c in "res:orders-prod is:write"]])
+        await pilot.pause()
+        assert screen.query_one(FilterBox).value == "res:orders-prod is:write"
+        assert applied[-1] == "res:orders-prod is:write"
+        assert len(applied) <= 2, applied  # at most the first key on its own, then the rest
+        assert "res:" not in applied
+        assert not screen.query_one("#filter-error", Static).display
+        # A key on its own is still applied at once.
+        await pilot.press("backspace")
+        assert applied[-1] == "res:orders-prod is:writ"

@@ -97,7 +97,11 @@ class FilterHandling(MainScreenBase):
         # Not again when _sync_filter has applied it (unless an error shows: after a bad
         # term, the text may be back to the last good filter, and the error must go).
         applied = event.value == self.filter.text
-        if not applied or self.query_one("#filter-error", Static).display:
+        # The box already holds a newer text, whose own Changed is queued behind this one:
+        # a burst (a paste, a quick typist over a slow link) is filtered once, for its last
+        # text, not once per character (a res: prefix costs a few tenths at ten million).
+        superseded = event.value != self.query_one(FilterBox).value
+        if not superseded and (not applied or self.query_one("#filter-error", Static).display):
             self._set_filter(event.value)
         has_text = bool(event.value.strip())
         if has_text != self._box_has_text:
