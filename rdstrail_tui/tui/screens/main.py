@@ -263,7 +263,9 @@ class MainScreen(
             return
         self.measure_columns(self.index)
 
-    @work(thread=True, exclusive=True, group="measure", exit_on_error=False)
+    # Not exclusive: a cancelled worker fails whoever waits for the workers; a measure of an
+    # index that has since been replaced is dropped instead.
+    @work(thread=True, group="measure", exit_on_error=False)
     def measure_columns(self, index: EventIndex) -> None:
         """Column widths from what the cache holds (and REGION only with two regions), off
         the screen's thread: its SQL reads the lengths of every distinct text shown, a
@@ -274,7 +276,7 @@ class MainScreen(
         # Its own connection: SQLite connections stay in the thread that made them.
         with Cache.open(self.cache.path) as cache:
             content = measure(index, cache)
-        if not get_current_worker().is_cancelled:
+        if not get_current_worker().is_cancelled and index is self.index:
             self.app.call_from_thread(self.query_one(EventList).set_content, content)
 
     def _coverage(self) -> Coverage | None:
