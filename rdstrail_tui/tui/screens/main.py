@@ -75,6 +75,8 @@ class MainScreen(
         self.index = None
         # True from the mount until the persisted index is mapped, or found missing.
         self.opening_index = False
+        # A later measure of the columns is waiting for a pause in the typing.
+        self._measure_waiting = False
         self.total = cache.summary().events  # maintained by every insert: no scan
         self.coverage = None
         # SQLite's count of commits by other connections, last seen: another process's load.
@@ -252,16 +254,23 @@ class MainScreen(
         MEASURE_AFTER_KEYS seconds: at ten million events it takes a tenth of a second or
         more. The list keeps the widths it has until then."""
         last_key = self.app.last_key_at  # type: ignore[attr-defined]
-        if self.index is None:
-            return
+        if self.index is None or self._measure_waiting:
+            return  # a waiting measure takes the index as it is when it runs
         if not last_key:
             self.query_one(EventList).measure_columns(self.index)
             return
         quiet = time.monotonic() - last_key
         if quiet < MEASURE_AFTER_KEYS:
-            self.set_timer(MEASURE_AFTER_KEYS - quiet, self._measure_when_idle)
+            # One wait however often the list grows meanwhile (a load takes in rows every
+            # second): each would otherwise end in a measure of its own.
+            self._measure_waiting = True
+            self.set_timer(MEASURE_AFTER_KEYS - quiet, self._measure_after_wait)
             return
         self.measure_columns(self.index)
+
+    def _measure_after_wait(self) -> None:
+        self._measure_waiting = False
+        self._measure_when_idle()
 
     # Not exclusive: a cancelled worker fails whoever waits for the workers; a measure of an
     # index that has since been replaced is dropped instead.
