@@ -47,7 +47,14 @@ async def test_sync_from_the_explorer_grows_the_list(
 
         panel_shown: list[bool] = []
 
+        seen: dict[int, object] = {}  # kept alive, so no id is reused
+
         def watch(message: object) -> None:
+            # The hook runs at each dispatch: at the screen, then again at the app when the
+            # report bubbles up, which may come after the job's end. Only the first counts.
+            if id(message) in seen:
+                return
+            seen[id(message)] = message
             if isinstance(message, SyncProgressed) and isinstance(app.screen, MainScreen):
                 totals.append(app.screen.total)
                 panel_shown.append(app.screen.query_one("#load-panel").display)
