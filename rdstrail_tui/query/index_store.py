@@ -39,6 +39,7 @@ from rdstrail_tui.query.index_segment import (
     write_merged,
 )
 from rdstrail_tui.query.index_segment import intact as segment_intact
+from rdstrail_tui.query.measure import CachedContent, measure
 from rdstrail_tui.query.memory import EventIndex
 
 try:  # POSIX (Linux, macOS: where rdstrail runs); elsewhere writers are not serialised
@@ -112,10 +113,15 @@ def refresh(cache: Cache, *, rebuild: bool = False) -> list[Segment]:
             segments = _folded(folder, segments, step)
             done = step.max_rowid
             changed = True
-        if changed or not segments:
+        # An older manifest kept no column widths: written again to add them.
+        if changed or not segments or not _has_content(folder):
             if not segments:
                 return []
-            _write_manifest(folder, segments, cache.index_token())
+            # The list's column widths, measured here (a load's end, off any screen) so that
+            # the explorer opens with them: at ten million events they take a few tenths of
+            # a second of SQL, which the first keystrokes would otherwise wait for.
+            content = measure(EventIndex(tuple(segments)), cache)
+            _write_manifest(folder, segments, cache.index_token(), content)
         return segments
 
 
@@ -138,6 +144,32 @@ def opened_index(cache: Cache) -> EventIndex | None:
     if segments is None or cache.count_after(segments[-1].max_rowid) > OPEN_TAIL_ROWS:
         return None
     return EventIndex.of_segments(segments, cache)
+
+
+def stored_content(cache: Cache, index: EventIndex) -> CachedContent | None:
+    """The column widths the manifest keeps, if it still names exactly the files `index`
+    maps (rows cached since only add to them: the caller measures again when it can)."""
+    names = [segment.path.name for segment in index.segments if segment.path is not None]
+    try:
+        manifest = orjson.loads((index_dir(cache.path) / MANIFEST).read_bytes())
+        kept = manifest["content"]
+        if manifest["segments"] != names or kept["rows"] != _mapped_rows(index):
+            return None
+        widths = {str(name): int(width) for name, width in kept["widths"].items()}
+        return CachedContent(widths, int(kept["regions"]), int(kept["failures"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # an older manifest, or one a newer load replaced: measured instead
+
+
+def _has_content(folder: Path) -> bool:
+    try:
+        return "content" in orjson.loads((folder / MANIFEST).read_bytes())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def _mapped_rows(index: EventIndex) -> int:
+    return sum(len(segment) for segment in index.segments if segment.path is not None)
 
 
 def built_index(cache: Cache, *, rebuild: bool = False) -> EventIndex:
@@ -182,9 +214,17 @@ def _new_name(folder: Path) -> Path:
     return folder / f"segment-{secrets.token_hex(8)}.idx"
 
 
-def _write_manifest(folder: Path, segments: list[Segment], token: str) -> None:
+def _write_manifest(
+    folder: Path, segments: list[Segment], token: str, content: CachedContent
+) -> None:
     names = [segment.path.name for segment in segments if segment.path is not None]
-    text = orjson.dumps({"format": FORMAT, "token": token, "segments": names})
+    kept = {
+        "rows": sum(len(segment) for segment in segments),
+        "widths": content.widths,
+        "regions": content.regions,
+        "failures": content.failures,
+    }
+    text = orjson.dumps({"format": FORMAT, "token": token, "segments": names, "content": kept})
     temporary = folder / f"{MANIFEST}.{secrets.token_hex(4)}"
     descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with os.fdopen(descriptor, "wb") as handle:

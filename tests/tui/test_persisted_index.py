@@ -9,10 +9,12 @@ import pytest
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo import shipped_trail_path
-from rdstrail_tui.query import index_store
+from rdstrail_tui.query import index_store, measure
 from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.sql import where_of
+from rdstrail_tui.tui.screens import main as main_module
+from rdstrail_tui.tui.widgets.event_list import EventList
 from tests.support.explorer import (
     COMPACT,
     DATA_DIR,
@@ -141,3 +143,52 @@ async def test_another_process_load_is_taken_in(cache_path: Path, tmp_path: Path
         filter_box(app).value = "modify"
         await pilot.pause()
         assert status_counts(app) == (sql_count(cache_path, "modify"), after)
+
+
+async def test_opens_with_the_column_widths_the_load_measured(
+    cache_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At ten million events measuring the columns is a few tenths of SQL, which the first
+    keystrokes would wait for: with the index the load wrote, the list is laid out from the
+    widths it kept, and nothing is measured at open."""
+    load_into(cache_path, shipped_trail_path(), DATA_DIR)
+    refreshed(cache_path)
+    with Cache.open(cache_path) as cache:
+        opened = index_store.opened_index(cache)
+        assert opened is not None
+        expected = measure.measure(opened, cache)
+    measured: list[int] = []
+    real = measure.measure
+
+    def counted(index: EventIndex, cache: Cache) -> measure.CachedContent:
+        measured.append(len(index))
+        return real(index, cache)
+
+    monkeypatch.setattr(measure, "measure", counted)
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=COMPACT) as pilot:
+        screen = main_screen(app)
+        await wait_until(pilot, lambda: screen.index is not None, what="the index mapped")
+        assert screen.query_one(EventList)._content == expected
+        await settle(app, pilot)
+        assert measured == []
+
+
+async def test_rows_cached_since_are_measured_after_a_pause(
+    cache_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load killed before it wrote the files: the kept widths serve at once, and the rows
+    since are measured in the background once no key has come for a moment."""
+    load_into(cache_path, DATA_DIR)
+    refreshed(cache_path)
+    load_into(cache_path, shipped_trail_path())  # no refresh, as if killed at its end
+    monkeypatch.setattr(main_module, "MEASURE_AFTER_KEYS", 0.05)
+    app = make_app(cache_path, tmp_path)
+    async with app.run_test(size=COMPACT) as pilot:
+        screen = main_screen(app)
+        await wait_until(pilot, lambda: screen.index is not None, what="the index mapped")
+        assert screen.index is not None
+        with Cache.open(cache_path) as cache:
+            grown = measure.measure(screen.index, cache)
+        events = screen.query_one(EventList)
+        await wait_until(pilot, lambda: events._content == grown, what="the rows since measured")

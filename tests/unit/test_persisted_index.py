@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 
 from rdstrail_tui.cache.store import Cache
@@ -18,6 +19,7 @@ from rdstrail_tui.demo import shipped_trail_path
 from rdstrail_tui.ingest.scope import Scope
 from rdstrail_tui.query import index_segment, index_store, memory
 from rdstrail_tui.query.language import parse_filter
+from rdstrail_tui.query.measure import measure
 from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.sql import where_of
 from rdstrail_tui.sources.load import find_inputs, load_paths
@@ -388,3 +390,30 @@ def test_dense_matches_answer_as_their_positions_would(monkeypatch: pytest.Monke
         for position in range(size):
             rank = dense.rank_of(position)
             assert rank == (int(np.searchsorted(positions, position)) if mask[position] else None)
+
+
+def test_the_column_widths_are_kept_with_the_files_they_measure(cache: Cache) -> None:
+    """What the explorer lays its list out from is measured when the files are written, so
+    that opening needs no SQL for it; once another load replaces the files, or for an older
+    manifest without it, it is not used (the explorer measures again)."""
+    first, second = trail_parts(2)
+    load_paths(cache, first, Scope())
+    index_store.refresh(cache)
+    opened = index_store.opened_index(cache)
+    assert opened is not None
+    kept = index_store.stored_content(cache, opened)
+    assert kept is not None and kept == measure(opened, cache)
+    assert kept.widths["event_name"] > 0 and kept.regions >= 1
+    load_paths(cache, second, Scope())
+    index_store.refresh(cache)
+    assert index_store.stored_content(cache, opened) is None  # it measured other files
+    reopened = index_store.opened_index(cache)
+    assert reopened is not None
+    assert index_store.stored_content(cache, reopened) == measure(reopened, cache)
+    manifest = index_store.index_dir(cache.path) / index_store.MANIFEST
+    older = {k: v for k, v in orjson.loads(manifest.read_bytes()).items() if k != "content"}
+    manifest.write_bytes(orjson.dumps(older))
+    assert index_store.opened_index(cache) is not None  # the index itself is still trusted
+    assert index_store.stored_content(cache, reopened) is None
+    index_store.refresh(cache)  # the next load adds them, though nothing else changed
+    assert index_store.stored_content(cache, reopened) == measure(reopened, cache)

@@ -44,6 +44,7 @@ from rdstrail_tui.tui.widgets.filter_box import FilterBox
 from rdstrail_tui.tui.widgets.json_view import JsonView
 
 if TYPE_CHECKING:  # the index and numpy load off the screen's thread, after the first paint
+    from rdstrail_tui.query.measure import CachedContent
     from rdstrail_tui.query.memory import EventIndex
 
 # The filter box's keys in the Footer in the order it declares them (Enter, Esc, ctrl+u,
@@ -77,6 +78,8 @@ class MainScreen(
         self.opening_index = False
         # A later measure of the columns is waiting for a pause in the typing.
         self._measure_waiting = False
+        # Since when a measure that need not be at once has waited, keys or none.
+        self._quiet_since = 0.0
         self.total = cache.summary().events  # maintained by every insert: no scan
         self.coverage = None
         # SQLite's count of commits by other connections, last seen: another process's load.
@@ -200,18 +203,19 @@ class MainScreen(
         # match's counts): a few tens of ms the first keystroke would otherwise pay.
         import numpy.ma  # noqa: F401
 
-        from rdstrail_tui.query.index_store import opened_index
+        from rdstrail_tui.query.index_store import opened_index, stored_content
 
         try:
             index = opened_index(self.cache)
+            content = stored_content(self.cache, index) if index is not None else None
         except Exception:  # whatever is wrong with the files, they are rebuilt, never used
-            index = None
+            index, content = None, None
         self.opening_index = False
         if index is None:
             self._refilter()  # the keys typed before, answered by SQLite until it is built
             self.build_index()
             return
-        self._take_index(index)
+        self._take_index(index, content)
         # The modules just imported and the index's objects, out of the collector's sight,
         # as run_explorer does for the start's: a full collection walking them all cost a
         # keystroke 35 ms.
@@ -239,27 +243,36 @@ class MainScreen(
     def on_index_ready(self, message: IndexReady) -> None:
         self._take_index(message.index)
 
-    def _take_index(self, index: EventIndex) -> None:
+    def _take_index(self, index: EventIndex, content: CachedContent | None = None) -> None:
+        """`content`: the column widths the last load measured for `index`, if it kept
+        them; they serve until the rows cached since, if any, are measured too."""
         # The rows cached since the index was made (a load still running elsewhere).
         self.index = index.extended(self.cache)
         self.total = len(self.index)
-        self._measure_when_idle()
+        if content is not None:
+            self.query_one(EventList).set_content(content)
+        if content is None:
+            self._measure_when_idle()
+        elif self.index is not index:
+            self._quiet_since = time.monotonic()
+            self._measure_when_idle(at_once=False)
         self._refilter()
 
-    def _measure_when_idle(self) -> None:
+    def _measure_when_idle(self, *, at_once: bool = True) -> None:
         """Size the list's columns from the index. Before any key (the index just mapped,
         the first screen up) at once, on this thread: nothing waits for it yet, and in a
         worker it would share the interpreter with the first keystrokes. After keys (a load
         growing the list, a rebuilt index) in a worker, once no key has come for
         MEASURE_AFTER_KEYS seconds: at ten million events it takes a tenth of a second or
-        more. The list keeps the widths it has until then."""
+        more. The list keeps the widths it has until then. Not `at_once` (the list already
+        has widths that nearly fit): in a worker after the same pause, keys or none."""
         last_key = self.app.last_key_at  # type: ignore[attr-defined]
         if self.index is None or self._measure_waiting:
             return  # a waiting measure takes the index as it is when it runs
-        if not last_key:
+        if at_once and not last_key:
             self.query_one(EventList).measure_columns(self.index)
             return
-        quiet = time.monotonic() - last_key
+        quiet = time.monotonic() - max(last_key, self._quiet_since)
         if quiet < MEASURE_AFTER_KEYS:
             # One wait however often the list grows meanwhile (a load takes in rows every
             # second): each would otherwise end in a measure of its own.
@@ -270,7 +283,7 @@ class MainScreen(
 
     def _measure_after_wait(self) -> None:
         self._measure_waiting = False
-        self._measure_when_idle()
+        self._measure_when_idle(at_once=False)
 
     # Not exclusive: a cancelled worker fails whoever waits for the workers; a measure of an
     # index that has since been replaced is dropped instead.
