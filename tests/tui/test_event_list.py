@@ -450,3 +450,35 @@ def test_one_mark_per_row_by_precedence() -> None:
         assert mark_of(event) == mark, event
     marks = {MARK_ERROR, MARK_RISKY, MARK_WRITE, MARK_INFERRED_WRITE, MARK_READ, MARK_UNKNOWN}
     assert len(marks) == 6 and all(len(m) == 1 and m.isascii() for m in marks)
+
+
+async def test_a_new_list_reads_only_the_rows_it_shows(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At ten million events each row not yet read is a random read of a cold cache, which
+    the keystroke (or End) that changed the list waits for: only the rows on screen are read,
+    not the three screens of rowids the list keeps around them. A scroll reads what it brings
+    in, and every row drawn is filled."""
+    read: list[int] = []
+    real = Cache.events_by_rowid
+
+    def counted(cache: Cache, rowids: list[int]) -> Any:
+        read.extend(rowids)
+        return real(cache, rowids)
+
+    app = make_app(demo, tmp_path)
+    async with app.run_test(size=COMPACT) as pilot:
+        events = await ready(app, pilot)
+        shown = events.size.height - 1  # below the header
+        monkeypatch.setattr(Cache, "events_by_rowid", counted)
+        for key in ("end", "pageup", "pageup", "home", "pagedown"):
+            read.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert len(set(read)) <= shown, key
+            assert read or key != "end", key  # the oldest rows: not read before
+            top = events.scroll_offset.y
+            assert all(line_of(events, i).strip() for i in range(top, top + shown)), key
+        read.clear()
+        await set_filter(app, pilot, "describe")  # a new list, from its first row
+        assert 0 < len(set(read)) <= shown + 1  # + the event the detail shows

@@ -398,7 +398,7 @@ class EventList(ScrollView, can_focus=True):
         key = (rowid, width, index == self.cursor, self.has_focus)
         strip = self._strips.get(key)
         if strip is None:
-            self._fetch_window()
+            self._fetch_shown(rowid)
             event = self._events.get(rowid)
             strip = self._row_strip(event, width, index == self.cursor)
             self._strips[key] = strip
@@ -448,9 +448,17 @@ class EventList(ScrollView, can_focus=True):
             offset = index - self._window_start
         return self._window[offset] if 0 <= offset < len(self._window) else None
 
-    def _fetch_window(self) -> None:
-        """Fetch the events of the whole rowid window in one query."""
-        self._fetch(self._window)
+    def _fetch_shown(self, drawn: int) -> None:
+        """Fetch the events of every row on screen (and `drawn`'s) in one query. Only those:
+        the window of rowids spans three screens, and each row not yet read costs a random
+        read of the cache (cold at ten million events), which the keystroke that changed
+        the list, or End, would wait for. The rows a scroll brings in are fetched when they
+        are drawn."""
+        top = self.scroll_offset.y
+        bottom = min(top + max(self.size.height - 1, 1), len(self._rows))
+        # Every shown row lies within the window that the first of them placed.
+        shown = [self._rowid_at(index) for index in range(top, bottom)]
+        self._fetch([drawn, *(rowid for rowid in shown if rowid is not None)])
 
     def _fetch(self, rowids: list[int]) -> None:
         missing = [rowid for rowid in rowids if rowid not in self._events]
