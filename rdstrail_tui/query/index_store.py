@@ -148,12 +148,13 @@ def opened_index(cache: Cache) -> EventIndex | None:
 
 def stored_content(cache: Cache, index: EventIndex) -> CachedContent | None:
     """The column widths the manifest keeps, if it still names exactly the files `index`
-    maps (rows cached since only add to them: the caller measures again when it can)."""
+    maps (a file is never changed once written, so its name says which rows it holds; rows
+    cached since only add to them: the caller measures again)."""
     names = [segment.path.name for segment in index.segments if segment.path is not None]
     try:
         manifest = orjson.loads((index_dir(cache.path) / MANIFEST).read_bytes())
         kept = manifest["content"]
-        if manifest["segments"] != names or kept["rows"] != _mapped_rows(index):
+        if manifest["segments"] != names:
             return None
         widths = {str(name): int(width) for name, width in kept["widths"].items()}
         return CachedContent(widths, int(kept["regions"]), int(kept["failures"]))
@@ -166,10 +167,6 @@ def _has_content(folder: Path) -> bool:
         return "content" in orjson.loads((folder / MANIFEST).read_bytes())
     except (OSError, ValueError, TypeError):
         return False
-
-
-def _mapped_rows(index: EventIndex) -> int:
-    return sum(len(segment) for segment in index.segments if segment.path is not None)
 
 
 def built_index(cache: Cache, *, rebuild: bool = False) -> EventIndex:
@@ -219,7 +216,6 @@ def _write_manifest(
 ) -> None:
     names = [segment.path.name for segment in segments if segment.path is not None]
     kept = {
-        "rows": sum(len(segment) for segment in segments),
         "widths": content.widths,
         "regions": content.regions,
         "failures": content.failures,

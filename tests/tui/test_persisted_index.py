@@ -13,7 +13,6 @@ from rdstrail_tui.query import index_store, measure
 from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.sql import where_of
-from rdstrail_tui.tui.screens import main as main_module
 from rdstrail_tui.tui.widgets.event_list import EventList
 from tests.support.explorer import (
     COMPACT,
@@ -174,15 +173,12 @@ async def test_opens_with_the_column_widths_the_load_measured(
         assert measured == []
 
 
-async def test_rows_cached_since_are_measured_after_a_pause(
-    cache_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_rows_cached_since_are_measured_too(cache_path: Path, tmp_path: Path) -> None:
     """A load killed before it wrote the files: the kept widths serve at once, and the rows
-    since are measured in the background once no key has come for a moment."""
+    since are measured as for any index that grew."""
     load_into(cache_path, DATA_DIR)
     refreshed(cache_path)
     load_into(cache_path, shipped_trail_path())  # no refresh, as if killed at its end
-    monkeypatch.setattr(main_module, "MEASURE_AFTER_KEYS", 0.05)
     app = make_app(cache_path, tmp_path)
     async with app.run_test(size=COMPACT) as pilot:
         screen = main_screen(app)

@@ -78,8 +78,6 @@ class MainScreen(
         self.opening_index = False
         # A later measure of the columns is waiting for a pause in the typing.
         self._measure_waiting = False
-        # Since when a measure that need not be at once has waited, keys or none.
-        self._quiet_since = 0.0
         self.total = cache.summary().events  # maintained by every insert: no scan
         self.coverage = None
         # SQLite's count of commits by other connections, last seen: another process's load.
@@ -251,28 +249,24 @@ class MainScreen(
         self.total = len(self.index)
         if content is not None:
             self.query_one(EventList).set_content(content)
-        if content is None:
+        if content is None or self.index is not index:
             self._measure_when_idle()
-        elif self.index is not index:
-            self._quiet_since = time.monotonic()
-            self._measure_when_idle(at_once=False)
         self._refilter()
 
-    def _measure_when_idle(self, *, at_once: bool = True) -> None:
+    def _measure_when_idle(self) -> None:
         """Size the list's columns from the index. Before any key (the index just mapped,
         the first screen up) at once, on this thread: nothing waits for it yet, and in a
         worker it would share the interpreter with the first keystrokes. After keys (a load
         growing the list, a rebuilt index) in a worker, once no key has come for
         MEASURE_AFTER_KEYS seconds: at ten million events it takes a tenth of a second or
-        more. The list keeps the widths it has until then. Not `at_once` (the list already
-        has widths that nearly fit): in a worker after the same pause, keys or none."""
+        more. The list keeps the widths it has until then."""
         last_key = self.app.last_key_at  # type: ignore[attr-defined]
         if self.index is None or self._measure_waiting:
             return  # a waiting measure takes the index as it is when it runs
-        if at_once and not last_key:
+        if not last_key:
             self.query_one(EventList).measure_columns(self.index)
             return
-        quiet = time.monotonic() - max(last_key, self._quiet_since)
+        quiet = time.monotonic() - last_key
         if quiet < MEASURE_AFTER_KEYS:
             # One wait however often the list grows meanwhile (a load takes in rows every
             # second): each would otherwise end in a measure of its own.
@@ -283,7 +277,7 @@ class MainScreen(
 
     def _measure_after_wait(self) -> None:
         self._measure_waiting = False
-        self._measure_when_idle(at_once=False)
+        self._measure_when_idle()
 
     # Not exclusive: a cancelled worker fails whoever waits for the workers; a measure of an
     # index that has since been replaced is dropped instead.

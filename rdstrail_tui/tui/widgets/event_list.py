@@ -398,7 +398,8 @@ class EventList(ScrollView, can_focus=True):
         key = (rowid, width, index == self.cursor, self.has_focus)
         strip = self._strips.get(key)
         if strip is None:
-            self._fetch_shown(rowid)
+            if rowid not in self._events:  # once a frame: the first unread row reads them all
+                self._fetch_shown(rowid)
             event = self._events.get(rowid)
             strip = self._row_strip(event, width, index == self.cursor)
             self._strips[key] = strip
