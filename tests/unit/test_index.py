@@ -13,6 +13,7 @@ import pytest
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.demo import shipped_trail_path
 from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.query import memory
 from rdstrail_tui.query.language import FilterError, parse_filter
 from rdstrail_tui.query.memory import EventIndex
 from rdstrail_tui.query.sql import where_of
@@ -125,3 +126,38 @@ def test_extending_takes_in_new_events_in_order(tmp_path: Path) -> None:
         assert len(grown) == cache.count() > 72
         assert index_ids(cache, grown, "") == sql_ids(cache, "")
         assert grown.extended(cache) is grown  # nothing new: the same index
+
+
+# Typed a character at a time, with the edits that must not narrow the last matches: a
+# negated word grown (matches more), an exact value grown (another value), an alternative
+# added, a word taken back, a term removed, terms reordered.
+TYPED = [
+    "modify user:a -is:error",
+    "-des -desc -describe",
+    "name:=ModifyDBInstance",
+    "-is:error res:=reporting-pg",
+    "modify,delete user:carol,bob",
+    "modifyd modify",
+    "user:alice res:prod user:a",
+    "res:p res:prod res:prod-x",
+    "is:write user:a user:adm agent:terra",
+]
+
+
+@pytest.mark.parametrize("dense", [False, True], ids=["listed", "masked"])
+@pytest.mark.parametrize("typed", TYPED)
+def test_each_keystroke_selects_what_sql_selects(
+    cache: Cache, typed: str, dense: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index narrows the last keystroke's matches when the new filter can only match
+    fewer; at every step of typing (and of the edits that must not narrow) it selects
+    exactly what SQL does for the text as it stands."""
+    if dense:  # many matches kept as a mask, from any size
+        monkeypatch.setattr(memory, "DENSE_MIN_ROWS", 0)
+    index = EventIndex.build(cache)
+    steps = [typed[:end] for end in range(1, len(typed) + 1)]
+    steps += [typed, typed.rsplit(" ", 1)[0], " ".join(reversed(typed.split(" "))), typed]
+    for text in steps:
+        with contextlib.suppress(FilterError):
+            parse_filter(text, NOW)
+            assert index_ids(cache, index, text) == sql_ids(cache, text), text

@@ -39,9 +39,12 @@ class DetailHandling(MainScreenBase):
         if self.compact:
             return
         # After the list's own frame: the cursor moves at once, the detail follows, and a
-        # held-down key renders only the event it stops on.
+        # held-down key renders only the event it stops on. Two frames on: a keystroke in
+        # the filter box has a frame of its own first (the box's echo, before the list and
+        # the count reach the screen), and reading and drawing the event (20-30 ms) in
+        # between held the new list back by as much (tmux at 160x48).
         if self._detail_wanted is None:
-            self.call_after_refresh(self._show_wanted_detail)
+            self.call_after_refresh(self.call_after_refresh, self._show_wanted_detail)
         self._detail_wanted = message.rowid if message.rowid is not None else NO_EVENT
 
     def _show_wanted_detail(self) -> None:

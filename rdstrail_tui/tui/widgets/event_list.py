@@ -224,11 +224,28 @@ class EventList(ScrollView, can_focus=True):
         self._strips.clear()
         position = rows.position_of(keep_rowid) if keep_rowid is not None else None
         # +1: the column header is line 0 of the virtual space.
-        self.virtual_size = Size(self._width, len(rows) + 1)
+        self._set_virtual_height(len(rows) + 1)
         self.set_reactive(EventList.cursor, min(position or 0, max(len(rows) - 1, 0)))
         self._scroll_cursor_into_view(center=position is not None)
         self.refresh()
         self.post_message(EventHighlighted(self.current_rowid))
+
+    def _set_virtual_height(self, height: int) -> None:
+        """The list's virtual size, without the layout pass that setting it asks for when
+        nothing else moves: a filter's new row count changes only the scrollbar's thumb (the
+        gutter is kept, so no column moves), and a layout of the whole screen (reflowing
+        every widget, drawing the Footer and the detail again) cost each keystroke 30-60 ms
+        at 160x48. When the rows start or stop overflowing the list, the scrollbar comes or
+        goes: that takes the full path."""
+        size = Size(self._width, height)
+        view = self.container_size.height
+        overflow_kept = (height > view) == (self.virtual_size.height > view)
+        scroll_update = getattr(self, "_scroll_update", None)  # Textual's own, private
+        if not (self.is_mounted and view and overflow_kept and callable(scroll_update)):
+            self.virtual_size = size
+            return
+        self.set_reactive(EventList.virtual_size, size)
+        scroll_update(size)  # the scrollbar's thumb, and the scroll kept within the rows
 
     def forget_events(self) -> None:
         """Drop fetched events, e.g. after the cache was cleared."""
