@@ -391,15 +391,6 @@ _POPCOUNT16 = (
 )
 
 
-def _distinct(values: IntArray) -> IntArray:
-    """np.unique without it: its first call imports numpy.ma (tens of ms, at a keystroke)."""
-    ordered = np.sort(values)
-    keep = np.ones(len(ordered), dtype=np.bool_)
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    distinct: IntArray = ordered[keep]
-    return distinct
-
-
 @dataclass(frozen=True)
 class DenseMatches:
     """Many matches of a segment, as its mask and the number of matches before each block
@@ -430,7 +421,7 @@ class DenseMatches:
         """The positions of the matches of these ranks (0 is the first match)."""
         out = np.zeros(len(ranks), dtype=np.int64)
         blocks = np.searchsorted(self.before_block, ranks, side="right") - 1
-        for block in _distinct(blocks):
+        for block in np.unique(blocks):
             start = int(block) * _BLOCK
             inside = np.flatnonzero(self.mask[start : start + _BLOCK])
             chosen = blocks == block
@@ -446,10 +437,10 @@ class DenseMatches:
         byte, bit = np.divmod(positions.astype(np.int64), 8)
         word = byte // 2
         out: IntArray = before_word[word].astype(np.int64)
+        inside = byte < len(packed)  # not the position after every row
         # A position in a word's second byte has the whole first byte before it.
-        second = (byte % 2 == 1) & (byte < len(packed))
+        second = inside & (byte % 2 == 1)
         out[second] += _POPCOUNT[packed[byte[second] - 1]]
-        inside = byte < len(packed)
         out[inside] += _POPCOUNT[packed[byte[inside]] & _HIGH_BITS[bit[inside]]]
         return out
 
