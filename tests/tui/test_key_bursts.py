@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
 from rdstrail_tui.tui.app import RdstrailApp
@@ -142,3 +142,40 @@ async def test_a_burst_is_filtered_once_for_its_last_text(
         # A key on its own is still applied at once.
         await pilot.press("backspace")
         assert applied[-1] == "res:orders-prod is:writ"
+
+
+async def test_backspaces_and_cursor_keys_in_a_burst_act_in_order(tmp_path: Path) -> None:
+    """Six backspaces and `xyzq` in one read (a held key over a slow link): the six
+    characters before the cursor go, then the letters are typed. Textual's own Input runs
+    its bound keys only after the printable keys queued behind them (Textualize/textual#6605),
+    which left `modi`."""
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        burst(app, [("slash", "/"), *[(c, c) for c in "modifydb"]])
+        await pilot.pause()
+        burst(app, [*[("backspace", "\x7f")] * 6, *[(c, c) for c in "xyzq"]])
+        await pilot.pause()
+        box = app.screen.query_one(FilterBox)
+        assert box.value == "moxyzq"
+        burst(app, [("home", None), ("right", None), ("delete", None), ("e", "e")])
+        await pilot.pause()
+        assert box.value == "mexyzq"  # home, right, the o deleted, e typed after the m
+        typed = [(c, c) for c in "modify"]
+        burst(app, [("end", None), ("left", None), ("ctrl+w", "\x17"), *typed, ("delete", None)])
+        await pilot.pause()
+        assert box.value == "modify"  # the word before the q went, modify typed, the q deleted
+        assert "37 of 301 events" in str(app.screen.query_one("#status", Static).render())
+
+
+async def test_a_dialog_box_edits_in_order_too(tmp_path: Path) -> None:
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("L")
+        burst(app, [(c, c) for c in "/trial"])
+        burst(app, [*[("backspace", "\x7f")] * 4, *[(c, c) for c in "ail"]])
+        await pilot.pause()
+        # Four backspaces leave `/t`; without the fix `ail` landed first and `/tria` remained.
+        assert app.screen.query_one("#path", Input).value == "/tail"

@@ -31,6 +31,7 @@ from rdstrail_tui.query.export import (
     with_extension,
 )
 from rdstrail_tui.query.language import Filter
+from rdstrail_tui.tui.widgets.in_order_input import InOrderInput
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class ExportScreen(ModalScreen[Optional[ExportRequest]]):
             yield _Checkbox("UTF-8 BOM, for Excel (CSV only)", id="export-bom", compact=True)
             with Horizontal():
                 yield Label("File")
-                yield Input(self._initial_name, id="export-file", compact=True)
+                yield InOrderInput(self._initial_name, id="export-file", compact=True)
             yield Static("", id="export-where", markup=False)
             yield Static("Same from a shell:", markup=False)
             yield Static("", id="export-command", markup=False)

@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
+from rdstrail_tui.tui.widgets.in_order_input import InOrderInput
+
 
 # Optional, not "| None": a base class is evaluated at run time, and Python 3.9 has no
 # "|" between types.
@@ -39,7 +41,7 @@ class LoadScreen(ModalScreen[Optional[str]]):
                 "Enter loads, Escape cancels.",
                 markup=False,
             )
-            yield Input(placeholder="~/trail/AWSLogs", id="path")
+            yield InOrderInput(placeholder="~/trail/AWSLogs", id="path")
         yield Footer()
 
     def on_mount(self) -> None:

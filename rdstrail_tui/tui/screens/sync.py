@@ -20,6 +20,7 @@ from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.timespec import parse_when
 from rdstrail_tui.sources.config import SavedSource
 from rdstrail_tui.sources.request import SyncRequest
+from rdstrail_tui.tui.widgets.in_order_input import InOrderInput
 
 FIELDS = (
     ("url", "Where", "s3://bucket/AWSLogs, db.table (Athena) or store ARN (Lake)"),
@@ -95,7 +96,7 @@ class SyncScreen(ModalScreen[Optional[SyncRequest]]):
             for key, label, hint in FIELDS:
                 with Horizontal():
                     yield Label(label)
-                    yield Input(placeholder=hint, id=f"sync-{key}")
+                    yield InOrderInput(placeholder=hint, id=f"sync-{key}")
             yield Static("", id="sync-error", markup=False)
         yield Footer()
 

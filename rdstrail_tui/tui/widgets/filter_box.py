@@ -7,11 +7,11 @@ from typing import ClassVar
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Input
 
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.language import FilterError, parse_filter
 from rdstrail_tui.tui.filter_history import FilterHistory
+from rdstrail_tui.tui.widgets.in_order_input import InOrderInput
 
 
 class FilterSyntax(Validator):
@@ -26,7 +26,7 @@ class FilterSyntax(Validator):
         return self.success()
 
 
-class FilterBox(Input):
+class FilterBox(InOrderInput):
     """Enter keeps the filter, Escape cancels the edit (both return to the list: the
     screen's actions), ctrl+u empties the box, up and down walk the history.
 
@@ -84,19 +84,6 @@ class FilterBox(Input):
         # What the box held when it was focused: Escape puts it back.
         self.value_at_focus = ""
 
-    async def _on_key(self, event: events.Key) -> None:
-        # The box's own keys (ctrl+u, up, down) act here, in the order they were typed.
-        # Left to Textual, a key the box does not print bubbles up to reach its binding,
-        # and that comes only after the box has taken the keys queued behind it: in one
-        # packet, `/`, ctrl+u and `modify` emptied the box after `modify` was in it.
-        action = _OWN_KEYS.get(event.key)
-        if action is not None:
-            event.stop()
-            event.prevent_default()
-            await self.run_action(action)
-            return
-        await super()._on_key(event)
-
     def on_focus(self, event: events.Focus) -> None:
         # Not when the terminal window regains focus: that is no new edit.
         if not event.from_app_focus:
@@ -149,12 +136,3 @@ class FilterBox(Input):
     def _show(self, text: str) -> None:
         self.value = text
         self.cursor_position = len(text)
-
-
-# The box's own bindings, by key (not Enter and Escape: the screen's, and priority bindings,
-# which Textual runs before the key is queued at all).
-_OWN_KEYS: dict[str, str] = {
-    binding.key: binding.action
-    for binding in Binding.make_bindings(FilterBox.BINDINGS)
-    if not binding.priority and "." not in binding.action
-}
