@@ -241,13 +241,15 @@ INDEX_COLUMNS: dict[str, str] = {
 
 
 def event_row(
-    rowid: int, event: Event, ids: dict[str, int], compress: Callable[[bytes], bytes]
+    rowid: int, event: Event, ids: dict[str, int], stored_id: str | bytes, blob: bytes
 ) -> tuple[object, ...]:
-    """The INSERT_EVENT parameters of one event; `ids` holds every text's strings.id."""
+    """The INSERT_EVENT parameters of one event; `ids` holds every text's strings.id,
+    `stored_id` is its encode_event_id and `blob` its compressed record (both made before
+    the write lock is taken, so that parallel writers hold it for less)."""
     e = event
     return (
         rowid,
-        encode_event_id(e.event_id),
+        stored_id,
         e.event_time,
         ids[e.event_name],
         ids[e.event_source],
@@ -261,7 +263,7 @@ def event_row(
         None if e.error_message is None else ids[e.error_message],
         ids[e.resource],
         e.flags,
-        compress(e.raw),
+        blob,
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from rdstrail_tui.cache import reports, resources, summary, sync_state
 from rdstrail_tui.cache.codec import RecordCodec
 from rdstrail_tui.cache.errors import CacheError
+from rdstrail_tui.cache.ids import encode_event_id
 from rdstrail_tui.cache.migrations import Progress, migrate
 from rdstrail_tui.cache.paths import create_private_file, default_cache_path, tighten
 from rdstrail_tui.cache.reports import CacheInfo, Stats
@@ -120,17 +121,25 @@ class Cache:
         batch = list(events)
         if not batch:
             return 0
-        compress = self._codec.compress
         if not self._writing:
             self._writing = True
             self._db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
+        # What needs no database is done before the write lock, which a parallel load's
+        # other workers are waiting for.
+        compress = self._codec.compress
+        blobs = [compress(e.raw) for e in batch]
+        stored_ids = [encode_event_id(e.event_id) for e in batch]
+        texts = _texts_of(batch)
         with self.transaction():
-            ids = self._intern(batch)
+            ids = self._intern(texts)
             # Under the write lock nobody else adds rows: the batch's rows are numbered
             # from the current end, and a duplicate's number is left unused.
             (last,) = self._db.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()
             base = int(last) + 1
-            rows = [event_row(base + i, e, ids, compress) for i, e in enumerate(batch)]
+            rows = [
+                event_row(base + i, e, ids, stored_id, blob)
+                for i, (e, stored_id, blob) in enumerate(zip(batch, stored_ids, blobs))
+            ]
             before = self._db.total_changes
             self._db.executemany(INSERT_EVENT, rows)
             added = self._db.total_changes - before
@@ -189,29 +198,13 @@ class Cache:
         ]
         store_facts(self._db, self._resource_ids, facts)
 
-    def _intern(self, batch: list[Event]) -> dict[str, int]:
-        """The strings.id of every text in the batch, adding the new ones. Runs inside the
+    def _intern(self, texts: set[str]) -> dict[str, int]:
+        """The strings.id of every text in `texts`, adding the new ones. Runs inside the
         insert's transaction, which holds the write lock, so ids cannot race."""
         known = self._string_ids
-        wanted = {
-            text
-            for e in batch
-            for text in (
-                e.event_name,
-                e.event_source,
-                e.region,
-                e.account,
-                e.principal,
-                e.source_ip,
-                e.user_agent,
-                e.error_code,
-                e.error_message,
-                e.resource,
-            )
-            if text is not None and text not in known
-        }
+        wanted = [text for text in texts if text not in known]
         if wanted:
-            missing = list(wanted)
+            missing = wanted
             self._db.executemany(
                 "INSERT OR IGNORE INTO strings (text) VALUES (?)", ((t,) for t in missing)
             )
@@ -480,3 +473,24 @@ class Cache:
 
     def info(self) -> CacheInfo:
         return reports.info(self._db, self.path)
+
+
+def _texts_of(batch: list[Event]) -> set[str]:
+    """Every text of the batch that is stored as a strings.id."""
+    return {
+        text
+        for e in batch
+        for text in (
+            e.event_name,
+            e.event_source,
+            e.region,
+            e.account,
+            e.principal,
+            e.source_ip,
+            e.user_agent,
+            e.error_code,
+            e.error_message,
+            e.resource,
+        )
+        if text is not None
+    }
