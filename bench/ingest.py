@@ -100,7 +100,11 @@ def _tree_rss(root_pid: int) -> int:
 
 
 def timed(
-    command: list[str], *, shell: bool = False, env: dict[str, str] | None = None
+    command: list[str],
+    *,
+    shell: bool = False,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
 ) -> tuple[float, int, str]:
     """Wall time, peak tree RSS (sampled every 20 ms) and stdout of one command."""
     started = time.perf_counter()
@@ -110,6 +114,7 @@ def timed(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        cwd=cwd,
         text=True,
     )
     peak = 0
@@ -136,7 +141,11 @@ def run_load(trail: Path, measure_cache: bool = False) -> tuple[float, int, str]
     with tempfile.TemporaryDirectory() as scratch:
         cache = Path(scratch) / "events.db"
         env = {**os.environ, "RDSTRAIL_CACHE": str(cache)}
-        result = timed([sys.executable, "-m", "rdstrail_tui", "load", str(trail)], env=env)
+        # Run from the scratch directory: `-m` puts the working directory first on the
+        # path, and from a source tree it would measure that tree, not the install this
+        # Python has (which once lacked the compression dictionary the tree holds).
+        command = [sys.executable, "-m", "rdstrail_tui", "load", str(trail.resolve())]
+        result = timed(command, env=env, cwd=scratch)
         if measure_cache:
             print(f"    cache size / JSON of its records: {cache_ratio(cache):.2f} (budget 0.5)")
         return result
