@@ -152,12 +152,19 @@ def test_each_keystroke_selects_what_sql_selects(
     """The index narrows the last keystroke's matches when the new filter can only match
     fewer; at every step of typing (and of the edits that must not narrow) it selects
     exactly what SQL does for the text as it stands."""
-    if dense:  # many matches kept as a mask, from any size
+    if dense:  # many matches kept as a mask, from any size; one term's found from the end
         monkeypatch.setattr(memory, "DENSE_MIN_ROWS", 0)
+        monkeypatch.setattr(memory, "_TAIL_ROWS", 4)
     index = EventIndex.build(cache)
     steps = [typed[:end] for end in range(1, len(typed) + 1)]
     steps += [typed, typed.rsplit(" ", 1)[0], " ".join(reversed(typed.split(" "))), typed]
     for text in steps:
         with contextlib.suppress(FilterError):
-            parse_filter(text, NOW)
-            assert index_ids(cache, index, text) == sql_ids(cache, text), text
+            where = parse_filter(text, NOW)
+            expected = sql_ids(cache, text)
+            # The count and the newest rows first, as the list asks for them.
+            selection = index.selection(where, cache)
+            assert len(selection) == len(expected), text
+            newest = cache.events_by_rowid(selection.rowids(0, 3))
+            assert [newest[r].event_id for r in selection.rowids(0, 3)] == expected[:3], text
+            assert index_ids(cache, index, text) == expected, text

@@ -45,8 +45,13 @@ def agrees(cache: Cache, index: EventIndex, texts: list[str] = FILTERS) -> None:
     for text in texts:
         selection = index.selection(parse_filter(text, NOW), cache)
         expected = sql_rowids(cache, text)
-        assert [int(r) for r in selection.all_rowids()] == expected, text
+        # As the list asks: the count and the newest rows first (one text term's matches
+        # answer those from the newest rows alone), then everything.
         assert len(selection) == len(expected), text
+        assert selection.rowids(0, 5) == expected[:5], text
+        if expected:
+            assert selection.position_of(expected[0]) == 0, text
+        assert [int(r) for r in selection.all_rowids()] == expected, text
         # The list asks for windows, and where the cursor's event went.
         if expected:
             middle = len(expected) // 2
@@ -73,6 +78,8 @@ def small_steps(monkeypatch: pytest.MonkeyPatch) -> None:
     # Many matches kept as a mask in blocks of 64 rows, from any size.
     monkeypatch.setattr(memory, "DENSE_MIN_ROWS", 0)
     monkeypatch.setattr(memory, "_BLOCK", 64)
+    # One text term's matches found from the newest rows back, a few rows at a time.
+    monkeypatch.setattr(memory, "_TAIL_ROWS", 4)
 
 
 @pytest.fixture
@@ -390,6 +397,75 @@ def test_dense_matches_answer_as_their_positions_would(monkeypatch: pytest.Monke
         for position in range(size):
             rank = dense.rank_of(position)
             assert rank == (int(np.searchsorted(positions, position)) if mask[position] else None)
+
+
+def test_tail_matches_answer_as_the_whole_mask_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One text term's matches, found from the newest rows back as far as each question
+    needs: the count, the k-th match, the matches before a position and a position's rank
+    are those of the whole mask, whatever is asked first, and however far back it is."""
+    monkeypatch.setattr(memory, "_TAIL_ROWS", 8)
+    monkeypatch.setattr(memory, "DENSE_MIN_ROWS", 0)
+    rng = np.random.default_rng(7)
+    for size, share, negated in [
+        (1, 1.0, False),
+        (40, 0.5, False),
+        (1000, 0.3, False),
+        (1000, 0.01, False),
+        (1000, 0.2, True),
+        (3000, 0.001, False),
+    ]:
+        column = rng.integers(0, 50, size).astype(np.uint16)
+        table = rng.random(50) < share
+        table[0] = negated  # id 0 (no value) matches a negation only
+        counts = index_segment.Counts.of(column)
+        mask = table[column]
+        positions = np.flatnonzero(mask)
+        newest_first: list[tuple[str, Any]] = [
+            ("count", None),
+            ("take", np.arange(max(len(positions) - 5, 0), len(positions), dtype=np.int64)),
+            ("before", np.array([size, size - 1, max(size - 30, 0)], dtype=np.int64)),
+            ("rank", size - 1),
+            ("rank", size // 2),
+            ("take", np.arange(len(positions), dtype=np.int64)),
+            ("before", np.arange(size + 1, dtype=np.int64)),
+            ("positions", None),
+        ]
+        for order in (newest_first, newest_first[::-1]):
+            tail = memory.TailMatches.of(table, column, counts)
+            for question, argument in order:
+                if question == "count":
+                    assert len(tail) == len(positions)
+                elif question == "take":
+                    assert tail.take(argument).tolist() == positions[argument].tolist()
+                elif question == "before":
+                    expected = np.searchsorted(positions, argument, side="left")
+                    assert tail.counts_before(argument).tolist() == expected.tolist()
+                elif question == "rank":
+                    rank = int(np.searchsorted(positions, argument))
+                    assert tail.rank_of(argument) == (rank if mask[argument] else None)
+                else:
+                    assert tail.positions().tolist() == positions.tolist()
+
+
+def test_the_first_keystroke_reads_only_the_newest_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broad first letter over a big segment: its count and the newest screen of
+    matches come without a pass over every row."""
+    monkeypatch.setattr(memory, "DENSE_MIN_ROWS", 0)
+    column = np.resize(np.array([1, 2, 3], dtype=np.uint16), 1_000_000)
+    table = np.array([False, True, False, True])
+    tail = memory.TailMatches.of(table, column, index_segment.Counts.of(column))
+    read: list[int] = []
+    gathered = memory.gathered
+
+    def counted(lookup: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        read.append(len(rows))
+        return gathered(lookup, rows)
+
+    monkeypatch.setattr(memory, "gathered", counted)
+    assert len(tail) == 666_667
+    newest = tail.take(np.arange(len(tail) - 120, len(tail), dtype=np.int64))
+    assert newest[-1] == 999_999 and len(newest) == 120
+    assert sum(read) <= memory._TAIL_ROWS
 
 
 def test_the_column_widths_are_kept_with_the_files_they_measure(cache: Cache) -> None:
