@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import signal
 import sys
 import threading
@@ -84,20 +85,66 @@ def load_parallel(
     tasks: list[ChunkTask],
     workers: int,
     collect: Callable[[int, ChunkResult], None],
-) -> None:
-    """Run every task in a pool of `workers` processes, handing each result to `collect`
-    as it arrives (in no particular order)."""
+    should_stop: Callable[[], bool] | None = None,
+) -> bool:
+    """Run the tasks in a pool of `workers` processes, handing each result to `collect`
+    as it arrives (in no particular order). `should_stop` is asked after each result; once
+    it says so, no other task starts, the ones running finish (a chunk commits whole) and are
+    collected, and this returns True. False when every task ran."""
     # spawn, not fork: the parent may run a progress thread, and forking a threaded
     # process can deadlock the child.
     context = multiprocessing.get_context("spawn")
     with stderr_with_a_descriptor(), spawning_without_sigint():
         pool = context.Pool(min(workers, len(tasks)), _start_worker, (str(cache.path),))
+    # A few tasks in flight at a time, not all of them queued: a stop then waits for the
+    # running chunks alone, and the pool closes normally. Pool.terminate() can hang for
+    # good while workers wait on its queue (python/cpython#78178, #96995, open): the
+    # explorer's cancelled load once never ended. Ctrl-C still terminates (see below).
+    outcomes: queue.Queue[tuple[int, ChunkResult] | BaseException] = queue.Queue()
+    waiting = iter(tasks)
+    running = 0
+    stopped = False
+
+    def start_next() -> int:
+        task = next(waiting, None)
+        if task is None:
+            return 0
+        pool.apply_async(_run_chunk, (task,), callback=outcomes.put, error_callback=outcomes.put)
+        return 1
+
     try:
-        for root, result in pool.imap_unordered(_run_chunk, tasks):
-            collect(root, result)
+        for _ in range(TASKS_IN_FLIGHT_PER_WORKER * workers):
+            running += start_next()
+        while running:
+            outcome = _next_outcome(outcomes)
+            running -= 1
+            if isinstance(outcome, BaseException):
+                raise outcome
+            collect(*outcome)
+            stopped = stopped or (should_stop is not None and should_stop())
+            if not stopped:
+                running += start_next()
         pool.close()
     except BaseException:
+        # Ctrl-C (or a failed chunk): the workers are stopped at once and their open
+        # transactions roll back, so a chunk is never half-written.
         pool.terminate()
         raise
     finally:
         pool.join()
+    return stopped
+
+
+# Chunks queued per worker: one running, one ready for when it ends.
+TASKS_IN_FLIGHT_PER_WORKER = 2
+
+
+def _next_outcome(
+    outcomes: queue.Queue[tuple[int, ChunkResult] | BaseException],
+) -> tuple[int, ChunkResult] | BaseException:
+    # In short waits, so that Ctrl-C reaches this thread between them.
+    while True:
+        try:
+            return outcomes.get(timeout=0.2)
+        except queue.Empty:
+            continue

@@ -122,17 +122,18 @@ def load_paths(
         summary.add(result)
         added[root] += result.new
         report()
-        if should_stop is not None and should_stop():
-            raise _StopRequested  # handled below like Ctrl-C: the same guarantees
 
     report()
     try:
         if workers > 1 and len(tasks) > 1 and total_bytes >= chunking.parallel_min_bytes:
             summary.processes = min(workers, len(tasks))
-            load_parallel(cache, tasks, summary.processes, collect)
+            if load_parallel(cache, tasks, summary.processes, collect, should_stop):
+                raise _StopRequested  # handled below like Ctrl-C: the same guarantees
         else:
             for root, chunk, chunk_scope in tasks:
                 collect(root, load_chunk(cache, chunk, chunk_scope))
+                if should_stop is not None and should_stop():
+                    raise _StopRequested
     except (KeyboardInterrupt, _StopRequested):
         summary.interrupted = True
         report()

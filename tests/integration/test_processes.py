@@ -251,3 +251,43 @@ def test_query_modify_counts_like_the_data(
     assert result.code == 0
     assert result.out.count("\n") == expected
     assert all("modify" in json.loads(line)["eventName"].lower() for line in result.out_lines)
+
+
+def test_a_stopped_parallel_load_ends_with_its_running_chunks(tmp_path: Path) -> None:
+    """The explorer's cancel (should_stop) during a load on worker processes: no chunk
+    starts after it, the running ones finish and are counted, and the load returns (it once
+    hung for good in Pool.terminate). The same load then completes the cache."""
+    from rdstrail_tui.cache.store import Cache
+    from rdstrail_tui.demo import shipped_trail_path
+    from rdstrail_tui.ingest.chunks import Chunking
+    from rdstrail_tui.ingest.scope import Scope
+    from rdstrail_tui.sources.load import LoadInterrupted, load_paths
+
+    chunking = Chunking(max_files=4, parallel_min_bytes=0)  # ~85 chunks of the demo trail
+    asked: list[int] = []
+
+    def after_two_results() -> bool:
+        asked.append(1)
+        return len(asked) >= 2
+
+    with Cache.open(tmp_path / "events.db") as cache:
+        began = time.monotonic()
+        with pytest.raises(LoadInterrupted) as stop:
+            load_paths(
+                cache,
+                [shipped_trail_path()],
+                Scope(),
+                workers=2,
+                should_stop=after_two_results,
+                chunking=chunking,
+            )
+        assert time.monotonic() - began < 60
+        summary = stop.value.summary
+        assert summary.interrupted and summary.processes == 2
+        # Two results asked about, then the three chunks running or queued at that moment
+        # (two in flight per worker); none after them.
+        assert len(asked) == 2
+        assert summary.files == 5 * 4
+        assert 0 < summary.new == cache.count()
+        finished = load_paths(cache, [shipped_trail_path()], Scope(), chunking=chunking)
+        assert summary.new + finished.new == cache.count() == 301
