@@ -35,7 +35,9 @@ class RecordCodec:
         self._decompressor = zstandard.ZstdDecompressor(dict_data=self._dict)
 
     def compress(self, raw: bytes) -> bytes:
-        compressor = self._compressor or self._make_compressor()
+        compressor = self._compressor
+        if compressor is None:
+            compressor = self._make_compressor()
         return compressor.compress(raw)
 
     def _make_compressor(self) -> zstandard.ZstdCompressor:

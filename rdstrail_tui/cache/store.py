@@ -202,9 +202,8 @@ class Cache:
         """The strings.id of every text in `texts`, adding the new ones. Runs inside the
         insert's transaction, which holds the write lock, so ids cannot race."""
         known = self._string_ids
-        wanted = [text for text in texts if text not in known]
-        if wanted:
-            missing = wanted
+        missing = [text for text in texts if text not in known]
+        if missing:
             self._db.executemany(
                 "INSERT OR IGNORE INTO strings (text) VALUES (?)", ((t,) for t in missing)
             )

@@ -25,6 +25,8 @@ from rdstrail_tui.ingest.scope import Scope
 ChunkTask = tuple[int, list[str], Scope]
 
 _worker_cache: Cache | None = None
+# Chunks queued per worker: one running, one ready for when it ends.
+TASKS_IN_FLIGHT_PER_WORKER = 2
 
 
 def _start_worker(cache_path: str) -> None:
@@ -133,10 +135,6 @@ def load_parallel(
     finally:
         pool.join()
     return stopped
-
-
-# Chunks queued per worker: one running, one ready for when it ends.
-TASKS_IN_FLIGHT_PER_WORKER = 2
 
 
 def _next_outcome(

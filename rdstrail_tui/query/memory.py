@@ -175,7 +175,10 @@ class EventIndex:
                 if single is not None:
                     found.append(single)
                     continue
-                before = before.materialized()
+                # Few matches: tested once and narrowed. Many: a mask either way, so the
+                # new filter's own pass replaces them (testing them first would be a
+                # second pass over every row).
+                before = before.materialized() if before.few else None
             if isinstance(before, SparseMatches):
                 assert changed is not None
                 found.append(self._narrowed(number, before, changed, cache))
@@ -568,19 +571,24 @@ class TailMatches:
 
     @classmethod
     def of(cls, table: Mask, column: Column, counts: Counts) -> TailMatches:
-        used = counts.ids[counts.ids < len(table)]  # ids past the table match nothing
-        count = int(counts.uses[counts.ids < len(table)][table[used]].sum())
+        inside = counts.ids < len(table)  # ids past the table match nothing
+        count = int(counts.uses[inside][table[counts.ids[inside]]].sum())
         return cls(table, column, count)
 
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def few(self) -> bool:
+        """Few enough that all of them are listed once every row is tested (as
+        `_positions` keeps a mask for many)."""
+        return len(self._column) < DENSE_MIN_ROWS or self._count * DENSE_SHARE < len(self._column)
+
     def materialized(self) -> SparseMatches | DenseMatches:
         """Every row tested: the whole mask's matches."""
         if self._whole is None:
             mask = gathered(self._table, self._column)
-            many = len(mask) >= DENSE_MIN_ROWS and self._count * DENSE_SHARE >= len(mask)
-            self._whole = DenseMatches.of(mask) if many else SparseMatches(np.flatnonzero(mask))
+            self._whole = SparseMatches(np.flatnonzero(mask)) if self.few else DenseMatches.of(mask)
         return self._whole
 
     def positions(self) -> IntArray:

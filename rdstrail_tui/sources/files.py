@@ -42,7 +42,6 @@ def nothing_to_read(found: Discovery) -> str:
 def discover(paths: list[Path]) -> Discovery:
     """Expand the named paths into the files to read, in a stable order."""
     found = Discovery()
-
     seen: set[str] = set()
 
     def add(path: Path, key: str) -> None:
