@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from textual import events
@@ -69,6 +69,9 @@ class RdstrailApp(App[int]):
         self.cache: Cache | None = None
         # When the last key came (time.monotonic()): background work waits for a pause.
         self.last_key_at = 0.0
+        # Work for once the first frame is on the terminal (see after_first_frame).
+        self._first_frame_shown = False
+        self._after_first_frame: list[Callable[[], None]] = []
         # Over SSH every animation frame costs bandwidth: none unless the user asks.
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"
@@ -79,6 +82,23 @@ class RdstrailApp(App[int]):
 
     def on_mount(self) -> None:
         self._open(self.cache_path)
+
+    def after_first_frame(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the first frame has been written. The start (compose, mount,
+        the first screen's layout) runs inside Textual's startup batch, where frames are
+        not written; a callback asked for after that refresh ran before any frame reached
+        the terminal, and the opening of the index (0.1-0.2 s) held the first screen back
+        by as much. Textual posts Ready when the batch is over."""
+        if self._first_frame_shown:
+            self.call_after_refresh(callback)
+        else:
+            self._after_first_frame.append(callback)
+
+    def on_ready(self) -> None:
+        self._first_frame_shown = True
+        waiting, self._after_first_frame = self._after_first_frame, []
+        for callback in waiting:
+            self.call_after_refresh(callback)
 
     async def on_event(self, event: events.Event) -> None:
         # Here, before Textual looks up the key's bindings and routes it to the focused

@@ -144,7 +144,8 @@ class JobRunner:
         panel.display = False  # until a job starts
         with panel:
             yield Static("", id="load-text", markup=False)
-            yield ProgressBar(id="load-bar", show_eta=False)
+            # The bar (three widgets) mounts with the first job: the first screen has none
+            # of it to style.
 
     @property
     def _panel(self) -> Widget:
@@ -156,7 +157,12 @@ class JobRunner:
 
     @property
     def _bar(self) -> ProgressBar:
-        return self._screen.query_one("#load-bar", ProgressBar)
+        bars = self._screen.query("#load-bar").results(ProgressBar)
+        bar = next(bars, None)
+        if bar is None:
+            bar = ProgressBar(id="load-bar", show_eta=False)
+            self._panel.mount(bar)  # in the DOM at once; its Mount follows
+        return bar
 
     def start(self, job: Job[Any, Any]) -> None:
         self._job = job

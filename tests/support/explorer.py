@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.cells import cell_len
 from textual.geometry import Region
 from textual.pilot import Pilot
-from textual.widget import Widget
 from textual.widgets import Static
 
 from rdstrail_tui.cache.store import Cache
@@ -29,6 +27,7 @@ from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
 from rdstrail_tui.tui.widgets.json_view import JsonView
+from rdstrail_tui.tui.widgets.key_bar import KeyBar, KeyEntry
 
 DATA_DIR = Path(__file__).parents[1] / "data" / "rds-events"
 DATA_FILES = (
@@ -164,21 +163,29 @@ class Notes:
 
 
 class FooterEntry:
-    """One key of the Footer as painted: its text and where it is."""
+    """One key of the bottom line as painted: its text and where it is."""
 
-    def __init__(self, widget: Widget) -> None:
-        self.text = str(widget.render()).strip()
-        self.region: Region = widget.region
-        self.cells = cell_len(str(widget.render()))
-        self.palette = widget.has_class("-command-palette")
+    def __init__(self, bar: KeyBar, entry: KeyEntry) -> None:
+        self.text = entry.text
+        # The cells it is drawn in: fewer than `cells` when cut by the bar's end or by
+        # the palette's key.
+        self.region = Region(bar.region.x + entry.x, bar.region.y, entry.shown, 1)
+        self.cells = entry.cells
+        self.palette = entry.palette
 
     def __repr__(self) -> str:
         return f"{self.text!r}@{self.region.x}-{self.region.right}"
 
 
 def footer_entries(app: RdstrailApp) -> list[FooterEntry]:
-    """The keys of the Footer of the screen in front, left to right (the palette's last)."""
-    return [FooterEntry(widget) for widget in app.screen.query("FooterKey")]
+    """The keys of the bottom line of the screen in front, left to right (the palette's
+    last), as last drawn."""
+    bars = list(app.screen.query(KeyBar))
+    if not bars:
+        return []
+    bar = bars[0]
+    bar.render()  # the entries as the keys are now, even before the next repaint
+    return [FooterEntry(bar, entry) for entry in bar.entries]
 
 
 def footer_text(app: RdstrailApp) -> str:

@@ -19,12 +19,12 @@ from textual.command import CommandList, CommandPalette
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from rdstrail_tui.query import export as export_module
 from rdstrail_tui.query.export import export_events
 from rdstrail_tui.tui import app as app_module
 from rdstrail_tui.tui import screenshot
 from rdstrail_tui.tui.app import RdstrailApp
 from rdstrail_tui.tui.filter_history import FilterHistory
-from rdstrail_tui.tui.screens import exporting
 from rdstrail_tui.tui.screens.copy import CopyScreen
 from rdstrail_tui.tui.screens.export import ExportScreen
 from rdstrail_tui.tui.screens.exporting import ExportHandling, ExportPanel
@@ -342,7 +342,8 @@ def held_export(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
 
         return export_events(*args, should_stop=stop, **kwargs)
 
-    monkeypatch.setattr(exporting, "export_events", held)
+    # Where the export's worker imports it from when it starts.
+    monkeypatch.setattr(export_module, "export_events", held)
     return release
 
 

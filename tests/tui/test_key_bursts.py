@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 from textual import events
+from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from rdstrail_tui.demo.shipped_cache import ensure_demo_cache
@@ -14,6 +17,7 @@ from rdstrail_tui.tui.app import RdstrailApp
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
+from tests.support.explorer import wait_until
 
 
 def burst(app: RdstrailApp, keys: list[tuple[str, str | None]]) -> None:
@@ -179,3 +183,45 @@ async def test_a_dialog_box_edits_in_order_too(tmp_path: Path) -> None:
         await pilot.pause()
         # Four backspaces leave `/t`; without the fix `ail` landed first and `/tria` remained.
         assert app.screen.query_one("#path", Input).value == "/tail"
+
+
+async def test_a_typed_key_is_drawn_with_its_list_in_one_frame(tmp_path: Path) -> None:
+    """No frame shows the box's new text over the list of the text before it: the echo,
+    the list and the count of one key are drawn together. In a real terminal the box's
+    Input.Changed reached the screen a frame after the echo was drawn (the list and count
+    25-50 ms later); here its delivery is held back 0.1 s, so that a list that waited for
+    it would be drawn stale in between."""
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("slash")
+        await pilot.pause()
+        box = app.screen.query_one(FilterBox)
+        status = app.screen.query_one("#status", Static)
+        drawn: list[tuple[str, str]] = []
+        original_display, original_post = app._display, box.post_message
+
+        def display(screen: Screen[object], renderable: object) -> None:
+            if renderable is not None and app.screen is screen:
+                drawn.append((box.value, str(status.render())))
+            original_display(screen, renderable)  # type: ignore[arg-type]
+
+        def post_message(message: Message) -> bool:
+            if isinstance(message, Input.Changed):
+                app.set_timer(0.1, partial(original_post, message))
+                return True
+            return original_post(message)
+
+        app._display = display  # type: ignore[method-assign]
+        box.post_message = post_message  # type: ignore[method-assign]
+        for key in "mod":
+            await pilot.press(key)
+        screen = app.main_screen
+        await wait_until(pilot, lambda: screen.filter.text == "mod", what="mod filtered")
+        await pilot.pause(0.2)  # the held-back Changed messages, delivered and drawn
+        frames = [(text, count) for text, count in drawn if text]
+        assert frames and frames[-1][0] == "mod", drawn
+        shown = {text: count for text, count in frames}
+        for text, count in frames:
+            assert count == shown[text], f"{text!r} drawn with two counts: {drawn}"
+            assert not count.startswith("301 of 301"), f"{text!r} over the whole list: {drawn}"

@@ -23,12 +23,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rdstrail_tui.model.configuration import State
 from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.compare import Comparison, compare_configurations, compare_events
 from rdstrail_tui.present.compare_layout import Line, SpanKind, compare_layout, line_text
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 
 # The section lines' hint for the hidden rows of the same value.
 SAME_HINT = "s shows them"
@@ -160,7 +161,7 @@ class ComparisonScreen(ModalScreen[None]):
         yield Static(Text(self.heading, no_wrap=True, overflow="ellipsis"), id="compare-title")
         with VerticalScroll():
             yield ComparisonText(self.comparison)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -41,7 +43,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 f"{self.question}\n\ny: {self.yes.lower()}    n or Escape: {self.no.lower()}",
                 markup=False,
             )
-        yield Footer()
+        yield KeyBar()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

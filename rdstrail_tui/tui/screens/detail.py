@@ -13,7 +13,6 @@ import orjson
 from textual.widgets import Static
 
 from rdstrail_tui.model.event import Event
-from rdstrail_tui.present.diff import diff_record
 from rdstrail_tui.tui.actions import DETAIL
 from rdstrail_tui.tui.messages import EventHighlighted, EventOpened
 from rdstrail_tui.tui.screens.main_base import MainScreenBase
@@ -83,6 +82,9 @@ class DetailHandling(MainScreenBase):
     def _show_due_diff(self) -> None:
         record, self._diff_due = self._diff_due, None
         if record is not None:
+            # Lazy: the diff's modules (and the RDS model they read) wait for the first diff.
+            from rdstrail_tui.present.diff import diff_record
+
             self.query_one(DiffView).show(diff_record(record))
 
     def _event_and_record(self, rowid: int | None) -> tuple[Event | None, dict[str, object] | None]:

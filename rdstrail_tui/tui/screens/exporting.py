@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from textual import on
@@ -20,15 +20,15 @@ from rdstrail_tui.cache.paths import default_cache_path
 from rdstrail_tui.cache.schema import Where
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.present.writers import terminal_safe_json
-from rdstrail_tui.query.export import ExportError, ExportResult, export_events
 from rdstrail_tui.query.language import Filter
 from rdstrail_tui.query.sql import where_of
 from rdstrail_tui.tui.actions import DETAIL
-from rdstrail_tui.tui.screens.copy import CopyScreen
-from rdstrail_tui.tui.screens.export import ExportRequest, ExportScreen, plural
 from rdstrail_tui.tui.screens.main_base import MainScreenBase
 from rdstrail_tui.tui.widgets.event_list import EventList
+
+if TYPE_CHECKING:  # the export's and the copy's modules load when first used
+    from rdstrail_tui.query.export import ExportResult
+    from rdstrail_tui.tui.screens.export import ExportRequest
 
 # The export's worker group: cancelling the export cancels this group.
 EXPORT_GROUP = "export"
@@ -103,6 +103,8 @@ class ExportHandling(MainScreenBase):
     # -- exporting the filter's events -----------------------------------------------------
 
     def action_export(self) -> None:
+        from rdstrail_tui.tui.screens.export import ExportScreen
+
         self._sync_filter()  # the filter as the box shows it, even mid-burst
         if self._export is not None:
             self.notify("An export is already running (x cancels it)", severity="warning")
@@ -137,6 +139,8 @@ class ExportHandling(MainScreenBase):
         )
 
     def _export_work(self, request: ExportRequest, where: Where, cache_path: Path) -> None:
+        from rdstrail_tui.query.export import ExportError, export_events
+
         worker = get_current_worker()
         path = printable(str(request.file.path))
 
@@ -167,6 +171,8 @@ class ExportHandling(MainScreenBase):
             self.post_message(ExportFinished(result))
 
     def _show_progress(self, done: int, total: int) -> None:
+        from rdstrail_tui.tui.screens.export import plural
+
         panels = self.query(ExportPanel)
         if not panels or self._export is None:
             return
@@ -184,6 +190,8 @@ class ExportHandling(MainScreenBase):
 
     @on(ExportFinished)
     def _export_finished(self, message: ExportFinished) -> None:
+        from rdstrail_tui.tui.screens.export import plural
+
         request, self._export = self._export, None
         self.query(ExportPanel).remove()
         self.refresh_bindings()
@@ -214,6 +222,9 @@ class ExportHandling(MainScreenBase):
     # -- one event's JSON ------------------------------------------------------------------
 
     def action_copy_json(self) -> None:
+        from rdstrail_tui.present.writers import terminal_safe_json
+        from rdstrail_tui.tui.screens.copy import CopyScreen
+
         # The event being read: the detail's while focus is in it, else the list's cursor.
         in_detail = self.focus_zone == DETAIL
         rowid = self.detail_rowid if in_detail else self.query_one(EventList).current_rowid

@@ -23,7 +23,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rdstrail_tui.present.field_help import HelpTarget, field_help_lines
 from rdstrail_tui.tui.actions import DETAIL
@@ -31,6 +31,7 @@ from rdstrail_tui.tui.screens.main_base import MainScreenBase
 from rdstrail_tui.tui.widgets.diff_view import DiffView
 from rdstrail_tui.tui.widgets.event_card import EventCard
 from rdstrail_tui.tui.widgets.json_view import JsonView
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 
 # The panel's width at most (text lines of 88 cells read well); narrower terminals get
 # their width less a margin of MARGIN cells each side.
@@ -74,7 +75,7 @@ class FieldHelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static("", id="field-help-text", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._relayout()

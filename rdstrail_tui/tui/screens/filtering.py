@@ -92,6 +92,12 @@ class FilterHandling(MainScreenBase):
         if box.value != self.filter.text:
             self._set_filter(box.value)
 
+    def filter_typed_now(self, text: str) -> None:
+        """A key typed into the box, applied as the box takes it (FilterBox `typed`): the
+        box's echo, the list and the count are drawn in one frame."""
+        if text != self.filter.text:
+            self._set_filter(text)
+
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
         # Not again when _sync_filter has applied it (unless an error shows: after a bad

@@ -8,7 +8,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rdstrail_tui.present.diff import DIFF_LEGEND_TITLE, diff_legend_text
 from rdstrail_tui.query.language import FILTER_HELP
@@ -19,6 +19,7 @@ from rdstrail_tui.tui.widgets.event_list import (
     MARK_UNKNOWN,
     MARK_WRITE,
 )
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 
 
 def describe(bindings: list[BindingType], app: App[Any]) -> list[str]:
@@ -88,7 +89,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(self.text, markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from rdstrail_tui.cache.errors import CacheError
@@ -55,6 +55,7 @@ from rdstrail_tui.present.show import show_lines
 from rdstrail_tui.present.timefmt import format_time
 from rdstrail_tui.query.history import history_of
 from rdstrail_tui.tui.screens.compare import ConfigurationCompareScreen
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 from rdstrail_tui.tui.widgets.row_list import RowList
 
 WIDE_COLUMNS = 150  # timeline and configuration side by side from here
@@ -94,7 +95,7 @@ class EventTextScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text("\n".join(self.lines)), markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
@@ -154,7 +155,7 @@ class HistoryScreen(Screen[None]):
                 yield RowList(id="related")
                 yield Static("", id="config-title", markup=False)
                 yield RowList(id="config")
-        yield Footer()
+        yield KeyBar()
 
     @classmethod
     def for_resource(cls, cache: Cache, resource_id: int) -> HistoryScreen | None:

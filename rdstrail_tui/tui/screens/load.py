@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from rdstrail_tui.tui.widgets.in_order_input import InOrderInput
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 
 
 # Optional, not "| None": a base class is evaluated at run time, and Python 3.9 has no
@@ -42,7 +43,7 @@ class LoadScreen(ModalScreen[Optional[str]]):
                 markup=False,
             )
             yield InOrderInput(placeholder="~/trail/AWSLogs", id="path")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Container, Vertical
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from rdstrail_tui.cache.store import Cache
@@ -27,14 +27,12 @@ from rdstrail_tui.tui.actions import DETAIL, FILTER, footer_bindings, main_scree
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.jobs import JobRunner, LoadJob, SyncJob
 from rdstrail_tui.tui.messages import IndexReady, JobFinished, JobProgressed
-from rdstrail_tui.tui.screens.confirm import ConfirmScreen
 
 # Still importable from here, as tests/integration/test_sync_tui.py does.
 from rdstrail_tui.tui.screens.detail import DetailHandling
 from rdstrail_tui.tui.screens.exporting import ExportHandling
 from rdstrail_tui.tui.screens.field_help import FieldHelpHandling
 from rdstrail_tui.tui.screens.filtering import FilterHandling
-from rdstrail_tui.tui.screens.load import LoadScreen
 from rdstrail_tui.tui.screens.resource_actions import ResourceHandling
 from rdstrail_tui.tui.status_line import Coverage
 from rdstrail_tui.tui.widgets.diff_view import DiffView
@@ -42,6 +40,7 @@ from rdstrail_tui.tui.widgets.event_card import EventCard
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
 from rdstrail_tui.tui.widgets.json_view import JsonView
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:  # the index and numpy load off the screen's thread, after the first paint
     from rdstrail_tui.query.measure import CachedContent
@@ -92,9 +91,14 @@ class MainScreen(
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The layout's class before any child mounts: set after (in on_mount), it restyled
+        # every widget a second time, a sixth of the time to the first screen.
+        self._set_layout_classes()
         yield Static("", id="status", markup=False)
-        yield FilterBox(self.history, id="filter")
-        yield Static("", id="filter-error", markup=False)
+        yield FilterBox(self.history, id="filter", typed=self.filter_typed_now)
+        error_line = Static("", id="filter-error", markup=False)
+        error_line.display = False  # hidden before it mounts: no second styling
+        yield error_line
         with Container(id="body"):
             yield EventList(self.cache, id="events")
             with Vertical(id="detail"):
@@ -102,13 +106,13 @@ class MainScreen(
                 yield EventCard(id="card")
                 yield Static("", id="detail-title", markup=False)
                 yield JsonView(id="json")
-                yield DiffView(id="diff")
+                diff = DiffView(id="diff")
+                diff.display = False
+                yield diff
         yield from self.jobs.compose_panel()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#diff").display = False
-        self.query_one("#filter-error").display = False
         self._apply_layout()
         events = self.query_one(EventList)
         self.coverage = self._coverage()
@@ -122,7 +126,7 @@ class MainScreen(
         self._update_status()
         if self.total:
             self.opening_index = True
-            self.call_after_refresh(self._open_index)
+            self.app.after_first_frame(self._open_index)  # type: ignore[attr-defined]
         else:
             self.build_index()  # of nothing, at once: the list grows from it as a load runs
         self._data_version = self.cache.data_version()
@@ -132,13 +136,18 @@ class MainScreen(
         self._apply_layout()
         self._update_status()
 
-    def _apply_layout(self) -> None:
+    def _set_layout_classes(self) -> bool:
+        """-wide, -tall or -compact by the terminal's size; whether it is compact."""
         width, height = self.app.size
+        compact = width < WIDE_COLUMNS and height < TALL_LINES
         self.set_class(width >= WIDE_COLUMNS, "-wide")
         self.set_class(width < WIDE_COLUMNS and height >= TALL_LINES, "-tall")
-        compact = width < WIDE_COLUMNS and height < TALL_LINES
-        was_compact = self.compact
         self.set_class(compact, "-compact")
+        return compact
+
+    def _apply_layout(self) -> None:
+        was_compact = self.compact
+        compact = self._set_layout_classes()
         if not compact:
             self.remove_class("-detail-open")
             if was_compact:
@@ -180,6 +189,8 @@ class MainScreen(
             else "The unfinished export file is removed."
         )
         question = f"Still running: {printable(running)}\n\nQuit anyway? {kept}"
+        from rdstrail_tui.tui.screens.confirm import ConfirmScreen
+
         self.app.push_screen(
             ConfirmScreen(question, yes="Quit", no="Keep running"), self._quit_answered
         )
@@ -344,6 +355,8 @@ class MainScreen(
         if self.load_path:
             self.notify("A load is already running (x cancels it)", severity="warning")
             return
+        from rdstrail_tui.tui.screens.load import LoadScreen
+
         self.app.push_screen(LoadScreen(), self._load_chosen)
 
     def _load_chosen(self, path: str | None) -> None:

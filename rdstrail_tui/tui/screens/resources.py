@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.present.resources import fit_columns, resource_values
@@ -24,6 +24,7 @@ from rdstrail_tui.query.resources import SORT_KEYS, ResourceRow, select_resource
 from rdstrail_tui.tui.filter_history import FilterHistory
 from rdstrail_tui.tui.screens.history import HistoryScreen
 from rdstrail_tui.tui.widgets.filter_box import FilterBox
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 from rdstrail_tui.tui.widgets.row_list import RowList
 
 _SORTS = tuple(SORT_KEYS)
@@ -68,7 +69,7 @@ class ResourcesScreen(Screen[None]):
         yield Static("", id="resources-error", markup=False)
         yield Static("", id="resources-header", markup=False)
         yield RowList(id="resources")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#resources-error").display = False

@@ -14,13 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.timespec import parse_when
 from rdstrail_tui.sources.config import SavedSource
 from rdstrail_tui.sources.request import SyncRequest
 from rdstrail_tui.tui.widgets.in_order_input import InOrderInput
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 
 FIELDS = (
     ("url", "Where", "s3://bucket/AWSLogs, db.table (Athena) or store ARN (Lake)"),
@@ -98,7 +99,7 @@ class SyncScreen(ModalScreen[Optional[SyncRequest]]):
                     yield Label(label)
                     yield InOrderInput(placeholder=hint, id=f"sync-{key}")
             yield Static("", id="sync-error", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(RadioSet).focus()

@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 
 WELCOME = """\
 The cache is empty: no CloudTrail events are loaded yet.
@@ -50,4 +52,4 @@ class WelcomeScreen(ModalScreen[Optional[str]]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"rdstrail · {self.cache_label}\n\n{WELCOME}", markup=False)
-        yield Footer()
+        yield KeyBar()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
 
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.query.language import FilterError, parse_filter
@@ -71,7 +73,13 @@ class FilterBox(InOrderInput):
     FilterBox.-invalid, FilterBox.-invalid:focus { border: none; color: $error; }
     """
 
-    def __init__(self, history: FilterHistory, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        history: FilterHistory,
+        *,
+        id: str | None = None,
+        typed: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(
             placeholder="/ to filter: modify,delete -is:error res:=orders-prod  (? for help)",
             id=id,
@@ -83,6 +91,18 @@ class FilterBox(InOrderInput):
         self._draft = ""
         # What the box held when it was focused: Escape puts it back.
         self.value_at_focus = ""
+        self._typed = typed
+
+    async def _on_key(self, event: events.Key) -> None:
+        """A key that changes the text, with nothing queued behind it, is applied at once
+        (`typed`), not when its Input.Changed arrives: in between, Textual draws the box's
+        echo in a frame of its own, and the list and count came a frame (25-50 ms) later.
+        A key of a burst leaves it to Input.Changed, which filters once, for the last text."""
+        alone = _nothing_queued(self)
+        before = self.value
+        await super()._on_key(event)
+        if alone and self._typed is not None and self.value != before:
+            self._typed(self.value)
 
     def on_focus(self, event: events.Focus) -> None:
         # Not when the terminal window regains focus: that is no new edit.
@@ -136,3 +156,11 @@ class FilterBox(InOrderInput):
     def _show(self, text: str) -> None:
         self.value = text
         self.cursor_position = len(text)
+
+
+def _nothing_queued(widget: Widget) -> bool:
+    """No message waits for `widget` (the keys of a burst are queued to it one by one).
+    Textual keeps a widget's messages in a queue of its own (an asyncio.Queue in older
+    releases) with `empty()`; without one, say something is queued."""
+    empty = getattr(getattr(widget, "_message_queue", None), "empty", None)
+    return callable(empty) and empty() is True
