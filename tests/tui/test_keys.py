@@ -619,16 +619,17 @@ async def test_wide_detail_follows_the_filter(shared_cache: Path, tmp_path: Path
         await pilot.press("enter")
         assert app.focused is json_view(app)
         await pilot.press("e")
-        await pilot.pause()
-        # The opened event is gone from the list: the detail shows the cursor's instead.
-        assert shown_event_id(app) == cursor_event_id(app)
+        # The opened event is gone from the list: the detail shows the cursor's instead,
+        # once the new list is drawn.
+        await wait_until(
+            pilot, lambda: shown_event_id(app) == cursor_event_id(app), what="detail follows"
+        )
         event = events.current_event
         assert event is not None and event.error_code
         # A filter that matches nothing: the detail says there is no event.
         await pilot.press("slash", "space", *"zzzz")
-        await pilot.pause()
+        await wait_until(pilot, lambda: json_view(app).value is None, what="no event")
         assert status_counts(app) == (0, TOTAL)
-        assert json_view(app).value is None
         assert any("No event" in line for line in json_view(app).line_texts())
 
 
