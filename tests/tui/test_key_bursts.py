@@ -225,3 +225,47 @@ async def test_a_typed_key_is_drawn_with_its_list_in_one_frame(tmp_path: Path) -
         for text, count in frames:
             assert count == shown[text], f"{text!r} drawn with two counts: {drawn}"
             assert not count.startswith("301 of 301"), f"{text!r} over the whole list: {drawn}"
+
+
+async def test_typing_lays_nothing_out_and_a_long_filter_follows_the_cursor(
+    tmp_path: Path,
+) -> None:
+    """A key typed into the box lays no widget out again while the list still overflows
+    (Input's new virtual size at each key cost a layout of the whole screen, 35-70 ms a key
+    at 160x48), and a filter longer than the box scrolls with the cursor: its end shows as
+    it is typed, its start after Home."""
+    app = RdstrailApp(ensure_demo_cache(), demo=True, history=FilterHistory(tmp_path / "h"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("slash")
+        await pilot.pause()
+        screen = app.main_screen
+        box = screen.query_one(FilterBox)
+        events = screen.query_one(EventList)
+        layouts: list[str] = []
+        original = screen._refresh_layout
+
+        def refresh_layout(*args: object, **kwargs: object) -> None:
+            layouts.append(box.value)
+            original(*args, **kwargs)  # type: ignore[arg-type]
+
+        screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
+        for key in "modify":  # 301, then 37 events: more than the list's 20 lines
+            await pilot.press(key)
+            await pilot.pause()
+        assert "37 of 301 events" in str(screen.query_one("#status", Static).render())
+        assert len(events.rows) > events.size.height
+        assert layouts == [], f"laid out after typing {layouts}"
+
+        rest = " reboot delete create snapshot instance cluster orders reporting payments"
+        for key in rest:
+            await pilot.press("space" if key == " " else key)
+        await pilot.pause()
+        typed = "modify" + rest
+        assert box.value == typed and len(typed) > box.content_region.width
+        shown = box.render_line(0).text[: box.size.width]
+        assert typed[-20:] in shown and typed[:10] not in shown
+        await pilot.press("home")
+        await pilot.pause()
+        shown = box.render_line(0).text[: box.size.width]  # the line, as wide as the box
+        assert typed[:20] in shown and typed[-10:] not in shown
