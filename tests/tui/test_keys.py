@@ -25,6 +25,7 @@ from rdstrail_tui.tui.screens.main import MainScreen
 from rdstrail_tui.tui.screens.sync import SyncScreen
 from rdstrail_tui.tui.screens.welcome import WelcomeScreen
 from rdstrail_tui.tui.widgets.event_list import EventList
+from rdstrail_tui.tui.widgets.key_bar import KeyBar
 from tests.support.explorer import (
     COMPACT,
     DATA_DIR,
@@ -901,3 +902,25 @@ def test_the_mouse_is_off_unless_asked_for(
     monkeypatch.setattr(app_module.RdstrailApp, "run", run)
     assert run_explorer(shared_cache, **asked) == 0
     assert runs == [{"mouse": expected}]
+
+
+async def test_a_click_on_a_key_of_the_bottom_line_presses_it(
+    shared_cache: Path, tmp_path: Path
+) -> None:
+    """With --mouse the bottom line's keys are buttons, as Textual's Footer's were: `? Help`
+    opens the help, `^p palette` the command palette."""
+    app = make_app(shared_cache, tmp_path)
+    async with app.run_test(size=COMPACT) as pilot:
+        await settle(app, pilot)
+        bar = app.screen.query_one(KeyBar)
+        entries = {entry.text: entry for entry in footer_entries(app)}
+        assert "? Help" in entries and "^p palette" in entries, entries
+        await pilot.click(KeyBar, offset=(entries["? Help"].region.x - bar.region.x + 1, 0))
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), what="back")
+        palette = entries["^p palette"]
+        await pilot.click(KeyBar, offset=(palette.region.x - bar.region.x + 2, 0))
+        await wait_until(
+            pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette"
+        )

@@ -36,6 +36,7 @@ class KeyEntry(NamedTuple):
     cells: int
     shown: int
     palette: bool
+    enabled: bool = True
 
 
 class KeyBar(Widget, can_focus=False):
@@ -136,19 +137,18 @@ class KeyBar(Widget, can_focus=False):
         line = Text(end="", no_wrap=True, overflow="crop")
         entries: list[KeyEntry] = []
 
-        def add(binding: Binding, text: Text) -> None:
+        def add(binding: Binding, enabled: bool, text: Text) -> None:
             x = line.cell_len
             shown = max(0, min(text.cell_len, room - x))
-            entries.append(
-                KeyEntry(binding.key, text.plain.strip(), x, text.cell_len, shown, palette=False)
-            )
+            plain = text.plain.strip()
+            entries.append(KeyEntry(binding.key, plain, x, text.cell_len, shown, False, enabled))
             line.append_text(text)
 
         for group, grouped in groupby(keys, lambda key: key[0].group):
             members = list(grouped)
             if group is None or len(members) == 1:
                 for binding, enabled in members:
-                    add(binding, self._entry_text(binding, enabled))
+                    add(binding, enabled, self._entry_text(binding, enabled))
                 continue
             # A compact group: a cell before the keys, none between them, one after; else
             # a cell each side of each key.
@@ -157,7 +157,7 @@ class KeyBar(Widget, can_focus=False):
             for binding, enabled in members:
                 if not group.compact:
                     line.append(" ")
-                add(binding, self._key_only(binding, enabled))
+                add(binding, enabled, self._key_only(binding, enabled))
                 if not group.compact:
                     line.append(" ")
             if group.compact:
@@ -184,16 +184,19 @@ class KeyBar(Widget, can_focus=False):
         if palette is not None:
             plain = palette_text.plain[1:].strip()
             cells = cell_len(palette_text.plain)
-            entries.append(
-                KeyEntry(palette[0].key, plain, width - cells, cells, cells, palette=True)
-            )
+            key, enabled = palette[0].key, palette[1]
+            entries.append(KeyEntry(key, plain, width - cells, cells, cells, True, enabled))
             line.append_text(palette_text)
         self.entries = entries
         return line
 
     def on_click(self, event: events.Click) -> None:
-        """With --mouse, a click on a key presses it, as on Footer."""
+        """With --mouse, a click on a key presses it (one that does not apply now rings
+        the bell), as on Footer."""
         for entry in self.entries:
             if entry.x <= event.x < entry.x + entry.shown:
-                self.app.simulate_key(entry.key)
+                if entry.enabled:
+                    self.app.simulate_key(entry.key)
+                else:
+                    self.app.bell()
                 return
