@@ -48,10 +48,18 @@ REGION = "us-east-1"
 START_SECONDS = 60.0
 POLL_SECONDS = 0.1
 STOP_SECONDS = 10.0
+# Starts tried, each on new ports, when `weed mini` exits before it serves: the ports are
+# picked free and released, and another process's connection may take one in between
+# (seen once in a full parallel run: the volume server could not bind and exited).
+START_ATTEMPTS = 3
 
 
 class SeaweedError(RuntimeError):
     """The server cannot be found or started; the message says why and what to do."""
+
+
+class SeaweedExited(SeaweedError):
+    """`weed mini` ended before it served S3 (a port taken meanwhile, among others)."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +226,29 @@ def running_seaweed(
             }
         )
     )
+    try:
+        for attempt in range(1, START_ATTEMPTS + 1):
+            process, server, s3 = _launch(weed, base, data, config, extra_args)
+            try:
+                _wait_ready(process, server, s3, base / "weed.log")
+                break
+            except SeaweedExited:
+                _stop(process)
+                if attempt == START_ATTEMPTS:
+                    raise
+        try:
+            yield server
+        finally:
+            _stop(process)
+    finally:
+        if owned:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def _launch(
+    weed: Path, base: Path, data: Path, config: Path, extra_args: Sequence[str]
+) -> tuple[subprocess.Popen[bytes], SeaweedServer, int]:
+    """`weed mini` started on ten ports free now; the process, the server and its S3 port."""
     (
         master,
         master_grpc,
@@ -282,13 +313,7 @@ def running_seaweed(
         data_dir=data,
         pid=process.pid,
     )
-    try:
-        _wait_ready(process, server, s3, log)
-        yield server
-    finally:
-        _stop(process)
-        if owned:
-            shutil.rmtree(base, ignore_errors=True)
+    return process, server, s3
 
 
 def _wait_ready(
@@ -299,7 +324,7 @@ def _wait_ready(
     last = "the S3 port never opened"
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SeaweedError(
+            raise SeaweedExited(
                 f"`weed mini` exited with status {process.returncode} before S3 was ready; "
                 f"its log ({log}):\n{_log_tail(log)}"
             )
