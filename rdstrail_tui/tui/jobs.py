@@ -157,15 +157,13 @@ class JobRunner:
 
     @property
     def _bar(self) -> ProgressBar:
-        bars = self._screen.query("#load-bar").results(ProgressBar)
-        bar = next(bars, None)
-        if bar is None:
-            bar = ProgressBar(id="load-bar", show_eta=False)
-            self._panel.mount(bar)  # in the DOM at once; its Mount follows
-        return bar
+        return self._screen.query_one("#load-bar", ProgressBar)
 
     def start(self, job: Job[Any, Any]) -> None:
         self._job = job
+        if not self._screen.query("#load-bar"):
+            # In the DOM at once (its Mount follows), so the update below finds it.
+            self._panel.mount(ProgressBar(id="load-bar", show_eta=False))
         self._panel.display = True
         self._bar.update(total=None)  # pulsing until a report says how far
         self._text.update(job.start_text)

@@ -87,16 +87,11 @@ class FilterHandling(MainScreenBase):
     def _sync_filter(self) -> None:
         """Apply the box's text now rather than when its Input.Changed arrives: a key that
         comes in the same burst as a quick filter (`e` then `w` over SSH) must act on the
-        filter the quick filter set, not on the one before it."""
+        filter the quick filter set, not on the one before it; and a key typed alone into
+        the box (FilterBox `typed`) is drawn in one frame with its list and count."""
         box = self.query_one(FilterBox)
         if box.value != self.filter.text:
             self._set_filter(box.value)
-
-    def filter_typed_now(self, text: str) -> None:
-        """A key typed into the box, applied as the box takes it (FilterBox `typed`): the
-        box's echo, the list and the count are drawn in one frame."""
-        if text != self.filter.text:
-            self._set_filter(text)
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:

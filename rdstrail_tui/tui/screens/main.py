@@ -95,7 +95,7 @@ class MainScreen(
         # every widget a second time, an eighth of the time to the first screen (cProfile).
         self._set_layout_classes()
         yield Static("", id="status", markup=False)
-        yield FilterBox(self.history, id="filter", typed=self.filter_typed_now)
+        yield FilterBox(self.history, id="filter", typed=self._sync_filter)
         error_line = Static("", id="filter-error", markup=False)
         error_line.display = False  # hidden before it mounts: no second styling
         yield error_line

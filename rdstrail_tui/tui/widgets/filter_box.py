@@ -79,7 +79,7 @@ class FilterBox(InOrderInput):
         history: FilterHistory,
         *,
         id: str | None = None,
-        typed: Callable[[str], None] | None = None,
+        typed: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(
             placeholder="/ to filter: modify,delete -is:error res:=orders-prod  (? for help)",
@@ -112,7 +112,7 @@ class FilterBox(InOrderInput):
         before = self.value
         await super()._on_key(event)
         if alone and self._typed is not None and self.value != before:
-            self._typed(self.value)
+            self._typed()
 
     def on_focus(self, event: events.Focus) -> None:
         # Not when the terminal window regains focus: that is no new edit.
