@@ -1,7 +1,7 @@
 """Ingest benchmark: `rdstrail load` against a plain-Python baseline and zcat | jq, same run.
 
     python bench/ingest.py [--events 1000000] [--repeat 3] [--skip-jq]
-                           [--record-size demo|small]
+                           [--record-size demo|small] [--rdstrail PATH]
 
 Makes (once, then reuses) a demo trail of --events records (about 10% RDS) under bench/out/,
 in the demo's shape (about 1.5 KB a record, 100-600 a file) or with --record-size small
@@ -11,6 +11,10 @@ then times, in the same run:
   (b) the baseline: one Python process that reads every file, gunzips it with the standard
       gzip module and orjson.loads it, keeping the RDS records, nothing else;
   (c) zcat FILES | jq -c '.Records[] | select(.eventSource=="rds.amazonaws.com")'.
+--rdstrail is the command under test, e.g. one installed with `pip install .` into a fresh
+virtualenv, as a user has it (the default, `python -m rdstrail_tui` with this Python, is the
+tree's own, and where PYTHONDONTWRITEBYTECODE is set it compiles every module in the parent
+and in each worker at every run, which an install's byte code does not).
 Targets (issue 13): (a)/(b) <= 0.6 on both shapes, (c)/(a) >= 4 (issue 2), peak memory of
 (a) < 400 MB.
 Timings on a shared machine swing: each of (a) and (b) is run --repeat times, alternating,
@@ -137,14 +141,16 @@ def timed(
     return elapsed, peak, out + err
 
 
-def run_load(trail: Path, measure_cache: bool = False) -> tuple[float, int, str]:
+def run_load(
+    trail: Path, rdstrail: list[str], measure_cache: bool = False
+) -> tuple[float, int, str]:
     with tempfile.TemporaryDirectory() as scratch:
         cache = Path(scratch) / "events.db"
         env = {**os.environ, "RDSTRAIL_CACHE": str(cache)}
         # Run from the scratch directory: `-m` puts the working directory first on the
         # path, and from a source tree it would measure that tree, not the install this
         # Python has (which once lacked the compression dictionary the tree holds).
-        command = [sys.executable, "-m", "rdstrail_tui", "load", str(trail.resolve())]
+        command = [*rdstrail, "load", str(trail.resolve())]
         result = timed(command, env=env, cwd=scratch)
         if measure_cache:
             print(f"    cache size / JSON of its records: {cache_ratio(cache):.2f} (budget 0.5)")
@@ -170,17 +176,22 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-jq", action="store_true")
     parser.add_argument("--record-size", choices=("demo", "small"), default="demo")
+    parser.add_argument("--rdstrail", type=Path, help="the command under test")
     args = parser.parse_args()
+    rdstrail = (
+        [str(args.rdstrail.absolute())] if args.rdstrail else [sys.executable, "-m", "rdstrail_tui"]
+    )
 
     trail = make_trail(args.events, args.record_size)
     files = sorted(str(p) for p in trail.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts)
     size = sum(os.path.getsize(f) for f in files)
     print(f"trail: {len(files):,} files, {size / 1e6:.0f} MB gzipped, {os.cpu_count()} cores")
+    print(f"command: {' '.join(rdstrail)}")
 
     load_times, base_times, peaks = [], [], []
     load_out = base_out = ""
     for round_ in range(args.repeat):
-        seconds, peak, load_out = run_load(trail, measure_cache=round_ == 0)
+        seconds, peak, load_out = run_load(trail, rdstrail, measure_cache=round_ == 0)
         load_times.append(seconds)
         peaks.append(peak)
         seconds, _, base_out = timed([sys.executable, "-c", BASELINE, str(trail)])
