@@ -634,6 +634,53 @@ async def test_wide_detail_follows_the_filter(shared_cache: Path, tmp_path: Path
         assert any("No event" in line for line in json_view(app).line_texts())
 
 
+async def test_moving_through_events_lays_out_only_when_the_detail_changes_shape(
+    shared_cache: Path, tmp_path: Path
+) -> None:
+    """With the detail beside the list, a cursor move shows another record: a new JSON
+    length alone lays nothing out again (that cost each move, and the keystroke after a
+    filter, a layout of the whole screen: 30-60 ms at 160x48), and the JSON still scrolls
+    over exactly its lines, its scrollbar shown only when they overflow. A card that grows
+    or shrinks, or a scrollbar that comes or goes, still lays out."""
+    app = make_app(shared_cache, tmp_path)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(app, pilot)
+        screen = main_screen(app)
+        view = json_view(app)
+        card = screen.query_one("#card")
+        layouts: list[int] = []
+        original = screen._refresh_layout
+
+        def refresh_layout(*args: object, **kwargs: object) -> None:
+            layouts.append(event_list(app).cursor)
+            original(*args, **kwargs)  # type: ignore[arg-type]
+
+        screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
+
+        def shape() -> tuple[int, bool]:
+            """The card's height, and whether the JSON overflows its view."""
+            return len(card.lines), len(view.line_texts()) > view.scrollable_content_region.height
+
+        quiet_moves = 0
+        for _ in range(30):
+            before, lines_before = shape(), len(view.line_texts())
+            layouts.clear()
+            await pilot.press("j")
+            await wait_until(
+                pilot, lambda: shown_event_id(app) == cursor_event_id(app), what="detail follows"
+            )
+            await pilot.pause()
+            lines = len(view.line_texts())
+            height = view.scrollable_content_region.height
+            assert view.virtual_size.height == lines
+            assert view.max_scroll_y == max(0, lines - height)
+            assert view.show_vertical_scrollbar == (lines > height)
+            if shape() == before and lines != lines_before:
+                quiet_moves += 1
+                assert layouts == [], f"laid out for a JSON of {lines_before} -> {lines} lines"
+        assert quiet_moves >= 5, quiet_moves  # the moves did take the quiet path
+
+
 async def test_resize_that_hides_the_focused_detail_moves_the_focus(
     shared_cache: Path, tmp_path: Path
 ) -> None:

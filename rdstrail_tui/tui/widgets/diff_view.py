@@ -31,6 +31,7 @@ from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.diff import Diff, Status
 from rdstrail_tui.present.diff.layout import DiffLayout, Kind, layout_diff, line_text
 from rdstrail_tui.present.field_help import OPERATION, HelpTarget, PathKey, diff_row_field
+from rdstrail_tui.tui.widgets.virtual_size import set_virtual_size
 
 _COMPONENT: dict[Status, str] = {
     Status.APPLIED: "diffview--applied",
@@ -237,7 +238,7 @@ class DiffView(ScrollView, can_focus=True):
             )
             last = len(self._layout.items) - 1
             self._cursor = max(0, min(self._cursor, last))
-            self.virtual_size = Size(width, len(self._layout.lines))
+            set_virtual_size(self, Size(width, len(self._layout.lines)))
         self.refresh()
         self._refresh_bindings()
 

@@ -40,6 +40,7 @@ from rdstrail_tui.present.shorten import pad, shorten
 from rdstrail_tui.query.language import Filter
 from rdstrail_tui.query.rows import RowSource
 from rdstrail_tui.tui.messages import EventHighlighted, EventOpened
+from rdstrail_tui.tui.widgets.virtual_size import set_virtual_size
 
 if TYPE_CHECKING:  # numpy: loaded with the index, after the first paint
     from rdstrail_tui.query.measure import CachedContent
@@ -235,17 +236,8 @@ class EventList(ScrollView, can_focus=True):
         nothing else moves: a filter's new row count changes only the scrollbar's thumb (the
         gutter is kept, so no column moves), and a layout of the whole screen (reflowing
         every widget, drawing the Footer and the detail again) cost each keystroke 30-60 ms
-        at 160x48. When the rows start or stop overflowing the list, the scrollbar comes or
-        goes: that takes the full path."""
-        size = Size(self._width, height)
-        view = self.container_size.height
-        overflow_kept = (height > view) == (self.virtual_size.height > view)
-        scroll_update = getattr(self, "_scroll_update", None)  # Textual's own, private
-        if not (self.is_mounted and view and overflow_kept and callable(scroll_update)):
-            self.virtual_size = size
-            return
-        self.set_reactive(EventList.virtual_size, size)
-        scroll_update(size)  # the scrollbar's thumb, and the scroll kept within the rows
+        at 160x48."""
+        set_virtual_size(self, Size(self._width, height))
 
     def forget_events(self) -> None:
         """Drop fetched events, e.g. after the cache was cleared."""

@@ -30,6 +30,7 @@ from textual.strip import Strip
 from rdstrail_tui.model.event import Event
 from rdstrail_tui.present.field_help import HelpTarget, PathKey, record_field
 from rdstrail_tui.present.json_layout import JsonDocument, Kind, Layout, Line, message_layout
+from rdstrail_tui.tui.widgets.virtual_size import set_virtual_size
 
 _KINDS: tuple[Kind, ...] = (
     "key",
@@ -199,7 +200,9 @@ class JsonView(ScrollView, can_focus=True):
             self._layout = message_layout(self._message, width, get_character_cell_size)
         else:
             self._layout = self._document.layout(width, self._folded)
-        self.virtual_size = Size(width, len(self._layout.lines))
+        # Quietly: a new record in the detail, taken in a frame after the list's, would
+        # otherwise lay out the whole screen in the frame of the next keystroke.
+        set_virtual_size(self, Size(width, len(self._layout.lines)))
         self.refresh()
 
     def _on_resize(self, event: events.Resize) -> None:
