@@ -19,15 +19,18 @@ from rdstrail_tui.cli.common import (
     prepare_index_upkeep,
 )
 from rdstrail_tui.ingest.scope import Scope
+from rdstrail_tui.ingest.workers import WorkerPool
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.sources.load import (
     EventSourceError,
     Inputs,
     LoadInterrupted,
+    LoadPlan,
     LoadSummary,
     event_source,
     find_inputs,
     load_paths,
+    plan_load,
 )
 from rdstrail_tui.sources.sync import counted
 
@@ -41,11 +44,29 @@ def load(args: argparse.Namespace) -> int:
         for problem in inputs.problems:
             err(problem)
         return EXIT_BAD_INPUT
-    path = cache_path(args)
+    path = cache_path(args).expanduser()
+    plan = plan_load(inputs, scope, workers=args.workers)
+    # The workers start now, and the cache is opened while they do (see WorkerPool).
+    pool = WorkerPool(path, plan.processes) if plan.processes else None
+    try:
+        return _load(args, path, inputs, scope, plan, pool)
+    finally:
+        if pool is not None:  # the load closes it; this is for a cache that would not open
+            pool.terminate()
+
+
+def _load(
+    args: argparse.Namespace,
+    path: Path,
+    inputs: Inputs,
+    scope: Scope,
+    plan: LoadPlan,
+    pool: WorkerPool | None,
+) -> int:
     prepare_index_upkeep()
     with open_cache(path) as cache:
         try:
-            summary = _run(cache, inputs, scope, args.workers)
+            summary = _run(cache, inputs, scope, plan, pool)
         except LoadInterrupted as stop:
             _report_problems(stop.summary)
             # Chunks commit whole: nothing is half-written, and cached events are skipped.
@@ -76,16 +97,18 @@ def scope_of(args: argparse.Namespace) -> Scope:
         raise UsageError(str(error)) from None
 
 
-def _run(cache: Cache, inputs: Inputs, scope: Scope, workers: int | None) -> LoadSummary:
+def _run(
+    cache: Cache, inputs: Inputs, scope: Scope, plan: LoadPlan, pool: WorkerPool | None
+) -> LoadSummary:
     if not sys.stderr.isatty():
-        return load_paths(cache, inputs, scope, workers=workers)
+        return load_paths(cache, inputs, scope, plan=plan, pool=pool)
     # Lazy: rich is needed only for a live bar on a terminal.
     from rich.console import Console
 
     from rdstrail_tui.cli.load_progress import LoadProgress
 
     with LoadProgress(Console(stderr=True)) as progress:
-        return load_paths(cache, inputs, scope, progress.update, workers)
+        return load_paths(cache, inputs, scope, progress.update, plan=plan, pool=pool)
 
 
 def _report_problems(summary: LoadSummary) -> None:

@@ -48,12 +48,16 @@ def load_chunk(cache: Cache, paths: list[str], scope: Scope) -> ChunkResult:
     return result
 
 
-def chunks(files: list[Path], chunking: Chunking) -> Iterator[list[str]]:
+def chunks(
+    files: list[Path], chunking: Chunking, sizes: list[int] | None = None
+) -> Iterator[list[str]]:
+    """The files in chunks of at most `chunking`'s bytes or files; `sizes`, each file's
+    size if known (each is asked for otherwise)."""
     chunk: list[str] = []
     size = 0
-    for path in files:
+    for index, path in enumerate(files):
         chunk.append(str(path))
-        size += file_size(path)
+        size += sizes[index] if sizes is not None else file_size(path)
         if size >= chunking.max_bytes or len(chunk) >= chunking.max_files:
             yield chunk
             chunk, size = [], 0

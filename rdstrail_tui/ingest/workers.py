@@ -2,6 +2,10 @@
 
 Each worker decodes a chunk and writes its events into the cache in one transaction of its
 own; only small result summaries travel back to the parent.
+
+Starting a worker (a new interpreter importing the ingest modules) takes a tenth of a
+second or more, so `rdstrail load` starts them as soon as it knows they will be needed
+(`WorkerPool`), and the parent opens the cache and cuts the chunks meanwhile.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import queue
 import signal
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stderr
 from pathlib import Path
+from typing import Any
 
 from rdstrail_tui.cache.store import Cache
 from rdstrail_tui.ingest.chunks import load_chunk
@@ -24,6 +30,7 @@ from rdstrail_tui.ingest.scope import Scope
 # (the index of the named path a chunk came from, its files, what to keep)
 ChunkTask = tuple[int, list[str], Scope]
 
+_worker_cache_path: str | None = None
 _worker_cache: Cache | None = None
 # Chunks queued per worker: one running, one ready for when it ends.
 TASKS_IN_FLIGHT_PER_WORKER = 2
@@ -34,14 +41,74 @@ def _start_worker(cache_path: str) -> None:
     # roll back, so a chunk is never half-written. (Started under spawning_without_sigint,
     # this process has ignored SIGINT from birth; this covers one started by a thread.)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global _worker_cache
-    _worker_cache = Cache.open(Path(cache_path))
+    # The cache is opened at the first chunk: a pool started early may start before the
+    # parent has created the cache, and two processes must not create one at once.
+    global _worker_cache_path
+    _worker_cache_path = cache_path
 
 
 def _run_chunk(task: ChunkTask) -> tuple[int, ChunkResult]:
-    assert _worker_cache is not None, "worker started without a cache"
+    global _worker_cache
+    if _worker_cache is None:
+        assert _worker_cache_path is not None, "worker started without a cache"
+        _worker_cache = Cache.open(Path(_worker_cache_path))
     root, paths, scope = task
     return root, load_chunk(_worker_cache, paths, scope)
+
+
+class WorkerPool:
+    """`processes` worker processes for loads into the cache at `cache_path`, started at
+    once; they open the cache when their first chunk comes. A pool serves one load: the
+    load closes it when its chunks are done, or stops it at once (Ctrl-C, a failure)."""
+
+    def __init__(self, cache_path: Path, processes: int) -> None:
+        self.cache_path = cache_path
+        self.processes = processes
+        # spawn, not fork: the parent may run a progress thread, and forking a threaded
+        # process can deadlock the child.
+        context = multiprocessing.get_context("spawn")
+        with stderr_with_a_descriptor(), spawning_without_sigint(), _no_main_module():
+            self.pool: Any = context.Pool(processes, _start_worker, (str(cache_path),))
+        self._ended = False
+
+    def close(self) -> None:
+        """Wait for the chunks handed over to finish, then for the processes to exit."""
+        if not self._ended:
+            self._ended = True
+            self.pool.close()
+            self.pool.join()
+
+    def terminate(self) -> None:
+        """Stop the processes now: their open transactions roll back."""
+        if not self._ended:
+            self._ended = True
+            self.pool.terminate()
+            self.pool.join()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.terminate()
+
+
+@contextmanager
+def _no_main_module() -> Iterator[None]:
+    """Start processes that do not import this program's main module. A spawned process
+    imports the parent's `__main__` (for `rdstrail`, its script, which imports the whole
+    command line) before anything else; a worker needs only the ingest modules, and each
+    import is time the load's first chunk waits for. Only for the moment the processes
+    are started; they are given a main module with nothing to import."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 @contextmanager
@@ -88,16 +155,19 @@ def load_parallel(
     workers: int,
     collect: Callable[[int, ChunkResult], None],
     should_stop: Callable[[], bool] | None = None,
+    pool: WorkerPool | None = None,
 ) -> bool:
-    """Run the tasks in a pool of `workers` processes, handing each result to `collect`
-    as it arrives (in no particular order). `should_stop` is asked after each result; once
-    it says so, no other task starts, the ones running finish (a chunk commits whole) and are
-    collected, and this returns True. False when every task ran."""
-    # spawn, not fork: the parent may run a progress thread, and forking a threaded
-    # process can deadlock the child.
-    context = multiprocessing.get_context("spawn")
-    with stderr_with_a_descriptor(), spawning_without_sigint():
-        pool = context.Pool(min(workers, len(tasks)), _start_worker, (str(cache.path),))
+    """Run the tasks in a pool of `workers` processes (`pool`, started before, or a new
+    one), handing each result to `collect` as it arrives (in no particular order).
+    `should_stop` is asked after each result; once it says so, no other task starts, the
+    ones running finish (a chunk commits whole) and are collected, and this returns True.
+    False when every task ran. The pool is closed either way."""
+    if pool is not None and pool.cache_path != cache.path:
+        pool.terminate()  # started for another path: its workers would write elsewhere
+        pool = None
+    if pool is None:
+        pool = WorkerPool(cache.path, min(workers, len(tasks)))
+    workers = pool.processes
     # A few tasks in flight at a time, not all of them queued: a stop then waits for the
     # running chunks alone, and the pool closes normally. Pool.terminate() can hang for
     # good while workers wait on its queue (python/cpython#78178, #96995, open): the
@@ -111,7 +181,9 @@ def load_parallel(
         task = next(waiting, None)
         if task is None:
             return 0
-        pool.apply_async(_run_chunk, (task,), callback=outcomes.put, error_callback=outcomes.put)
+        pool.pool.apply_async(
+            _run_chunk, (task,), callback=outcomes.put, error_callback=outcomes.put
+        )
         return 1
 
     try:
@@ -132,8 +204,6 @@ def load_parallel(
         # transactions roll back, so a chunk is never half-written.
         pool.terminate()
         raise
-    finally:
-        pool.join()
     return stopped
 
 

@@ -17,7 +17,7 @@ from rdstrail_tui.ingest.chunks import Chunking, chunks, file_size
 from rdstrail_tui.ingest.chunks import load_chunk as load_chunk  # tests patch it here
 from rdstrail_tui.ingest.documents import ChunkResult
 from rdstrail_tui.ingest.scope import Scope
-from rdstrail_tui.ingest.workers import ChunkTask, load_parallel, worker_count
+from rdstrail_tui.ingest.workers import ChunkTask, WorkerPool, load_parallel, worker_count
 from rdstrail_tui.sources.files import discover, nothing_to_read
 
 
@@ -83,6 +83,32 @@ def find_inputs(paths: list[Path]) -> Inputs:
     return inputs
 
 
+@dataclass
+class LoadPlan:
+    """The chunks a load reads, and how many worker processes read them."""
+
+    tasks: list[ChunkTask]
+    processes: int  # 0: in this process, one chunk after another
+
+
+def plan_load(
+    inputs: Inputs, scope: Scope, chunking: Chunking | None = None, workers: int | None = None
+) -> LoadPlan:
+    """Cut the inputs' files into chunks (never mixing files of two named paths, so what
+    each path added is known exactly), and decide whether workers share them: with more
+    than one core, more than one chunk and enough input to pay for starting them."""
+    chunking = chunking or Chunking()
+    tasks: list[ChunkTask] = []
+    total_bytes = 0
+    for root, files in enumerate(inputs.files):
+        sizes = [file_size(file) for file in files]
+        tasks.extend((root, chunk, scope) for chunk in chunks(files, chunking, sizes))
+        total_bytes += sum(sizes)
+    workers = workers or worker_count()
+    parallel = workers > 1 and len(tasks) > 1 and total_bytes >= chunking.parallel_min_bytes
+    return LoadPlan(tasks, min(workers, len(tasks)) if parallel else 0)
+
+
 def load_paths(
     cache: Cache,
     paths: list[Path] | Inputs,
@@ -91,27 +117,25 @@ def load_paths(
     workers: int | None = None,
     should_stop: Callable[[], bool] | None = None,
     chunking: Chunking | None = None,
+    plan: LoadPlan | None = None,
+    pool: WorkerPool | None = None,
 ) -> LoadSummary:
     """Load files and directories (or the `Inputs` found in them) into the cache. Raises
     LoadInterrupted on Ctrl-C, or when `should_stop` (asked between chunks) says so;
     committed chunks stay either way. Each named path that yields nothing counts as a bad
-    input."""
+    input. `plan` and `pool`: the plan_load of these inputs, and the WorkerPool started
+    for it (`rdstrail load` starts both before it opens the cache); the load closes the
+    pool."""
     started = time.perf_counter()
-    chunking = chunking or Chunking()
     inputs = paths if isinstance(paths, Inputs) else find_inputs(paths)
+    plan = plan or plan_load(inputs, scope, chunking, workers)
     summary = LoadSummary(ignored=inputs.ignored)
     summary.digests = inputs.digests
     summary.bad_files = len(inputs.problems)
     summary.problems.extend(inputs.problems)
-    # Chunks never mix files of two named paths, so what each path added is known exactly.
-    tasks: list[ChunkTask] = []
-    total_bytes = 0
-    for root, files in enumerate(inputs.files):
-        tasks.extend((root, chunk, scope) for chunk in chunks(files, chunking))
-        total_bytes += sum(file_size(file) for file in files)
+    tasks = plan.tasks
     total_files = inputs.file_count
     added = [0] * len(inputs.paths)
-    workers = workers or worker_count()
 
     def report() -> None:
         summary.seconds = time.perf_counter() - started
@@ -125,11 +149,13 @@ def load_paths(
 
     report()
     try:
-        if workers > 1 and len(tasks) > 1 and total_bytes >= chunking.parallel_min_bytes:
-            summary.processes = min(workers, len(tasks))
-            if load_parallel(cache, tasks, summary.processes, collect, should_stop):
+        if plan.processes:
+            summary.processes = plan.processes
+            if load_parallel(cache, tasks, plan.processes, collect, should_stop, pool):
                 raise _StopRequested  # handled below like Ctrl-C: the same guarantees
         else:
+            if pool is not None:  # started for a plan this load does not follow
+                pool.terminate()
             for root, chunk, chunk_scope in tasks:
                 collect(root, load_chunk(cache, chunk, chunk_scope))
                 if should_stop is not None and should_stop():

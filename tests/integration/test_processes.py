@@ -291,3 +291,79 @@ def test_a_stopped_parallel_load_ends_with_its_running_chunks(tmp_path: Path) ->
         assert 0 < summary.new == cache.count()
         finished = load_paths(cache, [shipped_trail_path()], Scope(), chunking=chunking)
         assert summary.new + finished.new == cache.count() == 301
+
+
+def _undecodable_trail(dest: Path) -> Path:
+    """Three files named like a trail's, 5 MB each: enough for `rdstrail load` to start
+    its workers (two chunks of at most 8 MB), each a corrupt gzip."""
+    dest.mkdir()
+    for part in range(3):
+        (dest / f"111122223333_CloudTrail_us-east-1_{part}.json.gz").write_bytes(
+            b"\x1f\x8b" + os.urandom(5 * 2**20)
+        )
+    return dest
+
+
+def _group_ends(group: int, within: float = 10) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_cache_that_will_not_open_stops_the_workers_started_for_it(tmp_path: Path) -> None:
+    """`rdstrail load` starts its workers before it opens the cache; when the cache turns
+    out not to be one, the error is one line, the file is left as it was, and no worker
+    outlives the command."""
+    trail = _undecodable_trail(tmp_path / "trail")
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database\n" * 100)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rdstrail_tui", "load", "--cache", str(notes), str(trail)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the command and its workers in a group of their own
+    )
+    _, err = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert str(notes) in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert notes.read_text() == "not a database\n" * 100
+    assert _group_ends(process.pid), "a worker outlived the load"
+
+
+def test_workers_do_not_run_the_programs_main_module(tmp_path: Path) -> None:
+    """A worker imports the ingest modules alone, not the script that started the load
+    (for `rdstrail`, one that imports the whole command line: time each load's first chunk
+    waited for)."""
+    trail = _undecodable_trail(tmp_path / "trail")
+    imported = tmp_path / "imported"
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        "import os, sys\n"
+        "with open(os.environ['IMPORTED'], 'a') as out:\n"
+        "    out.write(__name__ + '\\n')\n"
+        "if __name__ == '__main__':\n"
+        "    from rdstrail_tui.cli.main import main\n"
+        "    sys.exit(main())\n"
+    )
+    from rdstrail_tui.ingest.scope import Scope
+    from rdstrail_tui.sources.load import find_inputs, plan_load
+
+    assert plan_load(find_inputs([trail]), Scope(), workers=2).processes == 2
+    command = [str(script), "load", "--workers", "2", "--cache", str(tmp_path / "e.db")]
+    result = subprocess.run(
+        [sys.executable, *command, str(trail)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "IMPORTED": str(imported)},
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr  # the files are reported as corrupt
+    assert result.stderr.count("corrupt gzip") == 3, result.stderr
+    assert imported.read_text() == "__main__\n"

@@ -24,6 +24,7 @@ from rdstrail_tui.tui.screens.load import LoadScreen
 from rdstrail_tui.tui.screens.main import MainScreen
 from rdstrail_tui.tui.screens.sync import SyncScreen
 from rdstrail_tui.tui.screens.welcome import WelcomeScreen
+from rdstrail_tui.tui.widgets.event_card import EventCard
 from rdstrail_tui.tui.widgets.event_list import EventList
 from rdstrail_tui.tui.widgets.key_bar import KeyBar
 from tests.support.explorer import (
@@ -647,7 +648,7 @@ async def test_moving_through_events_lays_out_only_when_the_detail_changes_shape
         await settle(app, pilot)
         screen = main_screen(app)
         view = json_view(app)
-        card = screen.query_one("#card")
+        card = screen.query_one("#card", EventCard)
         layouts: list[int] = []
         original = screen._refresh_layout
 
