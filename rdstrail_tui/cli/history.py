@@ -25,7 +25,6 @@ from rdstrail_tui.present.history import history_json, history_text
 from rdstrail_tui.present.resources import resource_record, resource_values, table_lines
 from rdstrail_tui.present.sanitize import printable
 from rdstrail_tui.present.writers import neutralise, terminal_safe_json
-from rdstrail_tui.query.history import find_resources, history_of
 from rdstrail_tui.query.language import parse_filter
 from rdstrail_tui.query.resources import list_resources
 
@@ -78,6 +77,9 @@ def one_resource(
     """The id of the one resource NAME and the options name, or None after saying on
     stderr why not: nothing matches (one line), or several do (listed, each with what
     picks it)."""
+    # Lazy: the history's query brings numpy, which `rdstrail resources` does not need.
+    from rdstrail_tui.query.history import find_resources
+
     found = find_resources(cache, name, kind=kind, account=account, region=region)
     shown = printable(name)
     if not found:
@@ -101,6 +103,8 @@ def resolve(cache: Cache, args: argparse.Namespace) -> tuple[int, History] | int
     rid = one_resource(cache, args.name, kind=args.type, account=args.account, region=args.region)
     if rid is None:
         return EXIT_BAD_INPUT
+    from rdstrail_tui.query.history import history_of
+
     # JSON lists every event; text folds the reads unless --all-reads.
     fold = args.format != "json" and not args.all_reads
     picked = history_of(cache, rid, args.life, fold_reads=fold)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rich.cells import cell_len, get_character_cell_size
+from rich.cells import cell_len as _rich_cell_len
+from rich.cells import get_character_cell_size
 
 ELLIPSIS = "…"
 
@@ -25,6 +26,13 @@ ELLIPSIS = "…"
 Keep = Literal["start", "end", "principal"]
 # The fewest letters of a role worth showing before "…/session".
 _ROLE_HINT = 3
+
+
+def cell_len(text: str) -> int:
+    """The cells `text` takes: its length when it is printable ASCII (one cell a character,
+    and the most common case by far: a table of 17,000 resources asks 250,000 times), else
+    what rich counts."""
+    return len(text) if text.isascii() and text.isprintable() else _rich_cell_len(text)
 
 
 def shorten(text: str, width: int, keep: Keep, *, ellipsis: str = ELLIPSIS) -> str:

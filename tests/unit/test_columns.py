@@ -4,6 +4,7 @@ from the content (the CLI's sampled rows, the explorer's measured cache)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,9 @@ from rdstrail_tui.present.columns import (
     fit_columns,
     percentile_width,
 )
-from rdstrail_tui.present.shorten import Keep, shorten
+from rdstrail_tui.present.shorten import Keep, pad, shorten
+from rdstrail_tui.present.shorten import cell_len as fast_cell_len
+from rdstrail_tui.present.timefmt import format_time
 from rdstrail_tui.query.measure import measure
 from rdstrail_tui.query.memory import EventIndex
 
@@ -94,6 +97,27 @@ def test_cell_is_exactly_its_width_in_cells() -> None:
     assert cell("日本語のテキスト", 8) == "日本語… "
     # The CLI's call, as write_table makes it.
     assert cell("DescribeDBInstances", 10, "…") == "DescribeD…"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "orders-prod", "a b~", "日本語", "café", "tab\there", "\x1b[31m", "nul\x00", "del\x7f"],
+)
+def test_cells_are_counted_as_the_terminal_draws_them(text: str) -> None:
+    """Printable ASCII is counted by its length, the rest as rich counts it: a control or a
+    wide character never makes a column wider or narrower than it is drawn."""
+    assert fast_cell_len(text) == cell_len(text)
+    assert cell_len(pad(text, 12)) == max(12, cell_len(text))
+
+
+@pytest.mark.parametrize(
+    "epoch",
+    [0, 1, 59, 3599, 86399, 86400, 951782400, 1700000000, 1796354693, 253402300799, -1, -86401],
+)
+def test_times_are_written_as_utc_to_the_second(epoch: int) -> None:
+    expected = datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    assert format_time(epoch) == expected
+    assert format_time(epoch) == expected  # again, from the remembered day
 
 
 # -- widths from the content -----------------------------------------------------------------
