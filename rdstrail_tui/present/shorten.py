@@ -92,6 +92,8 @@ def _arn_end(text: str, width: int, mark: str) -> str:
 
 def head(text: str, cells: int) -> str:
     """The longest start of `text` that fits in `cells`."""
+    if text.isascii() and text.isprintable():  # one cell a character
+        return text[: max(cells, 0)]
     used = 0
     for index, char in enumerate(text):
         used += get_character_cell_size(char)
@@ -102,6 +104,8 @@ def head(text: str, cells: int) -> str:
 
 def tail(text: str, cells: int) -> str:
     """The longest end of `text` that fits in `cells`."""
+    if text.isascii() and text.isprintable():  # one cell a character
+        return text[max(len(text) - cells, 0) :] if cells > 0 else ""
     used = 0
     for index in range(len(text) - 1, -1, -1):
         used += get_character_cell_size(text[index])

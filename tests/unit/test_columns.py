@@ -29,7 +29,7 @@ from rdstrail_tui.present.columns import (
     fit_columns,
     percentile_width,
 )
-from rdstrail_tui.present.shorten import Keep, pad, shorten
+from rdstrail_tui.present.shorten import Keep, head, pad, shorten, tail
 from rdstrail_tui.present.shorten import cell_len as fast_cell_len
 from rdstrail_tui.present.timefmt import format_time
 from rdstrail_tui.query.measure import measure
@@ -108,6 +108,18 @@ def test_cells_are_counted_as_the_terminal_draws_them(text: str) -> None:
     wide character never makes a column wider or narrower than it is drawn."""
     assert fast_cell_len(text) == cell_len(text)
     assert cell_len(pad(text, 12)) == max(12, cell_len(text))
+
+
+@pytest.mark.parametrize("text", ["orders-prod", "日本語のテキスト", "tab\there"])
+@pytest.mark.parametrize("cells", [-1, 0, 1, 5, 11, 12, 40])
+def test_head_and_tail_are_the_longest_start_and_end_that_fit(text: str, cells: int) -> None:
+    start, end = head(text, cells), tail(text, cells)
+    assert text.startswith(start) and text.endswith(end)
+    assert cell_len(start) <= max(cells, 0) and cell_len(end) <= max(cells, 0)
+    if start != text:  # one more character would not fit
+        assert cell_len(text[: len(start) + 1]) > cells
+    if end != text:
+        assert cell_len(text[len(text) - len(end) - 1 :]) > cells
 
 
 @pytest.mark.parametrize(
