@@ -85,15 +85,6 @@ class WorkerPool:
             self.pool.terminate()
             self.pool.join()
 
-    def __enter__(self) -> WorkerPool:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.terminate()
-
 
 @contextmanager
 def _no_main_module() -> Iterator[None]:

@@ -22,10 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from rich.cells import cell_len
-
 from rdstrail_tui.model.event import Event
-from rdstrail_tui.present.shorten import ELLIPSIS, Keep, pad, shorten
+from rdstrail_tui.present.shorten import ELLIPSIS, Keep, cell_len, pad, shorten
 from rdstrail_tui.present.timefmt import format_time
 
 COLUMN_GAP = "  "

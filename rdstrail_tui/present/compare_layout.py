@@ -27,8 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Literal
 
-from rich.cells import cell_len
-
 from rdstrail_tui.present.compare import (
     SECTION_TITLES,
     CompareRow,
@@ -41,7 +39,7 @@ from rdstrail_tui.present.diff.layout import Atom, text_atoms, value_atoms, wrap
 from rdstrail_tui.present.diff.rows import MISSING
 from rdstrail_tui.present.json_layout import ELLIPSIS
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.present.shorten import head, pad
+from rdstrail_tui.present.shorten import cell_len, head, pad
 from rdstrail_tui.present.timefmt import format_time
 
 __all__ = [

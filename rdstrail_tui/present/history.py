@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import orjson
-from rich.cells import cell_len
 
 from rdstrail_tui.model.configuration import Pending, State
 from rdstrail_tui.model.history import History, HistoryEvent, ReadRun, Related
@@ -20,7 +19,7 @@ from rdstrail_tui.model.rds_api import fold
 from rdstrail_tui.model.resources import ResourceId
 from rdstrail_tui.model.risk import flags_in
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.present.shorten import head
+from rdstrail_tui.present.shorten import cell_len, head
 from rdstrail_tui.present.timefmt import format_time
 
 __all__ = [

@@ -36,7 +36,6 @@ from datetime import datetime, timezone
 from typing import Final
 
 import orjson
-from rich.cells import cell_len
 
 from rdstrail_tui.model.event import Event
 from rdstrail_tui.model.risk import RiskFlag, flags_in
@@ -45,7 +44,7 @@ from rdstrail_tui.present.diff import MISSING, Diff, DiffRow, Status, diff_recor
 from rdstrail_tui.present.diff.layout import SYMBOL_GAP, key_column, render_value
 from rdstrail_tui.present.diff.rows import SUMMARY_GAP
 from rdstrail_tui.present.sanitize import printable
-from rdstrail_tui.present.shorten import ELLIPSIS, pad, shorten
+from rdstrail_tui.present.shorten import ELLIPSIS, cell_len, pad, shorten
 
 __all__ = [
     "DIFF_TITLE",

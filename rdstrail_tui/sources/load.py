@@ -124,8 +124,8 @@ def load_paths(
     LoadInterrupted on Ctrl-C, or when `should_stop` (asked between chunks) says so;
     committed chunks stay either way. Each named path that yields nothing counts as a bad
     input. `plan` and `pool`: the plan_load of these inputs, and the WorkerPool started
-    for it (`rdstrail load` starts both before it opens the cache); the load closes the
-    pool."""
+    for a plan with processes (`rdstrail load` starts both before it opens the cache); the
+    load closes the pool it runs on."""
     started = time.perf_counter()
     inputs = paths if isinstance(paths, Inputs) else find_inputs(paths)
     plan = plan or plan_load(inputs, scope, chunking, workers)
@@ -154,8 +154,6 @@ def load_paths(
             if load_parallel(cache, tasks, plan.processes, collect, should_stop, pool):
                 raise _StopRequested  # handled below like Ctrl-C: the same guarantees
         else:
-            if pool is not None:  # started for a plan this load does not follow
-                pool.terminate()
             for root, chunk, chunk_scope in tasks:
                 collect(root, load_chunk(cache, chunk, chunk_scope))
                 if should_stop is not None and should_stop():
